@@ -1,0 +1,96 @@
+"""Wiring: the one place that turns settings into live objects. Nothing at import time."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from adapters.persistence.database import (
+    PostgresDatabase,
+    SQLiteDatabase,
+    StoreUnavailableError,
+    open_database,
+)
+from adapters.persistence.migrations import MigrationError, migrate, migration_status
+from app.ledger import Clock, LedgerApplication, eventsourcing_env, utc_now
+from app.settings import Settings
+
+log = logging.getLogger("ledger")
+NOT_MIGRATED_HINT = "the database is not migrated: run `ledger migrate`"
+
+
+class NotReadyError(RuntimeError):
+    """The store is unreachable or not migrated; the message says which."""
+
+
+@dataclass(frozen=True)
+class Readiness:
+    ready: bool
+    reason: str
+
+
+class Container:
+    """Holds the process's long-lived objects; build with :func:`bootstrap`."""
+
+    def __init__(self, settings: Settings, *, clock: Clock = utc_now) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.database: SQLiteDatabase | PostgresDatabase = open_database(
+            settings.database, pool_size=settings.db_pool_size
+        )
+        self._ledger: LedgerApplication | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def ledger(self) -> LedgerApplication:
+        """The event-sourced application, built once the store is migrated."""
+        with self._lock:
+            if self._ledger is None:
+                readiness = self.readiness()
+                if not readiness.ready:
+                    raise NotReadyError(readiness.reason)
+                self._ledger = LedgerApplication(
+                    eventsourcing_env(
+                        self.settings.database, snapshot_interval=self.settings.snapshot_interval
+                    ),
+                    clock=self.clock,
+                    minimum_quantity=self.settings.minimum_quantity,
+                )
+            return self._ledger
+
+    def readiness(self) -> Readiness:
+        """Ready when the store answers and every shipped migration is applied."""
+        try:
+            self.database.ping()
+            status = migration_status(self.database)
+        except StoreUnavailableError as error:
+            return Readiness(False, f"store unreachable: {error}")
+        except MigrationError as error:
+            return Readiness(False, str(error))
+        if not status.current:
+            return Readiness(False, NOT_MIGRATED_HINT)
+        return Readiness(True, "ok")
+
+    def migrate(self) -> list[str]:
+        return [f"{m.version:04d}_{m.name}" for m in migrate(self.database)]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._ledger is not None:
+                self._ledger.close()
+                self._ledger = None
+        self.database.close()
+
+
+def bootstrap(
+    settings: Settings, *, clock: Clock = utc_now, embedded_migrate: bool = True
+) -> Container:
+    """Build the container. The embedded default (SQLite) migrates itself; PostgreSQL
+    never does implicitly — production schema changes are an explicit step."""
+    container = Container(settings, clock=clock)
+    if embedded_migrate and settings.database.backend == "sqlite":
+        applied = container.migrate()
+        if applied:
+            log.info("migrated the embedded database: %s", ", ".join(applied))
+    return container

@@ -1,0 +1,63 @@
+"""The ``ledger`` command. Errors are one line on stderr with a documented exit code:
+
+0 ok · 1 the thing asked about does not exist or the store is not ready ·
+2 bad usage or argument · 78 bad configuration (EX_CONFIG).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from app.bootstrap import NotReadyError
+from app.cli import core
+from app.ledger import UnknownOrganizerError
+from app.settings import ConfigurationError
+
+EXIT_NOT_FOUND = 1
+EXIT_USAGE = 2
+EXIT_CONFIG = 78
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but usage errors are a single line (exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="ledger", description="Renewal Ledger: per-group Stripe renewals.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    core.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ledger`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        code: int = args.handler(args)
+    except ConfigurationError as error:
+        return _fail(EXIT_CONFIG, f"configuration error: {error}")
+    except UnknownOrganizerError as error:
+        return _fail(EXIT_NOT_FOUND, f"unknown organizer {error.args[0]!r}")
+    except NotReadyError as error:
+        return _fail(EXIT_NOT_FOUND, f"not ready: {error}")
+    return code
+
+
+def _fail(code: int, message: str) -> int:
+    print(f"ledger: {message}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""Core commands: ``migrate``, ``serve`` and ``organizer show``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from app.bootstrap import bootstrap
+from app.ledger import UnknownOrganizerError
+from app.schemas import OrganizerState
+from app.settings import load_settings
+from app.timeparse import InstantError, parse_instant
+
+
+def instant_argument(text: str) -> datetime:
+    """argparse type: names the argument in the one-line error via ArgumentTypeError."""
+    try:
+        return parse_instant(text)
+    except InstantError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def port_argument(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 < port < 65536:
+        msg = f"{text!r} is not a TCP port (1-65535)"
+        raise argparse.ArgumentTypeError(msg)
+    return port
+
+
+def register(commands: Any) -> None:
+    migrate = commands.add_parser("migrate", help="apply pending database migrations")
+    migrate.set_defaults(handler=run_migrate)
+
+    serve = commands.add_parser("serve", help="run the HTTP server (uvicorn)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=port_argument, default=8000)
+    serve.set_defaults(handler=run_serve)
+
+    organizer = commands.add_parser("organizer", help="inspect organizers")
+    organizer_commands = organizer.add_subparsers(dest="organizer_command", required=True)
+    show = organizer_commands.add_parser("show", help="an organizer's state, now or as of")
+    show.add_argument("organizer_id", metavar="ORGANIZER_ID")
+    show.add_argument("--as-of", type=instant_argument, metavar="ISO8601", dest="as_of")
+    show.add_argument("--json", action="store_true", help="print one JSON object")
+    show.set_defaults(handler=run_organizer_show)
+
+
+def run_migrate(_: argparse.Namespace) -> int:
+    settings = load_settings()
+    container = bootstrap(settings, embedded_migrate=False)
+    try:
+        applied = container.migrate()
+    finally:
+        container.close()
+    where = settings.database.redacted
+    if applied:
+        print(f"applied {len(applied)} migration(s) to {where}: {', '.join(applied)}")
+    else:
+        print(f"{where} is up to date")
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.web import create_app
+
+    settings = load_settings()
+    container = bootstrap(settings)
+    uvicorn.run(
+        create_app(container),
+        host=args.host,
+        port=args.port,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def run_organizer_show(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    container = bootstrap(settings)
+    try:
+        ledger = container.ledger
+        if args.as_of is None:
+            organizer = ledger.find(args.organizer_id)
+        else:
+            organizer = ledger.get_as_of(args.organizer_id, args.as_of)
+        if organizer is None:
+            raise UnknownOrganizerError(args.organizer_id)
+        state = OrganizerState.of(
+            organizer, minimum_quantity=settings.minimum_quantity, as_of=args.as_of
+        )
+    finally:
+        container.close()
+    if args.json:
+        sys.stdout.write(state.model_dump_json() + "\n")
+    else:
+        _print_state(state)
+    return 0
+
+
+def _print_state(state: OrganizerState) -> None:
+    table = Table(title=f"Organizer {state.organizer_id}", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    rows: dict[str, Any] = {
+        "as of": state.as_of or "now",
+        "version": state.version,
+        "active groups": f"{state.active_group_count}: {', '.join(state.active_group_ids)}",
+        "billable quantity": state.billable_quantity,
+    }
+    rows |= {f"stripe {k}": v for k, v in state.stripe.model_dump().items()}
+    for name, value in rows.items():
+        table.add_row(name, "—" if value is None else str(value))
+    Console().print(table)

@@ -1,0 +1,210 @@
+"""The ledger application service: commands and queries on ``Organizer`` streams.
+
+Every command loads the organizer, lets it decide, and saves. Two writers on one
+organizer race on the store's (originator_id, version) key; the loser gets an
+``IntegrityError``, reloads and decides again, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Transcoder
+
+from adapters.persistence.database import DatabaseUrl
+from adapters.persistence.transcoder import ledger_transcoder
+from domain.groups import ChangeOutcome, GroupAction
+from domain.organizer import Organizer, organizer_uuid
+
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UnknownOrganizerError(LookupError):
+    """No organizer with this platform id has been registered."""
+
+
+class ConcurrencyError(RuntimeError):
+    """A command kept losing the race for an organizer's next version."""
+
+
+def eventsourcing_env(url: DatabaseUrl, *, snapshot_interval: int) -> dict[str, str]:
+    """The eventsourcing library's environment for a ledger store.
+
+    Tables come from ``ledger migrate`` (``CREATE_TABLE=no``); pools are kept small
+    because every Application and projection opens its own.
+    """
+    env = {"CREATE_TABLE": "no", "IS_SNAPSHOTTING_ENABLED": "y"}
+    if url.backend == "sqlite":
+        if url.sqlite_path is None:
+            msg = "SQLite URL without a path"
+            raise ValueError(msg)
+        url.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        env |= {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(url.sqlite_path),
+            "SQLITE_LOCK_TIMEOUT": "30",
+        }
+    else:
+        info = url.conninfo
+        env |= {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": info["dbname"],
+            "POSTGRES_HOST": info.get("host", ""),
+            "POSTGRES_PORT": info.get("port", "5432"),
+            "POSTGRES_USER": info.get("user", ""),
+            "POSTGRES_PASSWORD": info.get("password", ""),
+            "POSTGRES_SCHEMA": url.schema,
+            "POSTGRES_POOL_SIZE": "2",
+            "POSTGRES_MAX_OVERFLOW": "4",
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_PRE_PING": "y",
+            "POSTGRES_LOCK_TIMEOUT": "10",
+        }
+    env["LEDGER_SNAPSHOT_INTERVAL"] = str(snapshot_interval)
+    return env
+
+
+class LedgerApplication(Application[UUID]):
+    """Commands and queries on organizers. ``name`` is stored in table names: keep it."""
+
+    name = "RenewalLedger"
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Organizer: 100}
+    max_attempts = 8
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        clock: Clock = utc_now,
+        minimum_quantity: int = 1,
+    ) -> None:
+        self.clock = clock
+        self.minimum_quantity = minimum_quantity
+        super().__init__(dict(env or {}))
+        interval = int(self.env.get("LEDGER_SNAPSHOT_INTERVAL") or 100)
+        # Per instance, so one process can run stores with different intervals.
+        vars(self)["snapshotting_intervals"] = {Organizer: interval}
+
+    def construct_transcoder(self) -> Transcoder:
+        return ledger_transcoder()
+
+    # -- commands ------------------------------------------------------------------
+
+    def register_organizer(self, platform_organizer_id: str) -> UUID:
+        """Register an organizer; registering it again changes nothing."""
+        return self.update(platform_organizer_id, lambda org, at: org.id, register=True)
+
+    def change_group(
+        self,
+        platform_organizer_id: str,
+        *,
+        action: GroupAction,
+        group_id: str,
+        change_id: str,
+        occurred_at: datetime,
+        register: bool = True,
+    ) -> ChangeOutcome:
+        """Apply one platform group change (registering the organizer on first sight)."""
+        return self.update(
+            platform_organizer_id,
+            lambda org, at: org.change_group(
+                action=action,
+                group_id=group_id,
+                change_id=change_id,
+                occurred_at=occurred_at,
+                at=at,
+            ),
+            register=register,
+        )
+
+    def update(
+        self,
+        platform_organizer_id: str,
+        decide: Callable[[Organizer, datetime], T],
+        *,
+        register: bool = False,
+    ) -> T:
+        """Load, decide, save; on a lost race reload and decide again."""
+        for attempt in range(self.max_attempts):
+            organizer = self.find(platform_organizer_id)
+            if organizer is None:
+                if not register:
+                    raise UnknownOrganizerError(platform_organizer_id)
+                organizer = Organizer.register(platform_organizer_id, at=self.clock())
+            # Recorded times never go backwards within a stream (wall clocks can), so
+            # that "as of" lookups can bisect an organizer's versions by time.
+            at = max(self.clock(), organizer.modified_on)
+            result = decide(organizer, at)
+            try:
+                self.save(organizer)
+            except IntegrityError:
+                time.sleep(random.uniform(0, 0.005 * 2**attempt))
+                continue
+            return result
+        msg = f"organizer {platform_organizer_id!r}: gave up after {self.max_attempts} conflicts"
+        raise ConcurrencyError(msg)
+
+    # -- queries -------------------------------------------------------------------
+
+    def find(self, platform_organizer_id: str, *, version: int | None = None) -> Organizer | None:
+        try:
+            organizer: object = self.repository.get(
+                organizer_uuid(platform_organizer_id), version=version
+            )
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(organizer, Organizer):
+            msg = f"stream for {platform_organizer_id!r} is not an Organizer"
+            raise TypeError(msg)
+        return organizer
+
+    def get(self, platform_organizer_id: str) -> Organizer:
+        organizer = self.find(platform_organizer_id)
+        if organizer is None:
+            raise UnknownOrganizerError(platform_organizer_id)
+        return organizer
+
+    def get_as_of(self, platform_organizer_id: str, as_of: datetime) -> Organizer | None:
+        """The organizer as the ledger knew it at ``as_of`` (None if not yet registered).
+
+        Recorded times are monotonic per stream, so the version in force at ``as_of``
+        is found by bisecting versions (one indexed single-event read per step); the
+        repository then rebuilds that version from the nearest snapshot.
+        """
+        current = self.find(platform_organizer_id)
+        if current is None:
+            return None
+        if current.modified_on <= as_of:
+            return current
+        low, high = 0, current.version  # invariant: time(low) <= as_of < time(high)
+        while high - low > 1:
+            middle = (low + high) // 2
+            if self._recorded_at(current.id, middle) <= as_of:
+                low = middle
+            else:
+                high = middle
+        if low == 0:
+            return None
+        return self.find(platform_organizer_id, version=low)
+
+    def _recorded_at(self, organizer_id: UUID, version: int) -> datetime:
+        events = list(self.events.get(organizer_id, gt=version - 1, lte=version))
+        if len(events) != 1:
+            msg = f"organizer {organizer_id} has no version {version}"
+            raise LookupError(msg)
+        event = events[0]
+        if not isinstance(event, Organizer.Event):
+            msg = f"organizer {organizer_id} version {version} is not an organizer event"
+            raise TypeError(msg)
+        return event.timestamp

@@ -1,0 +1,82 @@
+"""The HTTP edge: a Starlette app built from a container (no module-level state)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from app.bootstrap import NOT_MIGRATED_HINT, Container
+from app.problems import Problem
+
+log = logging.getLogger("ledger.web")
+
+
+def create_app(container: Container) -> Starlette:
+    """The ASGI application for ``ledger serve``."""
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        readiness = await run_in_threadpool(container.readiness)
+        if readiness.ready:
+            return JSONResponse({"status": "ready"})
+        if readiness.reason == NOT_MIGRATED_HINT:
+            log.warning(NOT_MIGRATED_HINT)
+        raise Problem(503, "Not ready", readiness.reason, slug="not-ready")
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        readiness = await run_in_threadpool(container.readiness)
+        if not readiness.ready:
+            log.warning("starting but not ready: %s", readiness.reason)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(container.close)
+
+    async def on_problem(request: Request, exc: Exception) -> Response:
+        if not isinstance(exc, Problem):
+            raise exc
+        return exc.to_response(instance=request.url.path)
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        if not isinstance(exc, HTTPException):
+            raise exc
+        problem = Problem(exc.status_code, _title(exc.status_code), str(exc.detail))
+        return problem.to_response(instance=request.url.path)
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        problem = Problem(500, "Internal error", "the error was logged", slug="internal")
+        return problem.to_response(instance=request.url.path)
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        exception_handlers={
+            Problem: on_problem,
+            HTTPException: on_http_error,
+            Exception: on_unexpected,
+        },
+        lifespan=lifespan,
+    )
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

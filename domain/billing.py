@@ -1,0 +1,103 @@
+"""Billing facts observed from the payment provider, as plain value objects.
+
+Stripe delivers snapshots unordered and at least once. The ordering rules here
+decide, whatever the arrival order, which snapshot is the newest: the provider's
+own timestamp first, then the object's own state, then a deterministic tie-break,
+so that any permutation of the same deliveries converges on the same state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+from typing import Any
+
+# A subscription in one of these states never becomes live again.
+TERMINAL_SUBSCRIPTION_STATUSES = frozenset({"canceled", "incomplete_expired"})
+# Subscriptions in these states get no quantity sync (the reason is recorded).
+NON_SYNCABLE_SUBSCRIPTION_STATUSES = frozenset(
+    {"canceled", "incomplete_expired", "unpaid", "paused", "incomplete"}
+)
+# An invoice only moves forward through these ranks.
+INVOICE_STATUS_RANK = {"draft": 0, "open": 1, "paid": 2, "void": 2, "uncollectible": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionSnapshot:
+    """What Stripe said a subscription looked like at ``observed_at``."""
+
+    subscription_id: str
+    item_id: str
+    price_id: str
+    status: str
+    quantity: int
+    current_period_start: datetime
+    current_period_end: datetime
+    observed_at: datetime
+
+    def as_event_fields(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def as_state(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> SubscriptionSnapshot:
+        return cls(**{f.name: state[f.name] for f in fields(cls)})
+
+    def same_facts(self, other: SubscriptionSnapshot) -> bool:
+        """Equal in everything but the time it was observed."""
+        return _facts(self) == _facts(other)
+
+    def order_key(self) -> tuple[Any, ...]:
+        return (
+            self.observed_at,
+            self.status in TERMINAL_SUBSCRIPTION_STATUSES,
+            self.current_period_end,
+            self.current_period_start,
+            self.status,
+            self.quantity,
+            self.subscription_id,
+            self.item_id,
+            self.price_id,
+        )
+
+
+def _facts(snapshot: SubscriptionSnapshot) -> tuple[Any, ...]:
+    return snapshot.order_key()[1:]
+
+
+def is_newer_snapshot(candidate: SubscriptionSnapshot, *, than: SubscriptionSnapshot) -> bool:
+    """Whether ``candidate`` supersedes ``than``: a strict total order, never arrival order."""
+    return candidate.order_key() > than.order_key()
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceFacts:
+    """An invoice as Stripe reported it, amounts in integer minor units."""
+
+    invoice_id: str
+    subscription_id: str
+    billing_reason: str
+    period_start: datetime
+    period_end: datetime
+    quantity: int
+    subtotal: int
+    tax: int
+    total: int
+    amount_due: int
+    amount_paid: int
+    currency: str
+    status: str
+
+    def as_event_fields(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["currency"] = self.currency.lower()
+        return values
+
+
+def invoice_status_advances(current: str | None, candidate: str) -> bool:
+    """Whether recording ``candidate`` moves an invoice forward from ``current``."""
+    if current is None:
+        return True
+    return INVOICE_STATUS_RANK.get(candidate, 0) > INVOICE_STATUS_RANK.get(current, 0)
