@@ -60,5 +60,8 @@ def load_settings(**overrides: object) -> Settings:
         problems = []
         for item in error.errors():
             name = ".".join(str(part) for part in item["loc"]) or "settings"
+            field_info = Settings.model_fields.get(name)
+            if field_info is not None and isinstance(field_info.validation_alias, str):
+                name = field_info.validation_alias  # the variable the operator sets
             problems.append(f"{name}: {item['msg'].removeprefix('Value error, ')}")
         raise ConfigurationError("; ".join(problems)) from None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -235,7 +236,7 @@ class SQLiteDatabase:
                 check_same_thread=False,
             )
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
+            _enable_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
         except (sqlite3.Error, OSError) as error:
@@ -271,6 +272,22 @@ class SQLiteDatabase:
                 conn.close()
             self._connections.clear()
         self._local = threading.local()
+
+
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """Switch a file to WAL. Two processes creating the file at once can see "database
+    is locked" here without the busy handler being consulted, so retry until the timeout."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+        else:
+            return
 
 
 class _SQLiteCursor:

@@ -40,8 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ledger`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # One-shot commands stay quiet; long-running ones raise the level from settings.
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
         code: int = args.handler(args)
@@ -57,7 +58,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _fail(code: int, message: str) -> int:
     print(f"ledger: {message}", file=sys.stderr)
     return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from datetime import datetime
 from typing import Any
@@ -75,6 +76,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from app.web import create_app
 
     settings = load_settings()
+    logging.getLogger().setLevel(settings.log_level.upper())
     container = bootstrap(settings)
     uvicorn.run(
         create_app(container),

@@ -31,7 +31,7 @@ def postgres_server_url() -> Iterator[str]:
     import pgserver
 
     with tempfile.TemporaryDirectory(prefix="ledger-pg-") as folder:
-        server = pgserver.get_server(Path(folder), cleanup_mode="stop")
+        server = pgserver.get_server(Path(folder), cleanup_mode="stop")  # type: ignore[attr-defined]
         try:
             url = server.get_uri()
             _check(url)

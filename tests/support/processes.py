@@ -1,0 +1,88 @@
+"""Real `ledger` processes for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+LEDGER = [sys.executable, "-m", "app.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def ledger_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEDGER_", "STRIPE_"))}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    env.update(extra or {})
+    return env
+
+
+def run_ledger(
+    *args: str, cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*LEDGER, *args],
+        cwd=cwd,
+        env=ledger_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@contextmanager
+def ledger_server(
+    *, cwd: Path, env: Mapping[str, str] | None = None, log: Path | None = None
+) -> Iterator[str]:
+    """``ledger serve`` on a free port; yields its base URL once /healthz answers."""
+    port = free_port()
+    log_path = log or cwd / "server.log"
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen(
+            [*LEDGER, "serve", "--port", str(port)],
+            cwd=cwd,
+            env=ledger_env(env),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(base, process, log_path)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            msg = f"server exited with {process.returncode}: {log.read_text()}"
+            raise RuntimeError(msg)
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    msg = f"server did not become healthy: {log.read_text()}"
+    raise RuntimeError(msg)
