@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.persistence.database import DatabaseUrl, DatabaseUrlError, parse_database_url
@@ -28,6 +28,14 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = Field(default=4, ge=1, le=64, validation_alias="LEDGER_DB_POOL_SIZE")
     log_level: str = Field(default="info", validation_alias="LEDGER_LOG_LEVEL")
+    service_token: SecretStr | None = Field(default=None, validation_alias="LEDGER_SERVICE_TOKEN")
+    stripe_webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias="STRIPE_WEBHOOK_SECRET"
+    )
+    stripe_webhook_tolerance_s: int = Field(
+        default=300, ge=0, le=86_400, validation_alias="STRIPE_WEBHOOK_TOLERANCE_S"
+    )
+    worker_poll_s: float = Field(default=0.5, gt=0, le=60, validation_alias="LEDGER_WORKER_POLL_S")
 
     @field_validator("database_url")
     @classmethod
@@ -50,6 +58,33 @@ class Settings(BaseSettings):
     @cached_property
     def database(self) -> DatabaseUrl:
         return parse_database_url(self.database_url)
+
+    @cached_property
+    def webhook_secrets(self) -> tuple[str, ...]:
+        """``STRIPE_WEBHOOK_SECRET`` may list several secrets (comma-separated) for rotation."""
+        if self.stripe_webhook_secret is None:
+            return ()
+        raw = self.stripe_webhook_secret.get_secret_value()
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+    @field_validator("stripe_webhook_secret")
+    @classmethod
+    def _check_secrets(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        parts = [p.strip() for p in value.get_secret_value().split(",") if p.strip()]
+        if not parts or not all(p.startswith("whsec_") for p in parts):
+            msg = "must be one or more comma-separated whsec_... secrets"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("service_token")
+    @classmethod
+    def _check_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            msg = "must be at least 16 characters"
+            raise ValueError(msg)
+        return value
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -5,33 +5,23 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import Response
 
-from app.bootstrap import NOT_MIGRATED_HINT, Container
+from app.bootstrap import Container
 from app.problems import Problem
+from app.routes import health
 
 log = logging.getLogger("ledger.web")
 
 
 def create_app(container: Container) -> Starlette:
     """The ASGI application for ``ledger serve``."""
-
-    async def healthz(_: Request) -> Response:
-        return JSONResponse({"status": "ok"})
-
-    async def readyz(_: Request) -> Response:
-        readiness = await run_in_threadpool(container.readiness)
-        if readiness.ready:
-            return JSONResponse({"status": "ready"})
-        if readiness.reason == NOT_MIGRATED_HINT:
-            log.warning(NOT_MIGRATED_HINT)
-        raise Problem(503, "Not ready", readiness.reason, slug="not-ready")
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -43,27 +33,8 @@ def create_app(container: Container) -> Starlette:
         finally:
             await run_in_threadpool(container.close)
 
-    async def on_problem(request: Request, exc: Exception) -> Response:
-        if not isinstance(exc, Problem):
-            raise exc
-        return exc.to_response(instance=request.url.path)
-
-    async def on_http_error(request: Request, exc: Exception) -> Response:
-        if not isinstance(exc, HTTPException):
-            raise exc
-        problem = Problem(exc.status_code, _title(exc.status_code), str(exc.detail))
-        return problem.to_response(instance=request.url.path)
-
-    async def on_unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        problem = Problem(500, "Internal error", "the error was logged", slug="internal")
-        return problem.to_response(instance=request.url.path)
-
     return Starlette(
-        routes=[
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-        ],
+        routes=[*health.routes(container)],
         exception_handlers={
             Problem: on_problem,
             HTTPException: on_http_error,
@@ -73,9 +44,26 @@ def create_app(container: Container) -> Starlette:
     )
 
 
-def _title(status: int) -> str:
-    from http import HTTPStatus
+async def on_problem(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, Problem):
+        raise exc
+    return exc.to_response(instance=request.url.path)
 
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, HTTPException):
+        raise exc
+    problem = Problem(exc.status_code, _title(exc.status_code), str(exc.detail))
+    return problem.to_response(instance=request.url.path)
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    problem = Problem(500, "Internal error", "the error was logged", slug="internal")
+    return problem.to_response(instance=request.url.path)
+
+
+def _title(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
     except ValueError:

@@ -1,0 +1,35 @@
+"""Liveness and readiness for orchestrators."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from app.bootstrap import NOT_MIGRATED_HINT, Container
+from app.problems import Problem
+
+log = logging.getLogger("ledger.web")
+
+
+def routes(container: Container) -> list[BaseRoute]:
+    async def healthz(_: Request) -> Response:
+        """200 while the process is up."""
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        """200 only when the store answers and is migrated; 503 problem+json otherwise."""
+        readiness = await run_in_threadpool(container.readiness)
+        if readiness.ready:
+            return JSONResponse({"status": "ready"})
+        if readiness.reason == NOT_MIGRATED_HINT:
+            log.warning(NOT_MIGRATED_HINT)
+        raise Problem(503, "Not ready", readiness.reason, slug="not-ready")
+
+    return [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
