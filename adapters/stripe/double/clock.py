@@ -1,0 +1,142 @@
+"""The renewal engine: replays what Stripe does while a (test) clock moves forward."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from adapters.stripe.double import billing, changes, invoices
+from adapters.stripe.double.events import emit
+from adapters.stripe.double.periods import current_period, period_bounds
+from adapters.stripe.double.state import DoubleState, snapshot
+
+DAY = 86_400
+
+# Order of simultaneous steps: an old draft is finalized before anything renews.
+_FINALIZE, _UPCOMING, _RENEW = 0, 1, 2
+
+
+@dataclass(order=True, frozen=True)
+class Step:
+    """One dated step of the timeline; steps run in (`at`, `rank`) order."""
+
+    at: int
+    rank: int
+    object_id: str = field(compare=False)
+
+
+def _in_scope(obj: dict[str, Any], clock_id: str | None) -> bool:
+    return obj.get("test_clock") == clock_id
+
+
+def _subscription_steps(state: DoubleState, sub: dict[str, Any], now: int) -> Iterator[Step]:
+    if sub["status"] not in billing.LIVE_STATUSES:
+        return
+    start, end = current_period(sub)
+    yield Step(end, _RENEW, sub["id"])
+    days = state.config.upcoming_days
+    notice = end - days * DAY
+    extra = state.sub_extra[sub["id"]]
+    # Stripe skips the notice for periods shorter than the notice window, and for
+    # subscriptions that end instead of renewing.
+    wanted = days > 0 and notice >= start and not sub["cancel_at_period_end"]
+    if wanted and extra.upcoming_sent_for != end:
+        yield Step(max(notice, now), _UPCOMING, sub["id"])
+
+
+def timeline(state: DoubleState, clock_id: str | None) -> list[Step]:
+    """Every step due in a scope (a test clock, or None for the global clock), in order."""
+    now = state.scope_now(clock_id)
+    steps: list[Step] = []
+    for inv in state.objects["invoice"].values():
+        due = inv.get("automatically_finalizes_at")
+        if inv["status"] == "draft" and due is not None and _in_scope(inv, clock_id):
+            steps.append(Step(int(due), _FINALIZE, inv["id"]))
+    for sub in state.objects["subscription"].values():
+        if _in_scope(sub, clock_id):
+            steps.extend(_subscription_steps(state, sub, now))
+    return sorted(steps)
+
+
+@contextmanager
+def _automatic(state: DoubleState) -> Iterator[None]:
+    """Events caused by time passing are not attributed to the API request that moved it."""
+    saved = state.request
+    state.request = None
+    try:
+        yield
+    finally:
+        state.request = saved
+
+
+def advance(state: DoubleState, clock_id: str | None, target: int) -> int:
+    """Move a scope's time to `target`, running each due step at its own instant.
+
+    The timeline is recomputed after every step because a step creates the next ones
+    (a renewal schedules its finalization and the following period's renewal).
+    Returns how many steps ran.
+    """
+    ran = 0
+    with _automatic(state):
+        while True:
+            due = [step for step in timeline(state, clock_id) if step.at <= target]
+            if not due:
+                break
+            step = due[0]
+            state.set_scope_now(clock_id, max(step.at, state.scope_now(clock_id)))
+            _run(state, step)
+            ran += 1
+        state.set_scope_now(clock_id, target)
+    return ran
+
+
+def _run(state: DoubleState, step: Step) -> None:
+    if step.rank == _FINALIZE:
+        _finalize_draft(state, state.get("invoice", step.object_id), step.at)
+        return
+    sub = state.get("subscription", step.object_id)
+    if step.rank == _UPCOMING:
+        state.sub_extra[sub["id"]].upcoming_sent_for = current_period(sub)[1]
+        emit(state, "invoice.upcoming", changes.preview_invoice(state, sub), at=step.at)
+    elif sub["cancel_at_period_end"]:
+        billing.cancel_subscription(state, sub, at=step.at)
+    else:
+        renew(state, sub, step.at)
+
+
+def renew(state: DoubleState, sub: dict[str, Any], at: int) -> dict[str, Any]:
+    """Start the next period: a draft `subscription_cycle` invoice billed at the item
+    quantities of this instant, then `customer.subscription.updated` with the new period.
+
+    The draft is finalized `finalize_after_s` (1 h, like Stripe) later, when the clock
+    passes that instant; quantity changes in between do not alter it.
+    """
+    before = snapshot(sub)
+    extra = state.sub_extra[sub["id"]]
+    old_period = current_period(sub)
+    extra.periods_elapsed += 1
+    period = period_bounds(sub, extra.periods_elapsed)
+    for item in sub["items"]["data"]:
+        item["current_period_start"], item["current_period_end"] = period
+    lines = extra.pending_lines + [
+        billing.item_line(state, item, period) for item in sub["items"]["data"]
+    ]
+    extra.pending_lines = []
+    # Stripe dates a renewal invoice by the period just ended; its lines by the new one.
+    inv = billing.open_invoice(
+        state, sub, lines, reason="subscription_cycle", at=at, period=(old_period[0], at)
+    )
+    inv["automatically_finalizes_at"] = at + state.config.finalize_after_s
+    emit(state, "invoice.created", inv, at=at)
+    emit(state, "customer.subscription.updated", sub, at=at, previous=before)
+    return inv
+
+
+def _finalize_draft(state: DoubleState, inv: dict[str, Any], at: int) -> None:
+    paid = invoices.charge(state, inv, at=at)
+    sub_id = inv["parent"]["subscription_details"]["subscription"]
+    sub = state.find("subscription", sub_id)
+    if sub is not None:
+        billing.settle_status(state, sub, paid=paid, at=at)

@@ -1,0 +1,216 @@
+"""Webhook signing and at-least-once delivery from a background thread."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import random
+import threading
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from adapters.stripe.double.events import endpoint_matches
+from adapters.stripe.double.state import WebhookConfig
+
+
+def sign(payload: bytes, secret: str, timestamp: int) -> str:
+    """Stripe's `Stripe-Signature` header value: `t=<unix>,v1=<hex hmac-sha256>`."""
+    signed = f"{timestamp}.".encode() + payload
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One queued POST of one event to one endpoint."""
+
+    event_id: str
+    event_type: str
+    endpoint_id: str
+    url: str
+    secret: str
+    body: bytes
+    attempt: int = 1
+    due: float = 0.0
+    duplicate: bool = False
+
+
+def _post(url: str, body: bytes, signature: str, timeout: float) -> int:
+    parts = urlsplit(url)
+    conn_cls = (
+        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    )
+    conn = conn_cls(parts.netloc, timeout=timeout)
+    try:
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Stripe-Signature": signature,
+            "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks) renewal-ledger-double",
+        }
+        conn.request("POST", target, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+class WebhookDispatcher:
+    """Queues deliveries and sends them from one worker thread, retrying with backoff.
+
+    Shuffling picks a random due delivery instead of the oldest; duplicates re-send a
+    delivered event once more. Both mimic Stripe's "unordered, at least once" contract.
+    """
+
+    def __init__(self, *, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.config = WebhookConfig()
+        self._cond = threading.Condition()
+        self._queue: list[Delivery] = []
+        self._in_flight = 0
+        self._log: list[dict[str, Any]] = []
+        self._rng = random.Random()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    def configure(self, config: WebhookConfig) -> None:
+        """Apply new settings (a seed makes shuffles and duplicates reproducible)."""
+        with self._cond:
+            self.config = replace(config)
+            self._rng = random.Random(config.seed)
+
+    def enqueue(self, event: dict[str, Any], endpoints: list[tuple[dict[str, Any], str]]) -> None:
+        """Queue `event` for each (endpoint, secret) subscribed to its type."""
+        if not self.enabled:
+            return
+        body = json.dumps(event, indent=2).encode()
+        with self._cond:
+            for endpoint, secret in endpoints:
+                if endpoint_matches(endpoint, event["type"]):
+                    self._queue.append(
+                        Delivery(
+                            event_id=event["id"],
+                            event_type=event["type"],
+                            endpoint_id=endpoint["id"],
+                            url=endpoint["url"],
+                            secret=secret,
+                            body=body,
+                            due=time.monotonic(),
+                        )
+                    )
+            self._ensure_thread()
+            self._cond.notify_all()
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None and self._queue:
+            self._stopping = False
+            self._thread = threading.Thread(
+                target=self._work, name="stripe-double-webhooks", daemon=True
+            )
+            self._thread.start()
+
+    def _next(self) -> Delivery | None:
+        """Wait for a due delivery (None when stopping)."""
+        with self._cond:
+            while not self._stopping:
+                now = time.monotonic()
+                due = [d for d in self._queue if d.due <= now]
+                if due:
+                    pick = self._rng.choice(due) if self.config.shuffle else due[0]
+                    self._queue.remove(pick)
+                    self._in_flight += 1
+                    return pick
+                wait = min((d.due for d in self._queue), default=now + 1.0) - now
+                self._cond.wait(timeout=max(wait, 0.001))
+            return None
+
+    def _work(self) -> None:
+        while (delivery := self._next()) is not None:
+            status: int | None = None
+            error: str | None = None
+            try:
+                signature = sign(delivery.body, delivery.secret, int(time.time()))
+                status = _post(delivery.url, delivery.body, signature, self.config.timeout_s)
+            except (OSError, http.client.HTTPException) as exc:
+                error = f"{type(exc).__name__}: {exc}"
+            self._record(delivery, status, error)
+
+    def _record(self, delivery: Delivery, status: int | None, error: str | None) -> None:
+        ok = status is not None and 200 <= status < 300
+        with self._cond:
+            cfg = self.config
+            if ok:
+                outcome = "delivered"
+                if not delivery.duplicate and self._rng.random() < cfg.duplicate_probability:
+                    self._queue.append(
+                        replace(delivery, attempt=1, due=time.monotonic(), duplicate=True)
+                    )
+            elif delivery.attempt < cfg.max_attempts:
+                outcome = "retrying"
+                backoff = cfg.retry_base_ms / 1000 * 2 ** (delivery.attempt - 1)
+                self._queue.append(
+                    replace(delivery, attempt=delivery.attempt + 1, due=time.monotonic() + backoff)
+                )
+            else:
+                outcome = "gave_up"
+            self._log.append(
+                {
+                    "event_id": delivery.event_id,
+                    "type": delivery.event_type,
+                    "endpoint": delivery.endpoint_id,
+                    "url": delivery.url,
+                    "attempt": delivery.attempt,
+                    "status": status,
+                    "error": error,
+                    "duplicate": delivery.duplicate,
+                    "outcome": outcome,
+                    "at": time.time(),
+                }
+            )
+            self._in_flight -= 1
+            self._cond.notify_all()
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Block until nothing is queued or in flight; False if `timeout` ran out first."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._queue or self._in_flight:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(timeout=remaining)
+        return True
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        """Every attempt so far, oldest first."""
+        with self._cond:
+            return [dict(entry) for entry in self._log]
+
+    def pending(self) -> int:
+        """Deliveries queued or in flight."""
+        with self._cond:
+            return len(self._queue) + self._in_flight
+
+    def clear(self) -> None:
+        """Drop queued deliveries and the attempt log (in-flight ones still finish)."""
+        with self._cond:
+            self._queue.clear()
+            self._log.clear()
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """Stop the worker thread (queued deliveries are dropped)."""
+        with self._cond:
+            self._stopping = True
+            self._queue.clear()
+            thread, self._thread = self._thread, None
+            self._cond.notify_all()
+        if thread is not None:
+            thread.join(timeout=10)
