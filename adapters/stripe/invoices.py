@@ -1,0 +1,102 @@
+"""Invoice events: the invoice's state, its payment, and the renewal preview."""
+
+from __future__ import annotations
+
+from adapters.stripe.commands import (
+    Command,
+    NoteRenewalUpcoming,
+    RecordInvoice,
+    RecordPaymentFailed,
+    RecordPaymentSucceeded,
+)
+from adapters.stripe.delivery import Delivery, Translation, count, metadata_organizer
+from adapters.stripe.payload import TranslationError
+from adapters.stripe.shapes import SubscriptionLine, read_period
+from domain.billing import InvoiceFacts
+
+
+def _billed_line(d: Delivery) -> SubscriptionLine | None:
+    """The invoice's regular line for the per-group item (the first, without prices)."""
+    lines = d.shape.subscription_lines(d.obj)
+    if d.group_price_ids:
+        lines = [line for line in lines if line.price_id in d.group_price_ids]
+    return lines[0] if lines else None
+
+
+def _invoice_facts(d: Delivery, subscription_id: str) -> InvoiceFacts:
+    invoice = d.obj
+    line = _billed_line(d)
+    # The line's period is the service period billed; the invoice's own period looks
+    # back one period for a renewal, so it only stands in when no line bills the item.
+    period = line.period if line else read_period(invoice, "period_start", "period_end")
+    return InvoiceFacts(
+        invoice_id=invoice.text("id"),
+        subscription_id=subscription_id,
+        billing_reason=invoice.text("billing_reason"),
+        period_start=period.start,
+        period_end=period.end,
+        quantity=line.quantity if line else 0,
+        subtotal=invoice.integer("subtotal"),
+        tax=d.shape.invoice_tax(invoice),
+        total=invoice.integer("total"),
+        amount_due=count(invoice, "amount_due"),
+        amount_paid=count(invoice, "amount_paid"),
+        currency=invoice.currency("currency"),
+        status=invoice.text("status"),
+    )
+
+
+def invoice_changed(d: Delivery) -> Translation:
+    """invoice.created|finalized|paid|voided|payment_succeeded|payment_failed."""
+    invoice = d.obj
+    invoice_id = invoice.text("id")
+    subscription_id = d.shape.invoice_subscription(invoice)
+    if subscription_id is None:
+        return Translation.ignored(f"invoice {invoice_id} is not for a subscription")
+    facts = _invoice_facts(d, subscription_id)
+    commands: list[Command] = [RecordInvoice(d.event_id, facts)]
+    if d.type == "invoice.payment_succeeded":
+        commands.append(
+            RecordPaymentSucceeded(d.event_id, invoice_id, facts.amount_paid, facts.currency)
+        )
+    elif d.type == "invoice.payment_failed":
+        attempts = count(invoice, "attempt_count")
+        commands.append(
+            RecordPaymentFailed(d.event_id, invoice_id, facts.amount_due, facts.currency, attempts)
+        )
+    return d.translation(
+        invoice_id,
+        hint=metadata_organizer(invoice),
+        customer_id=invoice.ref("customer"),
+        subscription_id=subscription_id,
+        commands=commands,
+    )
+
+
+def renewal_upcoming(d: Delivery) -> Translation:
+    """invoice.upcoming: the preview of a renewal invoice (it has no id)."""
+    invoice = d.obj
+    subscription_id = d.shape.invoice_subscription(invoice)
+    if subscription_id is None:
+        return Translation.ignored("upcoming invoice is not for a subscription")
+    line = _billed_line(d)
+    if line is None:
+        msg = "data.object.lines.data has no regular line for the subscription item"
+        raise TranslationError(msg)
+    command = NoteRenewalUpcoming(
+        d.event_id,
+        subscription_id,
+        # The renewal instant: the billed line's period starts where the current one
+        # ends (next_payment_attempt is later, after the draft's finalization window).
+        period_end=line.period.start,
+        expected_quantity=line.quantity,
+        expected_amount=count(invoice, "amount_due"),
+        currency=invoice.currency("currency"),
+    )
+    return d.translation(
+        subscription_id,
+        hint=metadata_organizer(invoice),
+        customer_id=invoice.ref("customer"),
+        subscription_id=subscription_id,
+        commands=[command],
+    )

@@ -1,0 +1,127 @@
+"""Typed, path-aware reads from a parsed Stripe webhook payload.
+
+Every read names the field it failed on (``data.object.items.data[0].quantity``), so
+a malformed delivery is marked failed in the inbox with a reason someone can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+_CURRENCY_LENGTH = 3
+
+
+class TranslationError(ValueError):
+    """A payload that is malformed for its event type (missing field, wrong type)."""
+
+
+def _kind(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A JSON object inside the payload, with the path that led to it."""
+
+    data: Mapping[str, Any]
+    path: str
+
+    @classmethod
+    def root(cls, value: object, path: str) -> Node:
+        if not isinstance(value, Mapping):
+            msg = f"{path} must be a JSON object, got {_kind(value)}"
+            raise TranslationError(msg)
+        return cls(value, path)
+
+    def where(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def has(self, key: str) -> bool:
+        """Whether ``key`` is present and not null."""
+        return self.data.get(key) is not None
+
+    def _required(self, key: str) -> object:
+        value = self.data.get(key)
+        if value is None:
+            msg = f"{self.where(key)} is missing"
+            raise TranslationError(msg)
+        return value
+
+    def _wrong(self, key: str, expected: str) -> TranslationError:
+        return TranslationError(
+            f"{self.where(key)} must be {expected}, got {_kind(self.data.get(key))}"
+        )
+
+    def text(self, key: str) -> str:
+        value = self._required(key)
+        if not isinstance(value, str) or not value.strip():
+            raise self._wrong(key, "a non-empty string")
+        return value
+
+    def optional_text(self, key: str) -> str | None:
+        return self.text(key) if self.has(key) else None
+
+    def integer(self, key: str) -> int:
+        value = self._required(key)
+        # bool is an int subclass; a JSON true is never an amount or a count.
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self._wrong(key, "an integer")
+        return value
+
+    def optional_integer(self, key: str) -> int | None:
+        return self.integer(key) if self.has(key) else None
+
+    def flag(self, key: str) -> bool:
+        """A boolean that Stripe omits or nulls when false."""
+        value = self.data.get(key)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            raise self._wrong(key, "a boolean")
+        return value
+
+    def instant(self, key: str) -> datetime:
+        """A Unix timestamp (Stripe's only time format) as an aware UTC datetime."""
+        seconds = self.integer(key)
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise self._wrong(key, "a Unix timestamp") from None
+
+    def currency(self, key: str) -> str:
+        value = self.text(key)
+        if len(value) != _CURRENCY_LENGTH or not value.isalpha():
+            raise self._wrong(key, "a three-letter ISO currency code")
+        return value.lower()
+
+    def child(self, key: str) -> Node:
+        return Node.root(self._required(key), self.where(key))
+
+    def optional_child(self, key: str) -> Node | None:
+        return self.child(key) if self.has(key) else None
+
+    def entries(self, key: str) -> list[Node]:
+        """A JSON array of objects (an absent or null array reads as empty)."""
+        value = self.data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self._wrong(key, "an array")
+        return [Node.root(entry, f"{self.where(key)}[{i}]") for i, entry in enumerate(value)]
+
+    def list_data(self, key: str) -> list[Node]:
+        """The ``data`` of a Stripe list object such as ``items`` or ``lines``."""
+        return self.child(key).entries("data")
+
+    def ref(self, key: str) -> str:
+        """The id of a reference, whether Stripe sent it as an id or expanded it."""
+        value = self._required(key)
+        if isinstance(value, Mapping):
+            return self.child(key).text("id")
+        return self.text(key)
+
+    def optional_ref(self, key: str) -> str | None:
+        return self.ref(key) if self.has(key) else None

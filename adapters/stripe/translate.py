@@ -1,0 +1,195 @@
+"""Anti-corruption layer: a Stripe webhook event (parsed JSON) → ledger commands.
+
+Pure: no I/O, no clock, no SDK objects. The application layer routes the result to an
+organizer (by ``organizer_hint``, else by ``customer_id``) and applies ``commands`` in
+order. Which event types map to which commands, and why, is in
+docs/stripe-translation.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
+from typing import Any
+
+from adapters.stripe.commands import DeleteCustomer, LinkCustomer, ObserveSubscription
+from adapters.stripe.delivery import Delivery, Translation, count, metadata_organizer
+from adapters.stripe.invoices import invoice_changed, renewal_upcoming
+from adapters.stripe.payload import Node, TranslationError
+from adapters.stripe.shapes import price_of, shape_for_version, shape_from_fields
+from domain.billing import SubscriptionSnapshot
+
+__all__ = ["HANDLED_EVENT_TYPES", "Translation", "TranslationError", "translate"]
+
+
+def translate(
+    event: Mapping[str, Any], *, group_price_ids: AbstractSet[str] = frozenset()
+) -> Translation:
+    """Translate one webhook event into the commands to apply to its organizer.
+
+    ``group_price_ids``, when given, are the per-group price ids: the subscription
+    item (and invoice line) with one of them is the one billed per group, and a
+    subscription without one is ignored. Without them, the item is chosen as
+    docs/stripe-translation.md describes.
+
+    Raises ``TranslationError`` when the payload is malformed for its type.
+    """
+    if not isinstance(event, Mapping):
+        msg = "the event must be a JSON object"
+        raise TranslationError(msg)
+    root = Node(event, "")
+    event_type = root.text("type")
+    handled = _HANDLERS.get(event_type)
+    if handled is None:
+        return Translation.ignored(f"event type {event_type} is not handled")
+    expected_object, handler = handled
+    obj = root.child("data").child("object")
+    if obj.text("object") != expected_object:
+        msg = f"data.object.object must be {expected_object!r} for {event_type}"
+        raise TranslationError(msg)
+    api_version = root.optional_text("api_version")
+    delivery = Delivery(
+        event_id=root.text("id"),
+        type=event_type,
+        created=root.instant("created"),
+        obj=obj,
+        shape=shape_from_fields(obj) if api_version is None else shape_for_version(api_version),
+        group_price_ids=group_price_ids,
+    )
+    return handler(delivery)
+
+
+# -- checkout.session.completed ----------------------------------------------------
+
+
+def _checkout_organizer(session: Node) -> str:
+    reference = session.optional_text("client_reference_id")
+    from_metadata = metadata_organizer(session)
+    if reference and from_metadata and reference != from_metadata:
+        msg = (
+            f"data.object.client_reference_id {reference!r} and "
+            f"data.object.metadata.organizer_id {from_metadata!r} name different organizers"
+        )
+        raise TranslationError(msg)
+    organizer = reference or from_metadata
+    if organizer is None:
+        # Someone paid for a subscription we cannot attribute: fail loudly, never drop.
+        msg = (
+            "data.object.client_reference_id is missing (and so is "
+            "data.object.metadata.organizer_id): the checkout names no organizer"
+        )
+        raise TranslationError(msg)
+    return organizer
+
+
+def _checkout_completed(d: Delivery) -> Translation:
+    session = d.obj
+    session_id = session.text("id")
+    mode = session.optional_text("mode")
+    if mode != "subscription":
+        return Translation.ignored(f"checkout session {session_id} is not in subscription mode")
+    customer_id = session.ref("customer")
+    return d.translation(
+        session_id,
+        hint=_checkout_organizer(session),
+        customer_id=customer_id,
+        subscription_id=session.ref("subscription"),
+        commands=[LinkCustomer(d.event_id, customer_id)],
+    )
+
+
+# -- customer.subscription.* -------------------------------------------------------
+
+
+def _group_item(subscription: Node, group_price_ids: AbstractSet[str]) -> Node | None:
+    """The subscription item billed per group (None: the subscription has none).
+
+    Items without a quantity (metered) never are. Among several, the earliest
+    created: unlike "the largest quantity" it cannot change between two snapshots of
+    the same subscription, so quantity syncs always target the same item.
+    """
+    items = [item for item in subscription.list_data("items") if item.has("quantity")]
+    if group_price_ids:
+        return next((item for item in items if price_of(item) in group_price_ids), None)
+    if not items:
+        msg = f"{subscription.where('items.data')} has no item with a quantity"
+        raise TranslationError(msg)
+    if len(items) == 1:
+        return items[0]
+    return min(items, key=lambda item: (item.integer("created"), item.text("id")))
+
+
+def _item_price(item: Node) -> str:
+    price = price_of(item)
+    if price is None:
+        msg = f"{item.where('price')} is missing (and so is {item.where('plan')})"
+        raise TranslationError(msg)
+    return price
+
+
+def _subscription_changed(d: Delivery) -> Translation:
+    subscription = d.obj
+    subscription_id = subscription.text("id")
+    item = _group_item(subscription, d.group_price_ids)
+    if item is None:
+        return Translation.ignored(f"subscription {subscription_id} has no per-group item")
+    period = d.shape.subscription_period(subscription, item)
+    # A deleted subscription is canceled whatever status the rendering shows.
+    deleted = d.type == "customer.subscription.deleted"
+    snapshot = SubscriptionSnapshot(
+        subscription_id=subscription_id,
+        item_id=item.text("id"),
+        price_id=_item_price(item),
+        status="canceled" if deleted else subscription.text("status"),
+        quantity=count(item, "quantity"),
+        current_period_start=period.start,
+        current_period_end=period.end,
+        observed_at=d.created,
+    )
+    return d.translation(
+        subscription_id,
+        hint=metadata_organizer(subscription),
+        customer_id=subscription.ref("customer"),
+        subscription_id=subscription_id,
+        commands=[ObserveSubscription(d.event_id, snapshot)],
+    )
+
+
+# -- customer.deleted --------------------------------------------------------------
+
+
+def _customer_deleted(d: Delivery) -> Translation:
+    customer_id = d.obj.text("id")
+    return d.translation(
+        customer_id,
+        hint=metadata_organizer(d.obj),
+        customer_id=customer_id,
+        subscription_id=None,
+        commands=[DeleteCustomer(d.event_id, customer_id)],
+    )
+
+
+_Handler = Callable[[Delivery], Translation]
+# Event type → (the `object` its data.object must be, handler).
+_HANDLERS: dict[str, tuple[str, _Handler]] = {
+    "checkout.session.completed": ("checkout.session", _checkout_completed),
+    **{
+        f"customer.subscription.{change}": ("subscription", _subscription_changed)
+        for change in ("created", "updated", "deleted", "paused", "resumed")
+    },
+    "invoice.upcoming": ("invoice", renewal_upcoming),
+    **{
+        f"invoice.{change}": ("invoice", invoice_changed)
+        for change in (
+            "created",
+            "finalized",
+            "paid",
+            "voided",
+            "payment_succeeded",
+            "payment_failed",
+        )
+    },
+    "customer.deleted": ("customer", _customer_deleted),
+}
+# What a webhook endpoint needs to subscribe to (`enabled_events`); all else is ignored.
+HANDLED_EVENT_TYPES = frozenset(_HANDLERS)
