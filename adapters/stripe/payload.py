@@ -93,7 +93,7 @@ class Node:
 
     def currency(self, key: str) -> str:
         value = self.text(key)
-        if len(value) != _CURRENCY_LENGTH or not value.isalpha():
+        if len(value) != _CURRENCY_LENGTH or not (value.isascii() and value.isalpha()):
             raise self._wrong(key, "a three-letter ISO currency code")
         return value.lower()
 

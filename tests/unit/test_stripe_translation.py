@@ -576,6 +576,12 @@ MALFORMED: list[
     (
         invoice_event,
         "basil",
+        _edit("data.object.currency", "\u20acur"),
+        r"data\.object\.currency must be a three-letter ISO currency code",
+    ),
+    (
+        invoice_event,
+        "basil",
         _edit("data.object.amount_paid"),
         r"data\.object\.amount_paid is missing",
     ),
