@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from app.bootstrap import Container
 from app.problems import Problem
-from app.routes import health
+from app.routes import group_changes, health, webhooks
 
 log = logging.getLogger("ledger.web")
 
@@ -34,7 +34,11 @@ def create_app(container: Container) -> Starlette:
             await run_in_threadpool(container.close)
 
     return Starlette(
-        routes=[*health.routes(container)],
+        routes=[
+            *health.routes(container),
+            *webhooks.routes(container),
+            *group_changes.routes(container),
+        ],
         exception_handlers={
             Problem: on_problem,
             HTTPException: on_http_error,

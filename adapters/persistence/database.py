@@ -165,9 +165,9 @@ class PostgresDatabase:
             url.libpq_conninfo(),
             min_size=1,
             max_size=max_size,
-            kwargs={"row_factory": dict_row, "connect_timeout": 5},
+            kwargs={"row_factory": dict_row, "connect_timeout": 3},
             open=False,
-            timeout=10,
+            timeout=3,
             name="ledger",
         )
         self._open_lock = threading.Lock()

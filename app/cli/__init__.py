@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from app.bootstrap import NotReadyError
-from app.cli import core
+from app.cli import core, worker
 from app.ledger import UnknownOrganizerError
 from app.settings import ConfigurationError
 
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="ledger", description="Renewal Ledger: per-group Stripe renewals.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     core.register(commands)
+    worker.register(commands)
     return parser
 
 

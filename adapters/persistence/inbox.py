@@ -1,0 +1,200 @@
+"""The Stripe inbox: every verified delivery, stored before we answer, then translated.
+
+Rows move ``pending`` → ``processed`` | ``ignored`` | ``parked`` | ``failed``. A parked
+row waits for its customer or subscription to be linked to an organizer; linking one
+moves the rows that wait for it back to ``pending``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
+
+InboxStatus = Literal["pending", "processed", "ignored", "parked", "failed"]
+LinkKind = Literal["customer", "subscription"]
+
+
+def iso_now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class InboxDelivery:
+    """A verified delivery, as stored."""
+
+    event_id: str
+    type: str
+    api_version: str | None
+    created: int
+    livemode: bool
+    account: str | None
+    payload: bytes
+    received_at: str
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    delivery: InboxDelivery
+    status: InboxStatus
+    reason: str | None
+    attempts: int
+    processed_at: str | None
+    organizer_id: str | None
+
+    @classmethod
+    def from_record(cls, record: Any) -> InboxRow:
+        delivery = InboxDelivery(
+            event_id=record["event_id"],
+            type=record["type"],
+            api_version=record["api_version"],
+            created=int(record["created"]),
+            livemode=bool(record["livemode"]),
+            account=record["account"],
+            payload=bytes(record["payload"]),
+            received_at=record["received_at"],
+        )
+        return cls(
+            delivery,
+            record["status"],
+            record["reason"],
+            int(record["attempts"]),
+            record["processed_at"],
+            record["organizer_id"],
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What translation did with a row."""
+
+    status: InboxStatus
+    reason: str | None = None
+    organizer_id: str | None = None
+    customer_id: str | None = None
+    subscription_id: str | None = None
+
+
+_COLUMNS = (
+    "event_id, type, api_version, created, livemode, account, payload, received_at, "
+    "status, reason, attempts, processed_at, organizer_id"
+)
+
+
+class StripeInbox:
+    """Inbox rows and Stripe-id → organizer links, on either backend."""
+
+    def __init__(self, database: SQLiteDatabase | PostgresDatabase) -> None:
+        self.database = database
+
+    def insert(self, delivery: InboxDelivery) -> bool:
+        """Store a delivery once; False when this event id is already stored."""
+        with self.database.transaction() as cursor:
+            cursor.execute(
+                "INSERT INTO stripe_inbox (event_id, type, api_version, created, livemode,"
+                " account, payload, received_at) VALUES (:event_id, :type, :api_version,"
+                " :created, :livemode, :account, :payload, :received_at)"
+                " ON CONFLICT (event_id) DO NOTHING",
+                vars(delivery),
+            )
+            return cursor.rowcount == 1
+
+    def pending(self, limit: int) -> list[InboxRow]:
+        """Oldest first by Stripe's own time, so the audit trail reads naturally."""
+        return self._select(
+            "WHERE status = 'pending' ORDER BY created, event_id LIMIT :limit", {"limit": limit}
+        )
+
+    def get(self, event_id: str) -> InboxRow | None:
+        rows = self._select("WHERE event_id = :event_id", {"event_id": event_id})
+        return rows[0] if rows else None
+
+    def rows(
+        self, *, status: InboxStatus | None = None, since: int | None = None, limit: int = 1000
+    ) -> list[InboxRow]:
+        clauses: list[str] = []
+        params: dict[str, Any] = {"limit": limit}
+        if status is not None:
+            clauses.append("status = :status")
+            params["status"] = status
+        if since is not None:
+            clauses.append("created >= :since")
+            params["since"] = since
+        where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+        return self._select(f"{where}ORDER BY created, event_id LIMIT :limit", params)
+
+    def _select(self, tail: str, params: dict[str, Any]) -> list[InboxRow]:
+        with self.database.transaction() as cursor:
+            records = cursor.execute(f"SELECT {_COLUMNS} FROM stripe_inbox {tail}", params)
+            return [InboxRow.from_record(r) for r in records.fetchall()]
+
+    def record(self, event_id: str, outcome: Outcome) -> None:
+        """Mark a row with what translation did (and count the attempt)."""
+        with self.database.transaction() as cursor:
+            cursor.execute(
+                "UPDATE stripe_inbox SET status = :status, reason = :reason,"
+                " attempts = attempts + 1, processed_at = :now,"
+                " organizer_id = COALESCE(:organizer_id, organizer_id),"
+                " customer_id = COALESCE(:customer_id, customer_id),"
+                " subscription_id = COALESCE(:subscription_id, subscription_id)"
+                " WHERE event_id = :event_id",
+                {**vars(outcome), "event_id": event_id, "now": iso_now()},
+            )
+
+    def requeue(self, event_ids: Sequence[str]) -> int:
+        """Put rows back to pending (reprocessing after a fix); returns how many."""
+        with self.database.transaction() as cursor:
+            count = 0
+            for event_id in event_ids:
+                cursor.execute(
+                    "UPDATE stripe_inbox SET status = 'pending' WHERE event_id = :event_id",
+                    {"event_id": event_id},
+                )
+                count += cursor.rowcount
+            return count
+
+    def link(self, kind: LinkKind, stripe_id: str, organizer_id: str, source: str) -> None:
+        """Remember which organizer a Stripe id belongs to, and wake rows parked on it."""
+        with self.database.transaction() as cursor:
+            cursor.execute(
+                "INSERT INTO stripe_links (stripe_id, kind, organizer_id, source, linked_at)"
+                " VALUES (:stripe_id, :kind, :organizer_id, :source, :now)"
+                " ON CONFLICT (stripe_id) DO NOTHING",
+                {
+                    "stripe_id": stripe_id,
+                    "kind": kind,
+                    "organizer_id": organizer_id,
+                    "source": source,
+                    "now": iso_now(),
+                },
+            )
+            column = "customer_id" if kind == "customer" else "subscription_id"
+            cursor.execute(
+                f"UPDATE stripe_inbox SET status = 'pending'"
+                f" WHERE status = 'parked' AND {column} = :stripe_id",
+                {"stripe_id": stripe_id},
+            )
+
+    def organizer_for(self, stripe_ids: Iterable[str | None]) -> str | None:
+        """The organizer linked to the first of these ids that has a link."""
+        with self.database.transaction() as cursor:
+            for stripe_id in stripe_ids:
+                if not stripe_id:
+                    continue
+                found = cursor.execute(
+                    "SELECT organizer_id FROM stripe_links WHERE stripe_id = :stripe_id",
+                    {"stripe_id": stripe_id},
+                ).fetchone()
+                if found is not None:
+                    return str(found["organizer_id"])
+        return None
+
+    def counts(self) -> dict[str, int]:
+        with self.database.transaction() as cursor:
+            rows = cursor.execute(
+                "SELECT status, COUNT(*) AS n FROM stripe_inbox GROUP BY status"
+            ).fetchall()
+        return {str(r["status"]): int(r["n"]) for r in rows}

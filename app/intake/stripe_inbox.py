@@ -1,0 +1,127 @@
+"""Translation of stored Stripe deliveries into organizer commands (the worker's job).
+
+Each row is translated by the anti-corruption layer, routed to an organizer, applied
+in one ``ledger.update`` and then marked. A crash between the save and the mark only
+means the row is translated again: every Stripe-sourced command is idempotent per
+(kind, event id) in the aggregate, so nothing is recorded twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Set as AbstractSet
+from datetime import datetime
+from threading import Event
+
+import orjson
+
+from adapters.persistence.inbox import InboxRow, Outcome, StripeInbox
+from adapters.stripe.translate import Translation, TranslationError, translate
+from app.ledger import LedgerApplication
+from domain.organizer import Organizer, OrganizerError
+
+log = logging.getLogger("ledger.inbox")
+
+
+class InboxProcessor:
+    """Turns pending inbox rows into domain events, marking each row with its outcome."""
+
+    def __init__(
+        self,
+        ledger: LedgerApplication,
+        inbox: StripeInbox,
+        *,
+        group_price_ids: AbstractSet[str] = frozenset(),
+    ) -> None:
+        self.ledger = ledger
+        self.inbox = inbox
+        self.group_price_ids = group_price_ids
+
+    def process_pending(self, batch_size: int = 100, *, stop: Event | None = None) -> int:
+        """Process up to ``batch_size`` pending rows; returns how many were handled.
+
+        ``stop`` is checked between rows, so a shutdown never waits for a whole batch.
+        """
+        handled = 0
+        for row in self.inbox.pending(batch_size):
+            if stop is not None and stop.is_set():
+                break
+            self.inbox.record(row.delivery.event_id, self.process(row))
+            handled += 1
+        return handled
+
+    def reprocess(self, rows: list[InboxRow]) -> list[tuple[str, Outcome]]:
+        """Translate archived rows again (after a fix); harmless for rows already applied."""
+        results = []
+        for row in rows:
+            outcome = self.process(row)
+            self.inbox.record(row.delivery.event_id, outcome)
+            results.append((row.delivery.event_id, outcome))
+        return results
+
+    def process(self, row: InboxRow) -> Outcome:
+        """What to do with one row. Store failures propagate (the row stays pending)."""
+        event_id = row.delivery.event_id
+        try:
+            translation = translate(
+                orjson.loads(row.delivery.payload), group_price_ids=self.group_price_ids
+            )
+        except (TranslationError, orjson.JSONDecodeError) as error:
+            log.warning("inbox %s failed translation: %s", event_id, error)
+            return Outcome("failed", f"translation: {error}")
+        if translation.outcome == "ignored":
+            return Outcome("ignored", translation.reason)
+        organizer_id = translation.organizer_hint or self.inbox.organizer_for(
+            [translation.customer_id, translation.subscription_id]
+        )
+        if organizer_id is None:
+            return Outcome(
+                "parked",
+                _waiting_reason(translation),
+                customer_id=translation.customer_id,
+                subscription_id=translation.subscription_id,
+            )
+        try:
+            applied = self._apply(organizer_id, translation)
+        except OrganizerError as error:
+            return Outcome("failed", f"refused by the ledger: {error}", organizer_id=organizer_id)
+        self._link(organizer_id, translation, source=event_id)
+        return Outcome(
+            "processed",
+            f"recorded {applied} of {len(translation.commands)} facts"
+            if applied
+            else "nothing new: already recorded",
+            organizer_id=organizer_id,
+            customer_id=translation.customer_id,
+            subscription_id=translation.subscription_id,
+        )
+
+    def _apply(self, organizer_id: str, translation: Translation) -> int:
+        def decide(organizer: Organizer, at: datetime) -> int:
+            return sum(command.apply(organizer, at) for command in translation.commands)
+
+        # An organizer named by the payload (checkout's client_reference_id) may be new
+        # to the ledger; one reached through a link must already exist.
+        return self.ledger.update(
+            organizer_id, decide, register=translation.organizer_hint is not None
+        )
+
+    def _link(self, organizer_id: str, translation: Translation, *, source: str) -> None:
+        if translation.customer_id:
+            self.inbox.link("customer", translation.customer_id, organizer_id, source)
+        if translation.subscription_id:
+            self.inbox.link("subscription", translation.subscription_id, organizer_id, source)
+
+
+def _waiting_reason(translation: Translation) -> str:
+    waiting = [
+        f"{kind} {value}"
+        for kind, value in (
+            ("customer", translation.customer_id),
+            ("subscription", translation.subscription_id),
+        )
+        if value
+    ]
+    if not waiting:
+        return "no organizer, customer or subscription to route this event to"
+    return f"waiting for {' or '.join(waiting)} to be linked to an organizer"
