@@ -1,0 +1,91 @@
+"""``POST /internal/group-changes``: the platform's group changes, in batches.
+
+Authenticated with the service token. The body is checked as a whole (size, JSON,
+a ``changes`` array of at most 1,000), then each item on its own in
+:mod:`app.intake.group_changes`, which reports one outcome per item.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from app.bootstrap import Container, NotReadyError
+from app.http import parse_json, read_body, require_service_token
+from app.intake.group_changes import (
+    MAX_CHANGES_PER_REQUEST,
+    STORE_ERRORS,
+    ItemResult,
+    process_batch,
+    summarize,
+)
+from app.ledger import ConcurrencyError
+from app.problems import Problem
+
+log = logging.getLogger("ledger.group_changes")
+# 1,000 changes of four 200-character fields fit well below this.
+MAX_BODY_BYTES = 2 * 1024 * 1024
+# Worth a retry later: the store is down or not migrated, or one organizer is contended.
+UNAVAILABLE: tuple[type[Exception], ...] = (NotReadyError, ConcurrencyError, *STORE_ERRORS)
+
+
+def changes_of(payload: Any) -> list[Any]:
+    """The ``changes`` array of a parsed body, or a 400/413 problem."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("changes"), list):
+        raise Problem(
+            400,
+            "Invalid request",
+            "the body must be a JSON object with a `changes` array",
+            slug="invalid-request",
+            invalid_params=[{"name": "changes", "reason": "must be an array"}],
+        )
+    changes: list[Any] = payload["changes"]
+    if len(changes) > MAX_CHANGES_PER_REQUEST:
+        raise Problem(
+            413,
+            "Too many changes",
+            f"{len(changes)} changes; at most {MAX_CHANGES_PER_REQUEST} per request",
+            slug="too-many-changes",
+        )
+    return changes
+
+
+def results_body(results: list[ItemResult]) -> dict[str, Any]:
+    return {"results": [r.as_json() for r in results], "summary": summarize(results)}
+
+
+def routes(container: Container) -> list[BaseRoute]:
+    async def receive_group_changes(request: Request) -> Response:
+        """Apply a batch of group changes; 200 with one outcome per item, in order."""
+        token = container.settings.service_token
+        require_service_token(request, None if token is None else token.get_secret_value())
+        changes = changes_of(parse_json(await read_body(request, limit=MAX_BODY_BYTES)))
+        try:
+            # eventsourcing is synchronous: keep its I/O off the event loop.
+            results = await run_in_threadpool(_apply, container, changes)
+        except UNAVAILABLE as error:
+            log.warning("group changes not applied: %s", error)
+            # Organizers saved before the failure stay saved; the platform's retry of
+            # the whole batch is harmless because change ids are idempotent.
+            raise Problem(
+                503,
+                "Store unavailable",
+                "the ledger could not record the changes; retry the batch",
+                slug="store-unavailable",
+                headers={"Retry-After": "5"},
+            ) from error
+        return Response(orjson.dumps(results_body(results)), media_type="application/json")
+
+    return [Route("/internal/group-changes", receive_group_changes, methods=["POST"])]
+
+
+def _apply(container: Container, changes: list[Any]) -> list[ItemResult]:
+    # ``container.ledger`` may check readiness against the store on first use: in the
+    # thread too.
+    return process_batch(container.ledger, changes)
