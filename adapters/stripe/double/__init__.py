@@ -5,6 +5,7 @@ See docs/stripe-double.md for what it implements and how to drive it.
 
 from __future__ import annotations
 
+from adapters.stripe.double.client import sdk_client
 from adapters.stripe.double.server import RunningDouble, create_app, running_double, serve
 
-__all__ = ["RunningDouble", "create_app", "running_double", "serve"]
+__all__ = ["RunningDouble", "create_app", "running_double", "sdk_client", "serve"]

@@ -19,7 +19,7 @@ def _typed(name: str, value: Any, current: Any) -> Any:
         if name in {"rate_limit_rps", "quantity_updates_per_hour", "fault_seed", "seed"}:
             return None
         raise ValueError(f"{name} cannot be null")
-    if isinstance(current, bool) or name == "shuffle":
+    if isinstance(current, bool):
         if not isinstance(value, bool):
             raise ValueError(f"{name} must be a boolean")
         return value

@@ -37,6 +37,8 @@ class WebhookConfig:
 
     shuffle: bool = False
     duplicate_probability: float = 0.0
+    # Hold deliveries back (queueing them) until unpaused: makes shuffles reproducible.
+    paused: bool = False
     seed: int | None = None
     max_attempts: int = 5
     retry_base_ms: int = 100

@@ -83,8 +83,11 @@ class WebhookDispatcher:
     def configure(self, config: WebhookConfig) -> None:
         """Apply new settings (a seed makes shuffles and duplicates reproducible)."""
         with self._cond:
+            reseed = config.seed != self.config.seed or config.seed is None
             self.config = replace(config)
-            self._rng = random.Random(config.seed)
+            if reseed:
+                self._rng = random.Random(config.seed)
+            self._cond.notify_all()
 
     def enqueue(self, event: dict[str, Any], endpoints: list[tuple[dict[str, Any], str]]) -> None:
         """Queue `event` for each (endpoint, secret) subscribed to its type."""
@@ -121,7 +124,7 @@ class WebhookDispatcher:
         with self._cond:
             while not self._stopping:
                 now = time.monotonic()
-                due = [d for d in self._queue if d.due <= now]
+                due = [] if self.config.paused else [d for d in self._queue if d.due <= now]
                 if due:
                     pick = self._rng.choice(due) if self.config.shuffle else due[0]
                     self._queue.remove(pick)
@@ -178,10 +181,13 @@ class WebhookDispatcher:
             self._cond.notify_all()
 
     def flush(self, timeout: float = 30.0) -> bool:
-        """Block until nothing is queued or in flight; False if `timeout` ran out first."""
+        """Block until nothing is queued or in flight; False if `timeout` ran out first
+        (at once when paused with deliveries queued)."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while self._queue or self._in_flight:
+                if self.config.paused and not self._in_flight:
+                    return False
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
