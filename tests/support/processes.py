@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -86,3 +86,41 @@ def _wait_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> Non
         time.sleep(0.1)
     msg = f"server did not become healthy: {log.read_text()}"
     raise RuntimeError(msg)
+
+
+@contextmanager
+def ledger_worker(
+    *, cwd: Path, env: Mapping[str, str] | None = None, log: Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``ledger worker`` in the background; stopped with SIGTERM (as Kubernetes does)."""
+    log_path = log or cwd / "worker.log"
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen(
+            [*LEDGER, "worker"],
+            cwd=cwd,
+            env=ledger_env(env),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def wait_for(
+    predicate: Callable[[], bool], *, timeout: float = 30, what: str = "condition"
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    msg = f"timed out waiting for {what}"
+    raise TimeoutError(msg)

@@ -1,0 +1,139 @@
+"""The worker's translation of inbox rows, on both stores."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from adapters.persistence.inbox import StripeInbox
+from app.bootstrap import Container
+from app.intake.stripe_inbox import InboxProcessor
+from tests.support.inbox import deliver
+from tests.support.stripe_payloads import (
+    DAY,
+    SHAPES,
+    T0,
+    ShapeName,
+    checkout_event,
+    invoice_event,
+    subscription_event,
+)
+
+
+@pytest.fixture
+def pipeline(container: Container) -> Iterator[tuple[StripeInbox, InboxProcessor]]:
+    inbox = StripeInbox(container.database)
+    yield inbox, InboxProcessor(container.ledger, inbox)
+
+
+def drain(processor: InboxProcessor) -> None:
+    while processor.process_pending():
+        pass
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+class TestTranslation:
+    def test_checkout_links_the_organizer_then_subscriptions_apply(
+        self, shape: ShapeName, container: Container, pipeline: tuple[StripeInbox, InboxProcessor]
+    ) -> None:
+        inbox, processor = pipeline
+        deliver(inbox, checkout_event(shape, event_id="evt_co", client_reference_id="org-1"))
+        deliver(inbox, subscription_event(shape, event_id="evt_sub", quantity=4))
+        drain(processor)
+        organizer = container.ledger.get("org-1")
+        assert organizer.stripe_customer_id == "cus_Ledger0001"
+        snapshot = organizer.subscription_snapshot
+        assert snapshot is not None
+        assert (snapshot.subscription_id, snapshot.quantity) == ("sub_Ledger0001", 4)
+        assert {r.status for r in inbox.rows()} == {"processed"}
+
+    def test_an_event_for_an_unlinked_customer_is_parked_then_applied_on_link(
+        self, shape: ShapeName, container: Container, pipeline: tuple[StripeInbox, InboxProcessor]
+    ) -> None:
+        inbox, processor = pipeline
+        deliver(inbox, subscription_event(shape, event_id="evt_early", quantity=2))
+        drain(processor)
+        parked = inbox.get("evt_early")
+        assert parked is not None
+        assert parked.status == "parked"
+        assert "cus_Ledger0001" in (parked.reason or "")
+        deliver(inbox, checkout_event(shape, event_id="evt_link", client_reference_id="org-9"))
+        drain(processor)
+        applied = inbox.get("evt_early")
+        assert applied is not None
+        assert applied.status == "processed"
+        snapshot = container.ledger.get("org-9").subscription_snapshot
+        assert snapshot is not None
+        assert snapshot.quantity == 2
+
+    def test_an_older_snapshot_never_overwrites_a_newer_one(
+        self, shape: ShapeName, container: Container, pipeline: tuple[StripeInbox, InboxProcessor]
+    ) -> None:
+        inbox, processor = pipeline
+        deliver(inbox, checkout_event(shape, event_id="evt_co", client_reference_id="org-1"))
+        deliver(inbox, subscription_event(shape, event_id="evt_new", created=T0 + 60, quantity=7))
+        drain(processor)
+        deliver(inbox, subscription_event(shape, event_id="evt_old", created=T0, quantity=3))
+        drain(processor)
+        organizer = container.ledger.get("org-1")
+        snapshot = organizer.subscription_snapshot
+        assert snapshot is not None
+        assert snapshot.quantity == 7
+        assert organizer.has_seen(organizer.StaleSubscriptionSnapshotIgnored, "evt_old")
+
+    def test_invoices_and_payments_are_recorded_once(
+        self, shape: ShapeName, container: Container, pipeline: tuple[StripeInbox, InboxProcessor]
+    ) -> None:
+        inbox, processor = pipeline
+        deliver(inbox, checkout_event(shape, event_id="evt_co", client_reference_id="org-1"))
+        deliver(
+            inbox,
+            invoice_event(shape, "invoice.payment_succeeded", event_id="evt_inv", amount=900),
+        )
+        drain(processor)
+        organizer = container.ledger.get("org-1")
+        assert organizer.invoices == {"in_Ledger0001": "paid"}
+        assert organizer.payments == {"in_Ledger0001": "succeeded"}
+
+    def test_reprocessing_everything_records_nothing_new(
+        self, shape: ShapeName, container: Container, pipeline: tuple[StripeInbox, InboxProcessor]
+    ) -> None:
+        inbox, processor = pipeline
+        deliver(inbox, checkout_event(shape, event_id="evt_co", client_reference_id="org-1"))
+        deliver(inbox, subscription_event(shape, event_id="evt_a", created=T0 + 5, quantity=5))
+        deliver(inbox, subscription_event(shape, event_id="evt_b", created=T0, quantity=4))
+        deliver(inbox, invoice_event(shape, event_id="evt_i", created=T0 + DAY))
+        drain(processor)
+        version = container.ledger.get("org-1").version
+        results = processor.reprocess(inbox.rows())
+        assert {outcome.status for _, outcome in results} == {"processed"}
+        assert container.ledger.get("org-1").version == version
+
+
+def test_unknown_types_are_ignored_with_a_reason(
+    pipeline: tuple[StripeInbox, InboxProcessor],
+) -> None:
+    inbox, processor = pipeline
+    event = subscription_event("basil", event_id="evt_prod")
+    event["type"] = "product.created"
+    deliver(inbox, event)
+    drain(processor)
+    row = inbox.get("evt_prod")
+    assert row is not None
+    assert row.status == "ignored"
+    assert "product.created" in (row.reason or "")
+
+
+def test_a_malformed_payload_fails_with_the_field_named(
+    pipeline: tuple[StripeInbox, InboxProcessor],
+) -> None:
+    inbox, processor = pipeline
+    event = subscription_event("basil", event_id="evt_bad")
+    event["data"]["object"]["items"]["data"][0]["quantity"] = "three"
+    deliver(inbox, event)
+    drain(processor)
+    row = inbox.get("evt_bad")
+    assert row is not None
+    assert row.status == "failed"
+    assert "quantity" in (row.reason or "")

@@ -1,0 +1,17 @@
+"""Putting deliveries in the inbox exactly as the webhook route would."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from adapters.persistence.inbox import InboxDelivery, StripeInbox
+from app.routes.webhooks import delivery_from_event
+
+
+def deliver(inbox: StripeInbox, event: dict[str, Any]) -> bool:
+    body = orjson.dumps(event)
+    parsed = delivery_from_event(event, received_at=datetime.now(UTC))
+    return inbox.insert(InboxDelivery(**{**vars(parsed), "payload": body}))
