@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from adapters.persistence.inbox import StripeInbox
@@ -22,9 +20,9 @@ from tests.support.stripe_payloads import (
 
 
 @pytest.fixture
-def pipeline(container: Container) -> Iterator[tuple[StripeInbox, InboxProcessor]]:
+def pipeline(container: Container) -> tuple[StripeInbox, InboxProcessor]:
     inbox = StripeInbox(container.database)
-    yield inbox, InboxProcessor(container.ledger, inbox)
+    return inbox, InboxProcessor(container.ledger, inbox)
 
 
 def drain(processor: InboxProcessor) -> None:
