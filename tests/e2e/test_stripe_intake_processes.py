@@ -30,7 +30,8 @@ def run_pipeline(workdir: Path, env: dict[str, str]) -> None:
             result = run_ledger("organizer", "show", "org-e2e", "--json", cwd=workdir, env=env)
             if result.returncode != 0:
                 return False
-            return json.loads(result.stdout)["stripe"]["billed_quantity"] == 6
+            quantity: int | None = json.loads(result.stdout)["stripe"]["billed_quantity"]
+            return quantity == 6
 
         wait_for(applied, what="the worker to apply both deliveries")
         worker.send_signal(signal.SIGTERM)

@@ -19,7 +19,9 @@ from app.settings import load_settings
 from domain.groups import GroupAction
 from tests.support.inbox import deliver
 from tests.support.stripe_payloads import (
+    SHAPES,
     T0,
+    ShapeName,
     checkout_event,
     invoice_event,
     subscription_event,
@@ -38,7 +40,7 @@ INVOICE_STEPS = [
 
 @st.composite
 def histories(draw: st.DrawFn) -> list[Item]:
-    shape = draw(st.sampled_from(["legacy", "basil"]))
+    shape: ShapeName = draw(st.sampled_from(SHAPES))
     items: list[Item] = [
         ("stripe", checkout_event(shape, event_id="evt_co", client_reference_id="org-p"))
     ]
