@@ -83,6 +83,8 @@ def run_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level=settings.log_level,
+        # Per-request lines are noise at info level in production; debug turns them on.
+        access_log=settings.log_level == "debug",
         proxy_headers=True,
     )
     return 0
