@@ -154,10 +154,10 @@ async def api_endpoint(request: Request) -> Response:
         "dropped": False,
         "at": time.time(),
     }
-    try:
-        return await _process(request, double, entry, raw or request.url.query, key)
-    finally:
-        double.log_request(entry)
+    # Logged on arrival and completed in place: a dropped connection's client can move on
+    # before this coroutine finishes, and must already find its request in the log.
+    double.log_request(entry)
+    return await _process(request, double, entry, raw or request.url.query, key)
 
 
 async def _process(

@@ -13,7 +13,11 @@ DEFAULT_API_KEY = "sk_test_double"
 
 @contextmanager
 def sdk_client(
-    base_url: str, *, api_key: str = DEFAULT_API_KEY, max_network_retries: int = 0
+    base_url: str,
+    *,
+    api_key: str = DEFAULT_API_KEY,
+    max_network_retries: int = 0,
+    timeout: float = 80.0,
 ) -> Iterator[stripe.StripeClient]:
     """A `StripeClient` whose every base address is the double; its HTTP session is
     closed on exit (an unclosed one leaks sockets, which strict test runs reject)."""
@@ -28,7 +32,7 @@ def sdk_client(
                 "meter_events": base_url,
             },
             max_network_retries=max_network_retries,
-            http_client=stripe.RequestsClient(session=session),
+            http_client=stripe.RequestsClient(timeout=timeout, session=session),
         )
     finally:
         session.close()

@@ -53,7 +53,7 @@ class Double:
         self.webhooks.enqueue(event, endpoints)
 
     def log_request(self, entry: dict[str, Any]) -> None:
-        """Append one /v1 request to the request log."""
+        """Append one /v1 request to the request log (the caller may keep filling it in)."""
         with self._log_lock:
             self._requests.append(entry)
 
