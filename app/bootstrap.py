@@ -15,6 +15,7 @@ from adapters.persistence.database import (
 from adapters.persistence.migrations import MigrationError, migrate, migration_status
 from app.ledger import Clock, LedgerApplication, eventsourcing_env, utc_now
 from app.settings import Settings
+from projections.runner import ensure_tables
 
 log = logging.getLogger("ledger")
 NOT_MIGRATED_HINT = "the database is not migrated: run `ledger migrate`"
@@ -73,7 +74,10 @@ class Container:
         return Readiness(True, "ok")
 
     def migrate(self) -> list[str]:
-        return [f"{m.version:04d}_{m.name}" for m in migrate(self.database)]
+        """Apply pending SQL migrations, then create any missing read-model tables."""
+        applied = [f"{m.version:04d}_{m.name}" for m in migrate(self.database)]
+        ensure_tables(self.database)
+        return applied
 
     def close(self) -> None:
         with self._lock:

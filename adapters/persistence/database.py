@@ -124,6 +124,10 @@ class Database(Protocol):
 
     def transaction(self) -> AbstractContextManager[Cursor]: ...
 
+    def stream(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, size: int = 2000
+    ) -> AbstractContextManager[Iterator[Mapping[str, Any]]]: ...
+
     def ping(self) -> None: ...
 
     def close(self) -> None: ...
@@ -197,6 +201,17 @@ class PostgresDatabase:
         with self.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             yield _PgCursor(cursor)
 
+    @contextmanager
+    def stream(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, size: int = 2000
+    ) -> Iterator[Iterator[Mapping[str, Any]]]:
+        """Rows of a large query in constant memory (a server-side cursor)."""
+        with self.connection() as conn, conn.transaction():
+            with conn.cursor(name="ledger_stream") as cursor:
+                cursor.itersize = size
+                cursor.execute(to_pyformat(sql), params)
+                yield iter(cursor)
+
     def ping(self) -> None:
         with self.transaction() as cursor:
             cursor.execute("SELECT 1")
@@ -259,6 +274,28 @@ class SQLiteDatabase:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    @contextmanager
+    def stream(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, size: int = 2000
+    ) -> Iterator[Iterator[Mapping[str, Any]]]:
+        """Rows of a large query in constant memory (SQLite cursors are lazy).
+
+        A separate connection in a read transaction: a consistent snapshot that does
+        not hold the write lock."""
+        try:
+            conn = sqlite3.connect(self.path, timeout=SQLITE_BUSY_TIMEOUT_S, isolation_level=None)
+        except sqlite3.Error as error:
+            raise StoreUnavailableError(f"cannot open {self.path}: {error}") from error
+        conn.row_factory = sqlite3.Row
+        try:
+            conn.execute("BEGIN")
+            cursor = conn.execute(sql, params or {})
+            cursor.arraysize = size
+            yield (dict(row) for row in cursor)
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
 
     def ping(self) -> None:
         try:

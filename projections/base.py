@@ -1,0 +1,99 @@
+"""The read-model base: an eventsourcing ``Projection`` that applies events in batches.
+
+Per-event commits make a rebuild crawl, so a read model receives a batch of
+``(event, position)`` pairs and writes all its rows and its new position in ONE
+transaction. Events at or before the view's recorded position are skipped inside that
+same transaction, so a batch replayed after a crash changes nothing twice.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+
+from adapters.persistence.database import Cursor
+from projections.view import ReadModelView, TableSpec
+
+# Domain events are duck-typed here: read models depend on field names, not classes.
+Positioned = tuple[Any, int]
+
+
+class ReadModel(Projection[ReadModelView]):
+    """One read model: its tables (``tables``) and how a batch of events changes them."""
+
+    name: str = ""
+    tables: ClassVar[tuple[TableSpec, ...]] = ()
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        """The library's single-event entry point: a batch of one."""
+        self.process_batch([(domain_event, tracking.notification_id)])
+
+    def process_batch(self, events: Sequence[Positioned]) -> int:
+        """Apply the events after the view's position, in one transaction; returns how
+        many were new."""
+        if not events:
+            return 0
+        with self.view.transaction() as cursor:
+            self.view.lock(cursor)
+            return self.process_in(cursor, events)
+
+    def process_in(self, cursor: Cursor, events: Sequence[Positioned]) -> int:
+        """Apply inside the caller's (locked) transaction, rows and position together."""
+        position = self.view.position(cursor)
+        fresh = [(e, n) for e, n in events if position is None or n > position]
+        if fresh:
+            self.apply(cursor, fresh)
+            self.view.track(cursor, fresh[-1][1])
+        return len(fresh)
+
+    @abstractmethod
+    def apply(self, cursor: Cursor, events: Sequence[Positioned]) -> None:
+        """Write the rows these events imply (inside the batch's transaction)."""
+
+    def t(self, table: str) -> str:
+        """The physical name of one of this model's tables (live or rebuild)."""
+        return self.view.table(table)
+
+
+def event_name(event: object) -> str:
+    """``Organizer.GroupActivated`` → ``GroupActivated`` (dispatch without importing domain
+    classes into every handler table)."""
+    return type(event).__name__
+
+
+def load_rows(
+    cursor: Cursor, table: str, key: str, values: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """Rows of ``table`` whose ``key`` is in ``values``, by key (one query per chunk)."""
+    found: dict[str, dict[str, Any]] = {}
+    unique = list(dict.fromkeys(values))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        names = {f"k{i}": value for i, value in enumerate(chunk)}
+        placeholders = ", ".join(f":{name}" for name in names)
+        rows = cursor.execute(
+            f"SELECT * FROM {table} WHERE {key} IN ({placeholders})", names
+        ).fetchall()
+        for row in rows:
+            found[str(row[key])] = dict(row)
+    return found
+
+
+def upsert_rows(
+    cursor: Cursor, table: str, spec: TableSpec, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Insert or replace whole rows by primary key (executemany: pipelined on psycopg)."""
+    if not rows:
+        return
+    columns = spec.column_names
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in spec.key)
+    cursor.executemany(
+        f"INSERT INTO {table} ({', '.join(columns)})"
+        f" VALUES ({', '.join(':' + c for c in columns)})"
+        f" ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {updates}",
+        [{c: row.get(c) for c in columns} for row in rows],
+    )

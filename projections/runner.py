@@ -1,0 +1,237 @@
+"""Running read models over the notification log: catch up, follow, rebuild.
+
+One reader decodes each event once and hands the batch to every read model; each
+model applies it in its own transaction with its own position (models may be at
+different positions, e.g. after one was rebuilt). On PostgreSQL new events arrive
+through the library's LISTEN/NOTIFY subscription; SQLite has none, so it polls.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
+
+from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
+from projections.audit import AuditProjection
+from projections.base import Positioned, ReadModel
+from projections.renewals import RenewalsProjection
+from projections.summary import SummaryProjection
+from projections.view import REBUILD_SUFFIX, TableChecksum, view_for
+
+log = logging.getLogger("ledger.projections")
+READ_MODELS: dict[str, type[ReadModel]] = {
+    model.name: model for model in (RenewalsProjection, AuditProjection, SummaryProjection)
+}
+Progress = Callable[[int, int], None]  # (events applied so far, last position)
+
+
+def build_read_models(
+    database: SQLiteDatabase | PostgresDatabase,
+    *,
+    minimum_quantity: int,
+    names: Sequence[str] | None = None,
+    suffix: str = "",
+) -> list[ReadModel]:
+    """Read models (all, or ``names``) over live tables, or rebuild tables by suffix."""
+    models = []
+    for name in names or list(READ_MODELS):
+        cls = READ_MODELS[name]
+        view = view_for(database, cls.name, cls.tables, suffix=suffix)
+        models.append(cls(view, minimum_quantity=minimum_quantity))  # type: ignore[call-arg]
+    return models
+
+
+def ensure_tables(database: SQLiteDatabase | PostgresDatabase) -> None:
+    """Create every live read-model table that does not exist yet (``ledger migrate``)."""
+    for model in build_read_models(database, minimum_quantity=1):
+        model.view.create_tables()
+
+
+class LogReader:
+    """Decoded events from an application's notification log, in batches."""
+
+    def __init__(self, app: Application[Any], batch_size: int = 1000) -> None:
+        self.app = app
+        self.batch_size = batch_size
+
+    def decode(self, notifications: Sequence[Notification]) -> list[Positioned]:
+        to_event = self.app.mapper.to_domain_event
+        return [(to_event(n), n.id) for n in notifications]
+
+    def after(self, position: int | None, limit: int | None = None) -> list[Positioned]:
+        notifications = self.app.recorder.select_notifications(
+            start=position or 0, limit=limit or self.batch_size, inclusive_of_start=False
+        )
+        return self.decode(notifications)
+
+    def batches(
+        self, position: int | None, stop: threading.Event | None = None
+    ) -> Iterator[list[Positioned]]:
+        """Every batch after ``position`` up to the current end of the log."""
+        while stop is None or not stop.is_set():
+            batch = self.after(position)
+            if not batch:
+                return
+            yield batch
+            position = batch[-1][1]
+
+
+def lowest_position(models: Sequence[ReadModel]) -> int:
+    return min((m.view.max_tracking_id() or 0) for m in models)
+
+
+def apply_batch(models: Sequence[ReadModel], batch: list[Positioned]) -> int:
+    return max(model.process_batch(batch) for model in models)
+
+
+def catch_up(
+    reader: LogReader,
+    models: Sequence[ReadModel],
+    *,
+    stop: threading.Event | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Apply everything after the models' positions; returns how many events were read."""
+    total = 0
+    for batch in reader.batches(lowest_position(models), stop):
+        apply_batch(models, batch)
+        total += len(batch)
+        if progress is not None:
+            progress(total, batch[-1][1])
+    return total
+
+
+class Follower:
+    """Keeps read models current until stopped: catch up, then wait for new events."""
+
+    def __init__(
+        self, reader: LogReader, models: Sequence[ReadModel], *, poll_s: float = 0.5
+    ) -> None:
+        self.reader = reader
+        self.models = models
+        self.poll_s = poll_s
+
+    def run(self, stop: threading.Event) -> None:
+        catch_up(self.reader, self.models, stop=stop)
+        if isinstance(self.models[0].view.database, PostgresDatabase):
+            self._follow_notifications(stop)
+        else:
+            self._poll(stop)
+
+    def _poll(self, stop: threading.Event) -> None:
+        while not stop.wait(self.poll_s):
+            catch_up(self.reader, self.models, stop=stop)
+
+    def _follow_notifications(self, stop: threading.Event) -> None:
+        """PostgreSQL: the library's LISTEN/NOTIFY subscription, drained into batches."""
+        position = lowest_position(self.models)
+        pending: queue.Queue[Notification | BaseException] = queue.Queue(
+            maxsize=self.reader.batch_size * 4
+        )
+        with self.reader.app.recorder.subscribe(gt=position) as subscription:
+            feeder = threading.Thread(
+                target=_feed,
+                args=(subscription, pending, stop),
+                name="projection-feed",
+                daemon=True,
+            )
+            feeder.start()
+            try:
+                while not stop.is_set():
+                    batch = _drain(pending, self.reader.batch_size, self.poll_s)
+                    if batch:
+                        apply_batch(self.models, self.reader.decode(batch))
+            finally:
+                subscription.stop()
+                feeder.join(timeout=5)
+
+
+def _feed(
+    subscription: Iterator[Notification], into: queue.Queue[Any], stop: threading.Event
+) -> None:
+    try:
+        for notification in subscription:
+            while not stop.is_set():
+                try:
+                    into.put(notification, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+    except BaseException as error:  # surfaced to the applying thread
+        into.put(error)
+
+
+def _drain(pending: queue.Queue[Any], limit: int, wait_s: float) -> list[Notification]:
+    try:
+        first = pending.get(timeout=wait_s)
+    except queue.Empty:
+        return []
+    items = [first]
+    while len(items) < limit:
+        try:
+            items.append(pending.get_nowait())
+        except queue.Empty:
+            break
+    for item in items:
+        if isinstance(item, BaseException):
+            raise item
+    return items
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    name: str
+    live: list[TableChecksum]
+    rebuilt: list[TableChecksum]
+
+    @property
+    def identical(self) -> bool:
+        return self.live == self.rebuilt
+
+
+def replay(
+    app: Application[Any],
+    database: SQLiteDatabase | PostgresDatabase,
+    name: str,
+    *,
+    minimum_quantity: int,
+    verify: bool = False,
+    batch_size: int = 2000,
+    progress: Progress | None = None,
+) -> VerifyResult | None:
+    """Rebuild one read model from position 0 into fresh tables beside the live ones.
+
+    Without ``verify`` the rebuilt tables then replace the live ones atomically: the
+    final catch-up and the swap happen in ONE transaction holding the live view's
+    lock, so the live runner cannot commit in between and no event is skipped.
+    With ``verify`` nothing is swapped; both sets are checksummed and the rebuild dropped.
+    """
+    (live,) = build_read_models(database, minimum_quantity=minimum_quantity, names=[name])
+    (rebuilt,) = build_read_models(
+        database, minimum_quantity=minimum_quantity, names=[name], suffix=REBUILD_SUFFIX
+    )
+    rebuilt.view.drop_tables()
+    rebuilt.view.create_tables()
+    live.view.create_tables()
+    reader = LogReader(app, batch_size)
+    catch_up(reader, [rebuilt], progress=progress)
+    if verify:
+        try:
+            return VerifyResult(name, live.view.checksums(), rebuilt.view.checksums())
+        finally:
+            rebuilt.view.drop_tables()
+    with live.view.transaction() as cursor:
+        live.view.lock(cursor)
+        position = rebuilt.view.position(cursor)
+        for batch in reader.batches(position):
+            rebuilt.process_in(cursor, batch)
+        rebuilt.view.swap_into(cursor, live.view)
+    log.info("replayed %s and swapped it in", name)
+    return None

@@ -1,0 +1,176 @@
+"""Organizer summary: everything an organizer's billing page needs, in one row.
+
+The row holds one JSON document (sorted keys, so replays are byte-identical), updated
+event by event; the API serves it without touching the event store.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from adapters.persistence.database import Cursor
+from projections.base import Positioned, ReadModel, event_name, load_rows, upsert_rows
+from projections.renewals import drift_between
+from projections.view import Column, ReadModelView, TableSpec, fmt_time
+
+SUMMARY = TableSpec(
+    "rm_organizer_summary",
+    (
+        Column("organizer_uuid", "text", primary_key=True),
+        Column("organizer_id", "text", nullable=False),
+        Column("document", "text", nullable=False),
+        Column("position", "bigint", nullable=False),
+    ),
+    indexes=(("organizer_id",),),
+)
+
+Doc = dict[str, Any]
+
+
+def new_document(organizer_id: str, minimum_quantity: int) -> Doc:
+    return {
+        "organizer_id": organizer_id,
+        "customer_id": None,
+        "subscription": None,
+        "active_group_ids": [],
+        "billable_quantity": minimum_quantity,
+        "drift": False,
+        "upcoming_renewal": None,
+        "last_invoice": None,
+        "invoice_count": 0,
+        "last_payment": None,
+        "last_sync": None,
+        "updated_at": None,
+    }
+
+
+def _groups(doc: Doc, event: Any, *, active: bool) -> None:
+    ids: list[str] = doc["active_group_ids"]
+    if active and event.group_id not in ids:
+        bisect.insort(ids, event.group_id)
+    elif not active and event.group_id in ids:
+        ids.remove(event.group_id)
+
+
+def _subscription(doc: Doc, event: Any) -> None:
+    doc["subscription"] = {
+        "subscription_id": event.subscription_id,
+        "item_id": event.item_id,
+        "price_id": event.price_id,
+        "status": event.status,
+        "billed_quantity": event.quantity,
+        "current_period_start": fmt_time(event.current_period_start),
+        "current_period_end": fmt_time(event.current_period_end),
+    }
+
+
+def _invoice(doc: Doc, event: Any) -> None:
+    previous = doc["last_invoice"]
+    if previous is None or previous["invoice_id"] != event.invoice_id:
+        doc["invoice_count"] += 1
+    doc["last_invoice"] = {
+        "invoice_id": event.invoice_id,
+        "status": event.status,
+        "billing_reason": event.billing_reason,
+        "quantity": event.quantity,
+        "subtotal": event.subtotal,
+        "tax": event.tax,
+        "total": event.total,
+        "currency": event.currency,
+        "period_start": fmt_time(event.period_start),
+        "period_end": fmt_time(event.period_end),
+    }
+
+
+def _sync(doc: Doc, event: Any, status: str) -> None:
+    last = doc["last_sync"] or {}
+    doc["last_sync"] = {
+        "sync_id": event.sync_id,
+        "status": status,
+        "quantity": getattr(event, "quantity", last.get("quantity")),
+        "at": fmt_time(event.timestamp),
+        "error": f"{event.error_code}: {event.message}"
+        if status in ("retrying", "failed")
+        else None,
+    }
+
+
+def update(doc: Doc, event: Any) -> None:
+    """How one event changes the summary document."""
+    name = event_name(event)
+    if name == "GroupActivated":
+        _groups(doc, event, active=True)
+    elif name == "GroupDeactivated":
+        _groups(doc, event, active=False)
+    elif name == "StripeCustomerLinked":
+        doc["customer_id"] = event.customer_id
+    elif name == "SubscriptionObserved":
+        _subscription(doc, event)
+    elif name == "SubscriptionCanceled" and doc["subscription"] is not None:
+        doc["subscription"]["status"] = "canceled"
+    elif name == "RenewalUpcoming":
+        doc["upcoming_renewal"] = {
+            "period_end": fmt_time(event.period_end),
+            "expected_quantity": event.expected_quantity,
+            "expected_amount": event.expected_amount,
+            "currency": event.currency,
+        }
+    elif name == "InvoiceRecorded":
+        _invoice(doc, event)
+    elif name in ("PaymentSucceeded", "PaymentFailed"):
+        doc["last_payment"] = {
+            "invoice_id": event.invoice_id,
+            "status": "succeeded" if name == "PaymentSucceeded" else "failed",
+            "amount": event.amount,
+            "currency": event.currency,
+            "at": fmt_time(event.timestamp),
+        }
+    elif name == "QuantitySyncRequested":
+        _sync(doc, event, "pending")
+    elif name == "QuantitySyncConfirmed":
+        _sync(doc, event, "confirmed")
+    elif name == "QuantitySyncFailed":
+        _sync(doc, event, "retrying" if event.retryable else "failed")
+
+
+class SummaryProjection(ReadModel):
+    name = "summary"
+    tables = (SUMMARY,)
+
+    def __init__(self, view: ReadModelView, *, minimum_quantity: int = 1) -> None:
+        super().__init__(view)
+        self.minimum_quantity = minimum_quantity
+
+    def apply(self, cursor: Cursor, events: Sequence[Positioned]) -> None:
+        table = self.t("rm_organizer_summary")
+        rows = load_rows(cursor, table, "organizer_uuid", [e.originator_id.hex for e, _ in events])
+        docs = {key: orjson.loads(row["document"]) for key, row in rows.items()}
+        for event, position in events:
+            key = event.originator_id.hex
+            if event_name(event) == "Registered":
+                organizer_id = event.platform_organizer_id
+                docs.setdefault(key, new_document(organizer_id, self.minimum_quantity))
+                rows.setdefault(key, {"organizer_uuid": key, "organizer_id": organizer_id})
+            doc = docs.get(key)
+            if doc is None:
+                continue
+            update(doc, event)
+            self.derive(doc)
+            doc["updated_at"] = fmt_time(event.timestamp)
+            rows[key]["position"] = position
+        for key, row in rows.items():
+            row["document"] = orjson.dumps(docs[key], option=orjson.OPT_SORT_KEYS).decode()
+        upsert_rows(cursor, table, SUMMARY, list(rows.values()))
+
+    def derive(self, doc: Doc) -> None:
+        doc["billable_quantity"] = max(len(doc["active_group_ids"]), self.minimum_quantity)
+        subscription = doc["subscription"] or {}
+        doc["drift"] = drift_between(
+            subscription.get("status"),
+            subscription.get("billed_quantity"),
+            doc["billable_quantity"],
+        )

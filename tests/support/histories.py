@@ -1,0 +1,68 @@
+"""Generating organizer histories through the real application (for read-model tests)."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from app.ledger import LedgerApplication
+from domain.billing import InvoiceFacts, SubscriptionSnapshot
+from domain.groups import GroupAction
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def seed_history(ledger: LedgerApplication, *, organizers: int, steps: int, seed: int = 7) -> None:
+    """Group churn, subscription snapshots and invoices for a few organizers."""
+    rnd = random.Random(seed)
+    for step in range(steps):
+        org = f"org-{rnd.randrange(organizers)}"
+        at = T0 + timedelta(minutes=step)
+        roll = rnd.random()
+        if roll < 0.6:
+            ledger.change_group(
+                org,
+                action=rnd.choice(list(GroupAction)),
+                group_id=f"g{rnd.randrange(6)}",
+                change_id=f"chg-{step}",
+                occurred_at=at - timedelta(seconds=rnd.randrange(120)),
+            )
+        elif roll < 0.85:
+            snapshot = SubscriptionSnapshot(
+                subscription_id=f"sub_{org}",
+                item_id=f"si_{org}",
+                price_id="price_group",
+                status=rnd.choice(["active", "active", "past_due"]),
+                quantity=rnd.randrange(1, 6),
+                current_period_start=T0,
+                current_period_end=T0 + timedelta(days=30),
+                observed_at=at,
+            )
+            ledger.update(
+                org,
+                lambda o, now, s=snapshot, n=step: o.observe_subscription(
+                    s, source=f"evt_{n}", at=now
+                ),
+                register=True,
+            )
+        else:
+            invoice = InvoiceFacts(
+                invoice_id=f"in_{step}",
+                subscription_id=f"sub_{org}",
+                billing_reason="subscription_cycle",
+                period_start=T0,
+                period_end=T0 + timedelta(days=30),
+                quantity=rnd.randrange(1, 6),
+                subtotal=500,
+                tax=95,
+                total=595,
+                amount_due=595,
+                amount_paid=595,
+                currency="eur",
+                status="paid",
+            )
+            ledger.update(
+                org,
+                lambda o, now, i=invoice, n=step: o.record_invoice(i, source=f"evt_{n}", at=now),
+                register=True,
+            )
