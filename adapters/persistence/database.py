@@ -206,11 +206,14 @@ class PostgresDatabase:
         self, sql: str, params: Mapping[str, Any] | None = None, *, size: int = 2000
     ) -> Iterator[Iterator[Mapping[str, Any]]]:
         """Rows of a large query in constant memory (a server-side cursor)."""
-        with self.connection() as conn, conn.transaction():
-            with conn.cursor(name="ledger_stream") as cursor:
-                cursor.itersize = size
-                cursor.execute(to_pyformat(sql), params)
-                yield iter(cursor)
+        with (
+            self.connection() as conn,
+            conn.transaction(),
+            conn.cursor(name="ledger_stream") as cursor,
+        ):
+            cursor.itersize = size
+            cursor.execute(to_pyformat(sql), params)
+            yield iter(cursor)
 
     def ping(self) -> None:
         with self.transaction() as cursor:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from app.ledger import LedgerApplication
 from domain.billing import InvoiceFacts, SubscriptionSnapshot
 from domain.groups import GroupAction
+from domain.organizer import Organizer
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -38,13 +40,8 @@ def seed_history(ledger: LedgerApplication, *, organizers: int, steps: int, seed
                 current_period_end=T0 + timedelta(days=30),
                 observed_at=at,
             )
-            ledger.update(
-                org,
-                lambda o, now, s=snapshot, n=step: o.observe_subscription(
-                    s, source=f"evt_{n}", at=now
-                ),
-                register=True,
-            )
+            observe = partial(_observe, snapshot=snapshot, source=f"evt_{step}")
+            ledger.update(org, observe, register=True)
         else:
             invoice = InvoiceFacts(
                 invoice_id=f"in_{step}",
@@ -61,8 +58,15 @@ def seed_history(ledger: LedgerApplication, *, organizers: int, steps: int, seed
                 currency="eur",
                 status="paid",
             )
-            ledger.update(
-                org,
-                lambda o, now, i=invoice, n=step: o.record_invoice(i, source=f"evt_{n}", at=now),
-                register=True,
-            )
+            record = partial(_record, invoice=invoice, source=f"evt_{step}")
+            ledger.update(org, record, register=True)
+
+
+def _observe(
+    organizer: Organizer, now: datetime, *, snapshot: SubscriptionSnapshot, source: str
+) -> bool:
+    return organizer.observe_subscription(snapshot, source=source, at=now)
+
+
+def _record(organizer: Organizer, now: datetime, *, invoice: InvoiceFacts, source: str) -> bool:
+    return organizer.record_invoice(invoice, source=source, at=now)
