@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from app.bootstrap import NotReadyError
-from app.cli import core, worker
+from app.cli import core, imports, worker
 from app.ledger import UnknownOrganizerError
 from app.settings import ConfigurationError
 
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     core.register(commands)
     worker.register(commands)
+    imports.register(commands)
     return parser
 
 

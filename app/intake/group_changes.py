@@ -26,6 +26,8 @@ from pydantic import (
 )
 
 from adapters.persistence.database import StoreUnavailableError
+from app.bootstrap import NotReadyError
+from app.ledger import ConcurrencyError
 from app.timeparse import parse_instant
 from domain.groups import ChangeOutcome, GroupAction
 from domain.organizer import Organizer, OrganizerError
@@ -35,11 +37,15 @@ T = TypeVar("T")
 MAX_CHANGES_PER_REQUEST = 1_000
 # Platform and ledger clocks drift; anything further ahead is a bug, not skew.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
-# What a broken or unreachable store raises, from our own SQL or from eventsourcing.
-STORE_ERRORS: tuple[type[Exception], ...] = (
+# Worth retrying the whole batch later (change ids make that harmless): the store is
+# unreachable (from our SQL or eventsourcing's) or not migrated, or an organizer stayed
+# contended by other writers.
+RETRY_LATER_ERRORS: tuple[type[Exception], ...] = (
     StoreUnavailableError,
     OperationalError,
     InterfaceError,
+    NotReadyError,
+    ConcurrencyError,
 )
 
 

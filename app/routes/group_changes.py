@@ -16,23 +16,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from app.bootstrap import Container, NotReadyError
+from app.bootstrap import Container
 from app.http import parse_json, read_body, require_service_token
 from app.intake.group_changes import (
     MAX_CHANGES_PER_REQUEST,
-    STORE_ERRORS,
+    RETRY_LATER_ERRORS,
     ItemResult,
     process_batch,
     summarize,
 )
-from app.ledger import ConcurrencyError
 from app.problems import Problem
 
 log = logging.getLogger("ledger.group_changes")
 # 1,000 changes of four 200-character fields fit well below this.
 MAX_BODY_BYTES = 2 * 1024 * 1024
-# Worth a retry later: the store is down or not migrated, or one organizer is contended.
-UNAVAILABLE: tuple[type[Exception], ...] = (NotReadyError, ConcurrencyError, *STORE_ERRORS)
 
 
 def changes_of(payload: Any) -> list[Any]:
@@ -69,7 +66,7 @@ def routes(container: Container) -> list[BaseRoute]:
         try:
             # eventsourcing is synchronous: keep its I/O off the event loop.
             results = await run_in_threadpool(_apply, container, changes)
-        except UNAVAILABLE as error:
+        except RETRY_LATER_ERRORS as error:
             log.warning("group changes not applied: %s", error)
             # Organizers saved before the failure stay saved; the platform's retry of
             # the whole batch is harmless because change ids are idempotent.

@@ -1,0 +1,293 @@
+"""``ledger import-group-changes FILE.jsonl``: backfill platform group changes.
+
+Same rules as ``POST /internal/group-changes`` (:mod:`app.intake.group_changes`), one
+change per line. The file is streamed in batches; after each batch is saved, the byte
+offset and line number reached are recorded in ``group_change_imports``, so a re-run
+after a crash skips what was done. A crash between a batch's save and its checkpoint
+only means that batch is sent again, and its change ids come back ``duplicate``.
+
+Exit codes: 0 every line was applied, duplicate or stale · 1 the file was processed
+but some line was rejected (or the store failed: re-run to resume) · 2 the file
+cannot be read or an argument is bad.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from adapters.persistence.database import Database
+from app.bootstrap import bootstrap
+from app.intake.group_changes import (
+    RETRY_LATER_ERRORS,
+    ChangeLedger,
+    Checked,
+    ItemResult,
+    Outcome,
+    apply_checked,
+    rejected,
+    summarize,
+    validate_change,
+)
+from app.settings import load_settings
+
+EXIT_REJECTED = 1
+EXIT_STORE = 1
+EXIT_USAGE = 2
+IDENTITY_PREFIX_BYTES = 64 * 1024
+MAX_REJECTED_SHOWN = 20
+
+_SELECT = "SELECT * FROM group_change_imports WHERE file_key = :file_key"
+_DELETE = "DELETE FROM group_change_imports WHERE file_key = :file_key"
+_UPSERT = """
+INSERT INTO group_change_imports
+    (file_key, path, byte_offset, line_number, applied, duplicate, stale, rejected, updated_at)
+VALUES
+    (:file_key, :path, :byte_offset, :line_number, :applied, :duplicate, :stale, :rejected,
+     :updated_at)
+ON CONFLICT (file_key) DO UPDATE SET
+    path = excluded.path, byte_offset = excluded.byte_offset,
+    line_number = excluded.line_number, applied = excluded.applied,
+    duplicate = excluded.duplicate, stale = excluded.stale, rejected = excluded.rejected,
+    updated_at = excluded.updated_at
+"""
+
+
+def batch_size_argument(text: str) -> int:
+    try:
+        size = int(text)
+    except ValueError:
+        size = 0
+    if not 1 <= size <= 10_000:
+        msg = f"{text!r} is not a batch size (1-10000 lines)"
+        raise argparse.ArgumentTypeError(msg)
+    return size
+
+
+def register(commands: Any) -> None:
+    command = commands.add_parser(
+        "import-group-changes",
+        help="apply a JSON-lines file of platform group changes (resumable)",
+    )
+    command.add_argument("file", metavar="FILE.jsonl", type=Path)
+    command.add_argument(
+        "--restart", action="store_true", help="ignore recorded progress; start at line 1"
+    )
+    command.add_argument("--batch-size", type=batch_size_argument, default=500, metavar="LINES")
+    command.set_defaults(handler=run_import)
+
+
+@dataclass
+class Checkpoint:
+    """How far a file has been imported, and the outcomes so far (all runs)."""
+
+    byte_offset: int = 0
+    line_number: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: summarize([]))
+
+
+def file_key(handle: IO[bytes], path: Path) -> str:
+    """Identity of an import: its absolute path and first 64 KiB.
+
+    Appending to a large file keeps its identity (the import continues where it
+    stopped); replacing its beginning, or moving it, starts a new import.
+    """
+    digest = hashlib.sha256(str(path.resolve()).encode() + b"\0")
+    digest.update(handle.read(IDENTITY_PREFIX_BYTES))
+    handle.seek(0)
+    return digest.hexdigest()
+
+
+class ImportLog:
+    """The ``group_change_imports`` row of one file."""
+
+    def __init__(self, database: Database, key: str, path: Path) -> None:
+        self.database, self.key, self.path = database, key, str(path.resolve())
+
+    def load(self) -> Checkpoint | None:
+        with self.database.transaction() as cursor:
+            row = cursor.execute(_SELECT, {"file_key": self.key}).fetchone()
+        if row is None:
+            return None
+        counts = {o.value: int(row[o.value]) for o in Outcome}
+        return Checkpoint(int(row["byte_offset"]), int(row["line_number"]), counts)
+
+    def save(self, checkpoint: Checkpoint) -> None:
+        params = {
+            "file_key": self.key,
+            "path": self.path,
+            "byte_offset": checkpoint.byte_offset,
+            "line_number": checkpoint.line_number,
+            "updated_at": datetime.now(UTC).isoformat(),
+            **checkpoint.counts,
+        }
+        with self.database.transaction() as cursor:
+            cursor.execute(_UPSERT, params)
+
+    def forget(self) -> None:
+        with self.database.transaction() as cursor:
+            cursor.execute(_DELETE, {"file_key": self.key})
+
+
+def read_batches(
+    handle: IO[bytes], start: Checkpoint, size: int
+) -> Iterator[tuple[list[tuple[int, bytes]], int, int]]:
+    """``(numbered non-blank lines, offset after, last line number)`` per batch."""
+    handle.seek(start.byte_offset)
+    offset, number, lines = start.byte_offset, start.line_number, []
+    checkpointed = number
+    for line in handle:
+        offset += len(line)
+        number += 1
+        if line.strip():
+            lines.append((number, line))
+        if len(lines) >= size:
+            yield lines, offset, number
+            lines, checkpointed = [], number
+    if number > checkpointed:  # the last, short batch (or trailing blank lines)
+        yield lines, offset, number
+
+
+def check_line(number: int, line: bytes, *, now: datetime) -> Checked:
+    try:
+        raw = orjson.loads(line)
+    except orjson.JSONDecodeError as error:
+        return rejected(number, None, f"the line is not JSON: {error}")
+    return validate_change(number, raw, now=now)
+
+
+@dataclass
+class ImportRun:
+    """One run over one file: applies batches, checkpoints, keeps rejected samples."""
+
+    ledger: ChangeLedger
+    log: ImportLog
+    checkpoint: Checkpoint
+    rejected_samples: list[ItemResult] = field(default_factory=list)
+    rejected_this_run: int = 0
+
+    def apply(self, lines: list[tuple[int, bytes]], offset: int, number: int) -> None:
+        now = self.ledger.clock()
+        results = apply_checked(self.ledger, [check_line(n, line, now=now) for n, line in lines])
+        for result in results:
+            self.checkpoint.counts[result.outcome.value] += 1
+            if result.outcome is Outcome.REJECTED:
+                self.rejected_this_run += 1
+                if len(self.rejected_samples) < MAX_REJECTED_SHOWN:
+                    self.rejected_samples.append(result)
+        self.checkpoint.byte_offset, self.checkpoint.line_number = offset, number
+        self.log.save(self.checkpoint)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Import ``args.file``; see the module docstring for exit codes."""
+    path: Path = args.file
+    try:
+        handle = path.open("rb")
+    except OSError as error:
+        print(f"ledger: cannot read {path}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_USAGE
+    with handle:
+        container = bootstrap(load_settings())
+        try:
+            return _import(handle, path, args, container.ledger, container.database)
+        except RETRY_LATER_ERRORS as error:
+            print(f"ledger: store failed: {error}; re-run to resume", file=sys.stderr)
+            return EXIT_STORE
+        finally:
+            container.close()
+
+
+def _import(
+    handle: IO[bytes],
+    path: Path,
+    args: argparse.Namespace,
+    ledger: ChangeLedger,
+    database: Database,
+) -> int:
+    log = ImportLog(database, file_key(handle, path), path)
+    if args.restart:
+        log.forget()
+    start = _resume_point(handle, path, log.load())
+    run = ImportRun(
+        ledger, log, Checkpoint(start.byte_offset, start.line_number, dict(start.counts))
+    )
+    size = os.fstat(handle.fileno()).st_size
+    with _progress_bar() as progress:
+        task = progress.add_task(path.name, total=size, completed=start.byte_offset)
+        for lines, offset, number in read_batches(handle, start, args.batch_size):
+            run.apply(lines, offset, number)
+            progress.update(task, completed=offset)
+    _print_summary(path, run, resumed_after=start.line_number)
+    return EXIT_REJECTED if run.checkpoint.counts[Outcome.REJECTED.value] else 0
+
+
+def _resume_point(handle: IO[bytes], path: Path, recorded: Checkpoint | None) -> Checkpoint:
+    if recorded is None or recorded.line_number == 0:
+        return Checkpoint()
+    if not _is_line_boundary(handle, recorded.byte_offset):
+        print(
+            f"ledger: {path} changed since the last run (line {recorded.line_number} no longer "
+            "ends at the recorded offset); starting at line 1",
+            file=sys.stderr,
+        )
+        return Checkpoint()
+    print(
+        f"ledger: resuming {path} after line {recorded.line_number} "
+        f"(byte {recorded.byte_offset}) recorded by an earlier run; --restart to start over",
+        file=sys.stderr,
+    )
+    return recorded
+
+
+def _is_line_boundary(handle: IO[bytes], offset: int) -> bool:
+    size = os.fstat(handle.fileno()).st_size
+    if offset > size:
+        return False
+    if offset == size:
+        return True
+    handle.seek(offset - 1)
+    return handle.read(1) == b"\n"
+
+
+def _progress_bar() -> Progress:
+    """A progress bar by bytes on stderr, hidden when stderr is not a terminal."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=not sys.stderr.isatty(),
+    )
+
+
+def _print_summary(path: Path, run: ImportRun, *, resumed_after: int) -> None:
+    counts = run.checkpoint.counts
+    total = run.checkpoint.line_number
+    resumed = (
+        f", {total - resumed_after} in this run (resumed after line {resumed_after})"
+        if resumed_after
+        else ""
+    )
+    print(f"imported {path}: {total} lines{resumed}")
+    for outcome in Outcome:
+        print(f"  {outcome.value:<9} {counts[outcome.value]:>9}")
+    if run.rejected_this_run:
+        shown = len(run.rejected_samples)
+        print(f"rejected lines (first {shown} of {run.rejected_this_run} in this run):")
+        for result in run.rejected_samples:
+            print(f"  line {result.index}: {result.reason}")
+    elif counts[Outcome.REJECTED.value]:
+        print("rejected lines were reported by the earlier run(s); --restart lists them again")
