@@ -68,7 +68,7 @@ class DoubleEnv:
 
     def requests(self, path_prefix: str = "") -> list[dict[str, Any]]:
         """Logged /v1 requests whose path starts with `path_prefix`, oldest first."""
-        entries: list[dict[str, Any]] = self.get("/_double/requests")["data"]
+        entries: list[dict[str, Any]] = self.get("/_double/requests")
         return [e for e in entries if str(e["path"]).startswith(path_prefix)]
 
     def flush(self) -> dict[str, Any]:
@@ -80,7 +80,7 @@ class DoubleEnv:
 
     def deliveries(self) -> list[dict[str, Any]]:
         """Every webhook delivery attempt so far."""
-        found: list[dict[str, Any]] = self.get("/_double/webhooks/deliveries")["data"]
+        found: list[dict[str, Any]] = self.get("/_double/webhooks/deliveries")
         return found
 
     def event_types(self, *, since: int = 0) -> list[str]:

@@ -168,3 +168,25 @@ def test_seed_helper_and_form_decoding_over_plain_http(double: DoubleEnv) -> Non
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "metadata"
     assert double.stripe.v1.prices.retrieve(price_id).unit_amount == 1234
+
+
+def test_declined_card_is_a_402_card_error(double: DoubleEnv) -> None:
+    price_id = double.seed()
+    customer = double.stripe.v1.customers.create(params={"email": "broke@example.com"})
+    double.fail_payments(customer.id)
+    with pytest.raises(stripe.CardError) as caught:
+        double.stripe.v1.subscriptions.create(
+            params={
+                "customer": customer.id,
+                "items": [{"price": price_id}],
+                "payment_behavior": "error_if_incomplete",
+            }
+        )
+    assert (caught.value.http_status, caught.value.code) == (402, "card_declined")
+    # Stripe's default (allow_incomplete) creates the subscription, unpaid.
+    sub = double.stripe.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": price_id}]}
+    )
+    invoice = double.stripe.v1.invoices.retrieve(str(sub.latest_invoice))
+    assert (sub.status, invoice.status) == ("incomplete", "open")
+    assert double.event_types()[-1] == "invoice.payment_failed"

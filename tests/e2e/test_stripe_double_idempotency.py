@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import pytest
@@ -37,6 +39,7 @@ def test_replay_is_byte_identical(double: DoubleEnv) -> None:
     assert "Idempotent-Replayed" not in first.headers
     assert second.headers["Idempotent-Replayed"] == "true"
     assert second.headers["Request-Id"] != first.headers["Request-Id"]
+    assert second.headers["Original-Request"] == first.headers["Request-Id"]
 
 
 def test_same_key_other_params_is_an_idempotency_error(double: DoubleEnv) -> None:
@@ -118,3 +121,21 @@ def test_sdk_retry_after_lost_response_applies_the_change_once(double: DoubleEnv
     # The SDK generated the key itself and reused it for its retry.
     assert attempts[0]["idempotency_key"] == attempts[1]["idempotency_key"] is not None
     assert double.event_types().count("customer.subscription.updated") == 1
+
+
+def test_concurrent_request_with_a_key_in_flight_gets_a_409(double: DoubleEnv) -> None:
+    double.fault(method="POST", path="^/v1/customers$", delay_ms=1000, count=1)
+    headers = {**AUTH, "Idempotency-Key": "slow-1"}
+    body = {"email": "slow@example.com"}
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        slow = pool.submit(double.admin.post, "/v1/customers", data=body, headers=headers)
+        while not double.requests("/v1/customers"):
+            time.sleep(0.01)
+        concurrent = double.admin.post("/v1/customers", data=body, headers=headers)
+        first = slow.result()
+    after = double.admin.post("/v1/customers", data=body, headers=headers)
+
+    assert concurrent.status_code == 409
+    assert concurrent.json()["error"]["code"] == "idempotency_key_in_use"
+    assert first.status_code == 200
+    assert (after.status_code, after.content) == (200, first.content)

@@ -105,6 +105,7 @@ def _respond(
         headers["Stripe-Should-Retry"] = "true" if should_retry else "false"
     if replay_of is not None:
         headers["Idempotent-Replayed"] = "true"
+        headers["Original-Request"] = replay_of.request_id
     entry.update(status=status, stripe_should_retry=should_retry)
     return Response(body, status_code=status, headers=headers, media_type="application/json")
 
@@ -127,6 +128,12 @@ async def _drop(request: Request, entry: dict[str, Any]) -> Response:
             break
         await asyncio.sleep(0.005)
     return Response(b"", status_code=500)
+
+
+async def _pause(seconds: float) -> None:
+    """A fault's `delay_ms` (no await at all without one, keeping handlers atomic)."""
+    if seconds > 0:
+        await asyncio.sleep(seconds)
 
 
 def _bearer(request: Request) -> str | None:
@@ -179,16 +186,18 @@ async def _process(
     except StripeError as err:
         return _respond(entry, _error_outcome(err), key=key)
     rule = double.faults.match(request.method, request.url.path)
+    delay = 0.0
     if rule is not None:
         entry["fault"] = rule.id
-        if rule.delay_ms:
-            await asyncio.sleep(rule.delay_ms / 1000)
+        delay = rule.delay_ms / 1000
     early = rule if rule is not None and not rule.after_processing else None
     if early is not None and early.drop_connection:
+        await _pause(delay)
         return await _drop(request, entry)
     early_error = early.error() if early is not None else None
     # Rejections (429, 4xx) happen before the idempotency layer, like Stripe's limiter.
     if early_error is not None and (key is None or not early_error.cacheable):
+        await _pause(delay)
         return _respond(entry, _error_outcome(early_error), key=key)
     outcome = await _idempotent(
         request=request,
@@ -198,6 +207,7 @@ async def _process(
         api_key=api_key,
         key=key,
         early_error=early_error,
+        delay=delay,
     )
     if isinstance(outcome, Response):
         return outcome
@@ -214,8 +224,10 @@ async def _idempotent(
     api_key: str,
     key: str | None,
     early_error: StripeError | None,
+    delay: float,
 ) -> Outcome | Response:
     if key is None:
+        await _pause(delay)
         return _execute(double, request, params, None)
     method, path = request.method, request.url.path
     try:
@@ -229,6 +241,8 @@ async def _idempotent(
         )
     keep: StoredResponse | None = None
     try:
+        # A slow request holds its key, so a concurrent retry with it gets Stripe's 409.
+        await _pause(delay)
         outcome = (
             _error_outcome(early_error)
             if early_error is not None
@@ -237,7 +251,9 @@ async def _idempotent(
         status = outcome[0]
         # Validation failures (4xx other than card errors) run no endpoint: nothing to save.
         if status < 400 or status >= 500 or status == 402:
-            keep = StoredResponse(method, path, params, status, outcome[1], outcome[2])
+            keep = StoredResponse(
+                request.scope[REQUEST_ID_KEY], method, path, params, status, *outcome[1:]
+            )
     finally:
         double.idempotency.finish(api_key, key, keep)
     return outcome

@@ -13,6 +13,9 @@ from adapters.stripe.double.periods import current_period, period_bounds
 from adapters.stripe.double.state import DoubleState, snapshot
 
 DAY = 86_400
+# A step always moves a subscription or invoice forward, so this only trips on a bug;
+# failing loudly beats hanging the server.
+MAX_STEPS = 100_000
 
 # Order of simultaneous steps: an old draft is finalized before anything renews.
 _FINALIZE, _UPCOMING, _RENEW = 0, 1, 2
@@ -84,6 +87,8 @@ def advance(state: DoubleState, clock_id: str | None, target: int) -> int:
             due = [step for step in timeline(state, clock_id) if step.at <= target]
             if not due:
                 break
+            if ran >= MAX_STEPS:
+                raise RuntimeError(f"renewal timeline did not converge: {due[0]}")
             step = due[0]
             state.set_scope_now(clock_id, max(step.at, state.scope_now(clock_id)))
             _run(state, step)

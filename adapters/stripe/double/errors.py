@@ -90,3 +90,13 @@ def invalid(message: str, *, param: str | None = None, code: str | None = None) 
 def rate_limited(message: str, *, code: str = "rate_limit") -> StripeError:
     """Stripe's 429; the SDK maps any 429 to RateLimitError."""
     return StripeError(message, status=429, code=code)
+
+
+def card_declined() -> StripeError:
+    """Stripe's 402 for a declined card (customers marked to fail payments get it)."""
+    return StripeError(
+        "Your card was declined.",
+        type_="card_error",
+        code="card_declined",
+        decline_code="generic_decline",
+    )

@@ -15,6 +15,7 @@ MAX_KEY_LENGTH = 255
 class StoredResponse:
     """The first result for a key: replayed byte for byte to later identical requests."""
 
+    request_id: str
     method: str
     path: str
     params: dict[str, Any]

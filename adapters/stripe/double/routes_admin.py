@@ -52,7 +52,7 @@ async def faults(request: Request) -> Response:
     """POST adds a rule (returns its id), GET lists rules, DELETE clears them."""
     double = _double(request)
     if request.method == "GET":
-        return JSONResponse({"data": double.faults.rules()})
+        return JSONResponse(double.faults.rules())
     if request.method == "DELETE":
         double.faults.clear()
         return JSONResponse({"deleted": True})
@@ -69,7 +69,7 @@ async def requests_log(request: Request) -> Response:
     if request.method == "DELETE":
         double.clear_requests()
         return JSONResponse({"deleted": True})
-    return JSONResponse({"data": double.requests()})
+    return JSONResponse(double.requests())
 
 
 async def reset(request: Request) -> Response:
@@ -170,7 +170,7 @@ async def flush_webhooks(request: Request) -> Response:
 
 async def deliveries(request: Request) -> Response:
     """Every delivery attempt: event id, type, endpoint, attempt, status, outcome."""
-    return JSONResponse({"data": _double(request).webhooks.deliveries()})
+    return JSONResponse(_double(request).webhooks.deliveries())
 
 
 ADMIN_ROUTES = [

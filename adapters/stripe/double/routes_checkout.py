@@ -6,7 +6,7 @@ import secrets
 from typing import Any
 
 from adapters.stripe.double import billing, invoices, objects
-from adapters.stripe.double.errors import StripeError, invalid
+from adapters.stripe.double.errors import card_declined, invalid
 from adapters.stripe.double.events import emit
 from adapters.stripe.double.router import Ctx, Route, list_kind, paginate, retrieve, route
 from adapters.stripe.double.state import DoubleState, new_id, snapshot
@@ -130,12 +130,7 @@ def complete_session(state: DoubleState, session_id: str) -> dict[str, Any]:
         emit(state, "customer.created", cus, at=at)
         customer_id = cus["id"]
     elif customer_id in state.failing_customers:
-        raise StripeError(
-            "Your card was declined.",
-            type_="card_error",
-            code="card_declined",
-            decline_code="generic_decline",
-        )
+        raise card_declined()
     new = billing.new_subscription(
         state,
         customer_id=customer_id,

@@ -7,7 +7,7 @@ from typing import Any
 from adapters.stripe.double import billing, changes
 from adapters.stripe.double.billing import ItemSpec
 from adapters.stripe.double.changes import SubscriptionChange
-from adapters.stripe.double.errors import StripeError, invalid
+from adapters.stripe.double.errors import card_declined, invalid
 from adapters.stripe.double.objects import list_object
 from adapters.stripe.double.params import Params
 from adapters.stripe.double.router import Ctx, Route, matching, paginate, retrieve, route
@@ -44,16 +44,6 @@ def _item_spec(state: DoubleState, entry: Params) -> ItemSpec:
     )
 
 
-def _decline(customer_id: str) -> StripeError:
-    return StripeError(
-        "Your card was declined.",
-        type_="card_error",
-        code="card_declined",
-        decline_code="generic_decline",
-        param=f"customer:{customer_id}",
-    )
-
-
 def _create(ctx: Ctx) -> dict[str, Any]:
     p, state = ctx.params, ctx.state
     p.reject_unknown(
@@ -68,7 +58,7 @@ def _create(ctx: Ctx) -> dict[str, Any]:
         raise invalid("Missing required param: items.", param="items", code="parameter_missing")
     behavior = p.get_enum("payment_behavior", _PAYMENT_BEHAVIORS, default="allow_incomplete")
     if behavior == "error_if_incomplete" and customer_id in state.failing_customers:
-        raise _decline(customer_id)
+        raise card_declined()
     new = billing.new_subscription(
         state,
         customer_id=customer_id,
