@@ -73,7 +73,7 @@ def _execute(double: Double, request: Request, params: dict[str, Any], key: str 
     state = double.state
     base = base_url_of(request)
     with state.lock:
-        state.request = RequestContext(request.scope[REQUEST_ID_KEY], key, base)
+        state.request = RequestContext(request.scope[REQUEST_ID_KEY], key)
         try:
             wrapped = Params(params)
             body = snapshot(handler(Ctx(state, wrapped, args, base)))

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.stripe.double import clock
-from adapters.stripe.double.errors import StripeError
+from adapters.stripe.double.errors import StripeError, missing
 from adapters.stripe.double.routes_core import create_price, create_product
 from adapters.stripe.double.runtime import Double
 
@@ -25,6 +25,10 @@ def _bad(message: str) -> JSONResponse:
     return JSONResponse(
         {"error": {"type": "invalid_request_error", "message": message}}, status_code=400
     )
+
+
+def _stripe_error(err: StripeError) -> JSONResponse:
+    return JSONResponse(err.body(), status_code=err.status)
 
 
 async def _json(request: Request) -> dict[str, Any]:
@@ -100,7 +104,7 @@ async def seed(request: Request) -> Response:
     except (ValueError, TypeError) as exc:
         return _bad(str(exc))
     except StripeError as err:
-        return JSONResponse(err.body(), status_code=err.status)
+        return _stripe_error(err)
     return JSONResponse({"product": prod["id"], "price": price["id"]})
 
 
@@ -144,11 +148,7 @@ async def fail_payments(request: Request) -> Response:
         return _bad(str(exc))
     with double.state.lock:
         if double.state.find("customer", customer_id) is None:
-            return JSONResponse(
-                {"error": {"type": "invalid_request_error", "code": "resource_missing",
-                           "message": f"No such customer: '{customer_id}'"}},
-                status_code=404,
-            )  # fmt: skip
+            return _stripe_error(missing(customer_id))
         if fail:
             double.state.failing_customers.add(customer_id)
         else:

@@ -95,7 +95,8 @@ class Double:
             if not 0 <= config.webhooks.duplicate_probability <= 1:
                 raise ValueError("duplicate_probability must be between 0 and 1")
             self.state.config = config
-            self.webhooks.configure(config.webhooks)
+            hooks_changes = changes.get("webhooks") or {}
+            self.webhooks.configure(config.webhooks, reseed="seed" in hooks_changes)
             if "fault_seed" in changes:
                 self.faults.seed(config.fault_seed)
             return asdict(config)
@@ -105,7 +106,7 @@ class Double:
         with self.state.lock:
             self.state.reset()
             self.webhooks.clear()
-            self.webhooks.configure(WebhookConfig())
+            self.webhooks.configure(WebhookConfig(), reseed=True)
             self.faults.clear()
             self.faults.seed(None)
             self.idempotency.clear()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import random
 import secrets
 import string
 import threading
@@ -74,7 +73,6 @@ class RequestContext:
 
     request_id: str | None
     idempotency_key: str | None
-    base_url: str
 
 
 KINDS = (
@@ -113,7 +111,6 @@ class DoubleState:
             self.checkout_items: dict[str, dict[str, Any]] = {}
             self.global_now: int | None = self._clock_start
             self.request: RequestContext | None = None
-            self.rng = random.Random()
 
     # -- objects -----------------------------------------------------------------------
 

@@ -80,10 +80,10 @@ class WebhookDispatcher:
         self._thread: threading.Thread | None = None
         self._stopping = False
 
-    def configure(self, config: WebhookConfig) -> None:
-        """Apply new settings (a seed makes shuffles and duplicates reproducible)."""
+    def configure(self, config: WebhookConfig, *, reseed: bool) -> None:
+        """Apply new settings; `reseed` restarts the random sequence from `config.seed`
+        (a seed makes shuffles and duplicates reproducible)."""
         with self._cond:
-            reseed = config.seed != self.config.seed or config.seed is None
             self.config = replace(config)
             if reseed:
                 self._rng = random.Random(config.seed)
@@ -91,23 +91,23 @@ class WebhookDispatcher:
 
     def enqueue(self, event: dict[str, Any], endpoints: list[tuple[dict[str, Any], str]]) -> None:
         """Queue `event` for each (endpoint, secret) subscribed to its type."""
-        if not self.enabled:
+        targets = [(e, secret) for e, secret in endpoints if endpoint_matches(e, event["type"])]
+        if not self.enabled or not targets:
             return
         body = json.dumps(event, indent=2).encode()
         with self._cond:
-            for endpoint, secret in endpoints:
-                if endpoint_matches(endpoint, event["type"]):
-                    self._queue.append(
-                        Delivery(
-                            event_id=event["id"],
-                            event_type=event["type"],
-                            endpoint_id=endpoint["id"],
-                            url=endpoint["url"],
-                            secret=secret,
-                            body=body,
-                            due=time.monotonic(),
-                        )
+            for endpoint, secret in targets:
+                self._queue.append(
+                    Delivery(
+                        event_id=event["id"],
+                        event_type=event["type"],
+                        endpoint_id=endpoint["id"],
+                        url=endpoint["url"],
+                        secret=secret,
+                        body=body,
+                        due=time.monotonic(),
                     )
+                )
             self._ensure_thread()
             self._cond.notify_all()
 
