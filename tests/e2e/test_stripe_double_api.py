@@ -190,3 +190,19 @@ def test_declined_card_is_a_402_card_error(double: DoubleEnv) -> None:
     invoice = double.stripe.v1.invoices.retrieve(str(sub.latest_invoice))
     assert (sub.status, invoice.status) == ("incomplete", "open")
     assert double.event_types()[-1] == "invoice.payment_failed"
+
+
+def test_item_quantity_update_emits_subscription_updated(double: DoubleEnv) -> None:
+    price_id = double.seed()
+    _, sub = double.subscribe(price=price_id, quantity=2)
+    item = double.stripe.v1.subscription_items.update(
+        sub["items"].data[0].id, params={"quantity": 5, "proration_behavior": "none"}
+    )
+    event = double.stripe.v1.events.list(params={"type": "customer.subscription.updated"}).data[0]
+    assert item.quantity == 5
+    assert event.data.object["items"]["data"][0]["quantity"] == 5
+    assert event.data.previous_attributes is not None
+    assert event.data.previous_attributes["items"]["data"][0]["quantity"] == 2
+    assert double.stripe.v1.invoices.list(params={"subscription": sub.id}).data[0].id == (
+        sub.latest_invoice
+    )

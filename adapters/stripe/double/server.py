@@ -75,16 +75,16 @@ def create_app(*, webhook_delivery: bool = True, clock_start: int | None = None)
     return app
 
 
-def _config(app: Starlette, host: str, port: int) -> uvicorn.Config:
+def _config(app: Starlette, host: str, port: int, log_level: str = "warning") -> uvicorn.Config:
     # h11 is pinned because dropping connections relies on its request cycle's transport.
     return uvicorn.Config(
-        app, host=host, port=port, http="h11", ws="none", log_level="warning", lifespan="on"
+        app, host=host, port=port, http="h11", ws="none", log_level=log_level, lifespan="on"
     )
 
 
 def serve(host: str = "127.0.0.1", port: int = 12111) -> None:
     """Run the double in the foreground until interrupted (used by `ledger dev stripe`)."""
-    uvicorn.Server(_config(create_app(), host, port)).run()
+    uvicorn.Server(_config(create_app(), host, port, log_level="info")).run()
 
 
 @dataclass(frozen=True)
