@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     stripe_webhook_tolerance_s: int = Field(
         default=300, ge=0, le=86_400, validation_alias="STRIPE_WEBHOOK_TOLERANCE_S"
     )
+    projection_batch_size: int = Field(
+        default=1000, ge=1, le=100_000, validation_alias="LEDGER_PROJECTION_BATCH_SIZE"
+    )
     worker_poll_s: float = Field(default=0.5, gt=0, le=60, validation_alias="LEDGER_WORKER_POLL_S")
 
     @field_validator("database_url")

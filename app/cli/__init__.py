@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from app.bootstrap import NotReadyError
-from app.cli import core, imports, worker
+from app.cli import core, imports, replay, worker
 from app.ledger import UnknownOrganizerError
 from app.settings import ConfigurationError
 
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     core.register(commands)
     worker.register(commands)
     imports.register(commands)
+    replay.register(commands)
     return parser
 
 

@@ -70,3 +70,21 @@ def _observe(
 
 def _record(organizer: Organizer, now: datetime, *, invoice: InvoiceFacts, source: str) -> bool:
     return organizer.record_invoice(invoice, source=source, at=now)
+
+
+def seed_bulk(ledger: LedgerApplication, *, organizers: int, changes: int, seed: int = 5) -> None:
+    """Many group changes per save (one transaction per organizer): a long log, fast."""
+    rnd = random.Random(seed)
+    for index in range(organizers):
+
+        def churn(organizer: Organizer, now: datetime, index: int = index) -> None:
+            for step in range(changes):
+                organizer.change_group(
+                    action=rnd.choice(list(GroupAction)),
+                    group_id=f"g{rnd.randrange(12)}",
+                    change_id=f"bulk-{index}-{step}",
+                    occurred_at=T0 + timedelta(seconds=step),
+                    at=now,
+                )
+
+        ledger.update(f"bulk-{index}", churn, register=True)
