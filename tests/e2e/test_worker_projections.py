@@ -61,7 +61,7 @@ def crash_and_recover(workdir: Path, env: dict[str, str], url: str) -> None:
     assert min(positions(url).values(), default=0) < last, "killed too late to prove anything"
     with ledger_worker(cwd=workdir, env=env, log=workdir / "worker-2.log") as worker:
         wait_for(
-            lambda: positions(url) == {n: last for n in ("audit", "renewals", "summary")},
+            lambda: positions(url) == dict.fromkeys(("audit", "renewals", "summary"), last),
             timeout=120,
             what="the restarted worker to catch up",
         )
