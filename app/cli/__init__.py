@@ -12,8 +12,9 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from adapters.persistence.database import StoreUnavailableError
 from app.bootstrap import NotReadyError
-from app.cli import core, imports, replay, worker
+from app.cli import core, dev, imports, replay, worker
 from app.ledger import UnknownOrganizerError
 from app.settings import ConfigurationError
 
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="ledger", description="Renewal Ledger: per-group Stripe renewals.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     core.register(commands)
+    dev.register(commands)
     worker.register(commands)
     imports.register(commands)
     replay.register(commands)
@@ -55,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(EXIT_NOT_FOUND, f"unknown organizer {error.args[0]!r}")
     except NotReadyError as error:
         return _fail(EXIT_NOT_FOUND, f"not ready: {error}")
+    except StoreUnavailableError as error:
+        return _fail(EXIT_NOT_FOUND, f"store unavailable: {error}")
     return code
 
 
