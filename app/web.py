@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from app.bootstrap import Container
 from app.problems import Problem
-from app.routes import group_changes, health, webhooks
+from app.routes import audit, group_changes, health, organizers, webhooks
 
 log = logging.getLogger("ledger.web")
 
@@ -38,6 +38,8 @@ def create_app(container: Container) -> Starlette:
             *health.routes(container),
             *webhooks.routes(container),
             *group_changes.routes(container),
+            *organizers.routes(container),
+            *audit.routes(container),
         ],
         exception_handlers={
             Problem: on_problem,

@@ -14,7 +14,7 @@ from typing import NoReturn
 
 from adapters.persistence.database import StoreUnavailableError
 from app.bootstrap import NotReadyError
-from app.cli import core, dev, imports, replay, worker
+from app.cli import audit, core, dev, imports, replay, worker
 from app.ledger import UnknownOrganizerError
 from app.settings import ConfigurationError
 
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.register(commands)
     imports.register(commands)
     replay.register(commands)
+    audit.register(commands)
     return parser
 
 

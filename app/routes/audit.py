@@ -1,0 +1,76 @@
+"""``GET /api/audit/entries``: the audit trail, filtered and paged by cursor.
+
+``from``/``to`` select entries by ``recorded_at`` in the half-open range [from, to);
+``cursor`` continues after the last entry of the previous page (log order). Behind
+the service token until the API has its own auth.
+"""
+
+from __future__ import annotations
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from app.audit.entries import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    AuditFilter,
+    InvalidCursorError,
+    InvalidFilterError,
+    Key,
+    decode_cursor,
+    read_page,
+)
+from app.bootstrap import Container
+from app.routes.params import (
+    in_thread,
+    invalid_parameter,
+    query_instant,
+    query_text,
+    require_service,
+)
+
+
+def limit_of(request: Request) -> int:
+    text = query_text(request, "limit")
+    if text is None:
+        return DEFAULT_LIMIT
+    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+        raise invalid_parameter("limit", f"must be an integer from 1 to {MAX_LIMIT}")
+    return int(text)
+
+
+def cursor_of(request: Request) -> Key | None:
+    text = query_text(request, "cursor")
+    if text is None:
+        return None
+    try:
+        return decode_cursor(text)
+    except InvalidCursorError as error:
+        raise invalid_parameter("cursor", str(error)) from None
+
+
+def filter_of(request: Request) -> AuditFilter:
+    try:
+        return AuditFilter(
+            organizer_id=query_text(request, "organizer_id"),
+            start=query_instant(request, "from"),
+            end=query_instant(request, "to"),
+        )
+    except InvalidFilterError as error:
+        raise invalid_parameter(error.parameter, error.reason) from None
+
+
+def routes(container: Container) -> list[BaseRoute]:
+    async def audit_entries(request: Request) -> Response:
+        """One page of entries in log order: ``{"entries": [...], "next_cursor": ...}``."""
+        require_service(request, container)
+        audit_filter, after, limit = filter_of(request), cursor_of(request), limit_of(request)
+        page = await in_thread(
+            read_page, container.database, audit_filter, after=after, limit=limit
+        )
+        body = {"entries": page.entries, "next_cursor": page.next_cursor}
+        return Response(orjson.dumps(body), media_type="application/json")
+
+    return [Route("/api/audit/entries", audit_entries, methods=["GET"])]

@@ -1,0 +1,71 @@
+"""What the read-only API routes share: service-token auth, query parameters that fail
+as a 400 naming themselves, and blocking store work off the event loop (503 when the
+store cannot answer)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from eventsourcing.persistence import InterfaceError, OperationalError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from adapters.persistence.database import StoreUnavailableError
+from app.bootstrap import Container, NotReadyError
+from app.http import require_service_token
+from app.problems import Problem
+from app.timeparse import InstantError, parse_instant
+
+T = TypeVar("T")
+log = logging.getLogger("ledger.web")
+STORE_ERRORS = (StoreUnavailableError, NotReadyError, OperationalError, InterfaceError)
+
+
+def require_service(request: Request, container: Container) -> None:
+    """401 unless the request carries ``LEDGER_SERVICE_TOKEN`` (until the API has auth)."""
+    token = container.settings.service_token
+    require_service_token(request, None if token is None else token.get_secret_value())
+
+
+def invalid_parameter(name: str, reason: str) -> Problem:
+    return Problem(
+        400,
+        "Invalid parameter",
+        f"`{name}` {reason}",
+        slug="invalid-parameter",
+        invalid_params=[{"name": name, "reason": reason}],
+    )
+
+
+def query_text(request: Request, name: str) -> str | None:
+    """A query parameter; absent and empty (``?organizer_id=``) both mean "not given"."""
+    return request.query_params.get(name) or None
+
+
+def query_instant(request: Request, name: str) -> datetime | None:
+    text = query_text(request, name)
+    if text is None:
+        return None
+    try:
+        return parse_instant(text)
+    except InstantError as error:
+        raise invalid_parameter(name, str(error)) from None
+
+
+async def in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run blocking store work in the thread pool; 503 if the store is not there."""
+    try:
+        return await run_in_threadpool(function, *args, **kwargs)
+    except STORE_ERRORS as error:
+        # The reason may name hosts or files: it goes to the log, not to the client.
+        log.warning("store unavailable: %s", error)
+        raise Problem(
+            503,
+            "Store unavailable",
+            "the ledger's store cannot answer; retry later",
+            slug="store-unavailable",
+            headers={"Retry-After": "5"},
+        ) from error
