@@ -13,7 +13,9 @@ from adapters.persistence.database import (
     open_database,
 )
 from adapters.persistence.migrations import MigrationError, migrate, migration_status
+from adapters.stripe.gateway import StripeGateway
 from app.ledger import Clock, LedgerApplication, eventsourcing_env, utc_now
+from app.process.policy import RenewalPolicy
 from app.settings import Settings
 from projections.runner import ensure_tables
 
@@ -78,6 +80,28 @@ class Container:
         applied = [f"{m.version:04d}_{m.name}" for m in migrate(self.database)]
         ensure_tables(self.database)
         return applied
+
+    def stripe_gateway(self) -> StripeGateway | None:
+        """A gateway when ``STRIPE_API_KEY`` is set (Stripe or the test double), else None."""
+        settings = self.settings
+        if settings.stripe_api_key is None:
+            return None
+        return StripeGateway(
+            api_key=settings.stripe_api_key.get_secret_value(),
+            api_base=settings.stripe_api_base,
+            max_rps=settings.stripe_max_rps,
+            timeout_s=settings.stripe_timeout_s,
+        )
+
+    def renewal_policy(self) -> RenewalPolicy:
+        settings = self.settings
+        return RenewalPolicy(
+            minimum_quantity=settings.minimum_quantity,
+            proration=settings.proration_behavior,
+            lead=settings.sync_lead,
+            retry_base=settings.sync_retry_base,
+            retry_horizon=settings.sync_retry_horizon,
+        )
 
     def close(self) -> None:
         with self._lock:

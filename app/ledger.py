@@ -136,12 +136,37 @@ class LedgerApplication(Application[UUID]):
         register: bool = False,
     ) -> T:
         """Load, decide, save; on a lost race reload and decide again."""
-        for attempt in range(self.max_attempts):
+
+        def load() -> Organizer | None:
             organizer = self.find(platform_organizer_id)
-            if organizer is None:
-                if not register:
-                    raise UnknownOrganizerError(platform_organizer_id)
+            if organizer is None and register:
                 organizer = Organizer.register(platform_organizer_id, at=self.clock())
+            return organizer
+
+        return self._update(platform_organizer_id, load, decide)
+
+    def update_by_id(self, organizer_id: UUID, decide: Callable[[Organizer, datetime], T]) -> T:
+        """``update`` for a caller that knows the stream id (a reaction to an event)."""
+
+        def load() -> Organizer | None:
+            try:
+                found: object = self.repository.get(organizer_id)
+            except AggregateNotFoundError:
+                return None
+            return found if isinstance(found, Organizer) else None
+
+        return self._update(str(organizer_id), load, decide)
+
+    def _update(
+        self,
+        name: str,
+        load: Callable[[], Organizer | None],
+        decide: Callable[[Organizer, datetime], T],
+    ) -> T:
+        for attempt in range(self.max_attempts):
+            organizer = load()
+            if organizer is None:
+                raise UnknownOrganizerError(name)
             # Recorded times never go backwards within a stream (wall clocks can), so
             # that "as of" lookups can bisect an organizer's versions by time.
             at = max(self.clock(), organizer.modified_on)
@@ -152,7 +177,7 @@ class LedgerApplication(Application[UUID]):
                 time.sleep(random.uniform(0, 0.005 * 2**attempt))
                 continue
             return result
-        msg = f"organizer {platform_organizer_id!r}: gave up after {self.max_attempts} conflicts"
+        msg = f"organizer {name!r}: gave up after {self.max_attempts} conflicts"
         raise ConcurrencyError(msg)
 
     # -- queries -------------------------------------------------------------------

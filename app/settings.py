@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from functools import cached_property
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.persistence.database import DatabaseUrl, DatabaseUrlError, parse_database_url
+from domain.renewal import ProrationPolicy
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|m|h|d)")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
 
 
 class ConfigurationError(ValueError):
@@ -39,6 +45,44 @@ class Settings(BaseSettings):
         default=1000, ge=1, le=100_000, validation_alias="LEDGER_PROJECTION_BATCH_SIZE"
     )
     worker_poll_s: float = Field(default=0.5, gt=0, le=60, validation_alias="LEDGER_WORKER_POLL_S")
+    # -- Stripe and the renewal process manager -------------------------------------
+    stripe_api_key: SecretStr | None = Field(default=None, validation_alias="STRIPE_API_KEY")
+    stripe_api_base: str | None = Field(default=None, validation_alias="STRIPE_API_BASE")
+    stripe_price_id: str | None = Field(default=None, validation_alias="STRIPE_PRICE_ID")
+    stripe_max_rps: float = Field(default=25, gt=0, le=10_000, validation_alias="STRIPE_MAX_RPS")
+    stripe_max_concurrency: int = Field(
+        default=4, ge=1, le=64, validation_alias="STRIPE_MAX_CONCURRENCY"
+    )
+    stripe_timeout_s: float = Field(default=20, gt=0, le=120, validation_alias="STRIPE_TIMEOUT_S")
+    sync_lead: timedelta = Field(default=timedelta(hours=1), validation_alias="LEDGER_SYNC_LEAD")
+    proration_behavior: ProrationPolicy = Field(
+        default=ProrationPolicy.NONE, validation_alias="LEDGER_PRORATION_BEHAVIOR"
+    )
+    sync_retry_horizon: timedelta = Field(
+        default=timedelta(hours=24), validation_alias="LEDGER_SYNC_RETRY_HORIZON"
+    )
+    sync_retry_base: timedelta = Field(
+        default=timedelta(seconds=2), validation_alias="LEDGER_SYNC_RETRY_BASE"
+    )
+    reconcile_every: timedelta | None = Field(
+        default=None, validation_alias="LEDGER_RECONCILE_EVERY"
+    )
+
+    @field_validator(
+        "sync_lead", "sync_retry_horizon", "sync_retry_base", "reconcile_every", mode="before"
+    )
+    @classmethod
+    def _durations(cls, value: object) -> object:
+        """Durations as ``90s``, ``15m``, ``1h``, ``2d``, plain seconds or ISO 8601 (PT1H);
+        an empty value or ``off`` means unset where that is allowed."""
+        if isinstance(value, str):
+            text = value.strip().lower()
+            if text in ("", "off", "none"):
+                return None
+            match = _DURATION.fullmatch(text)
+            if match:
+                return timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -1,10 +1,11 @@
 """``ledger worker``: the long-running loops behind the HTTP edge.
 
-Two supervised loops run side by side: the Stripe inbox translation and the read-model
-projections (catch up from their positions, then follow the log). A loop that loses
-its database connection restarts with backoff. SIGTERM/SIGINT set one stop flag: each
-loop finishes its current row or batch (rows and position commit together, so nothing
-is lost or repeated) and the process exits 0.
+Supervised loops run side by side: the Stripe inbox translation, the read-model
+projections (catch up from their positions, then follow the log), the renewal process
+manager's reactions, and its scheduler + Stripe sender. A loop that loses its database
+restarts with backoff. On PostgreSQL only the elected leader runs them (see
+``app/leadership.py``). SIGTERM/SIGINT set one stop flag: each loop finishes its row or
+batch (rows and position commit together, so nothing is lost or repeated), exit 0.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from adapters.persistence.database import StoreUnavailableError
 from adapters.persistence.inbox import StripeInbox
 from app.bootstrap import Container, NotReadyError
 from app.intake.stripe_inbox import InboxProcessor
+from app.leadership import Leadership
+from app.process.manager import RenewalReactor, RenewalScheduler, SyncSender
 from projections.runner import Follower, LogReader, build_read_models
 
 log = logging.getLogger("ledger.worker")
@@ -32,14 +35,19 @@ class Worker:
     def __init__(self, container: Container) -> None:
         self.container = container
         self.stop = threading.Event()
+        self.leadership = Leadership(container.settings.database)
         self.loops: dict[str, Callable[[], None]] = {
             "inbox": self.run_inbox,
             "projections": self.run_projections,
+            "reactions": self.run_reactions,
+            "renewals": self.run_renewals,
         }
 
-    def run(self) -> None:
-        """Run every loop until stopped."""
+    def run(self) -> int:
+        """Wait for leadership, then run every loop until stopped. Returns the exit code."""
         log.info("worker started on %s", self.container.settings.database.redacted)
+        if not self.leadership.acquire(self.stop):
+            return 0
         threads = [
             threading.Thread(target=self.supervise, args=(name, loop), name=f"worker-{name}")
             for name, loop in self.loops.items()
@@ -53,7 +61,9 @@ class Worker:
             self.stop.set()
             for thread in threads:
                 thread.join()
+            self.leadership.release()
         log.info("worker stopped")
+        return 1 if self.leadership.lost.is_set() else 0
 
     def supervise(self, name: str, loop: Callable[[], None]) -> None:
         """Run ``loop`` until stopped; restart it after failures, backing off."""
@@ -84,8 +94,46 @@ class Worker:
             self.container.database, minimum_quantity=settings.minimum_quantity
         )
         reader = LogReader(self.container.ledger, settings.projection_batch_size)
-        follower = Follower(reader, models, poll_s=settings.worker_poll_s)
-        follower.run(self.stop)
+        Follower(reader, models, poll_s=settings.worker_poll_s).run(self.stop)
+
+    def reactor(self) -> RenewalReactor:
+        container = self.container
+        return RenewalReactor(container.database, container.ledger, container.renewal_policy())
+
+    def run_reactions(self) -> None:
+        settings = self.container.settings
+        reader = LogReader(self.container.ledger, settings.projection_batch_size)
+        Follower(reader, [self.reactor()], poll_s=settings.worker_poll_s).run(self.stop)
+
+    def run_renewals(self) -> None:
+        """Scheduled checks, then sending due syncs — each pass, until stopped."""
+        container = self.container
+        scheduler = RenewalScheduler(container.database, self.reactor())
+        gateway = container.stripe_gateway()
+        if gateway is None:
+            log.warning("no STRIPE_API_KEY: quantity syncs are decided and recorded, not sent")
+        sender = (
+            None
+            if gateway is None
+            else SyncSender(
+                container.database,
+                container.ledger,
+                gateway,
+                container.renewal_policy(),
+                concurrency=container.settings.stripe_max_concurrency,
+            )
+        )
+        try:
+            while not self.stop.is_set():
+                scheduler.run_once()
+                sent = sender.run_once() if sender is not None else 0
+                if sent == 0:
+                    self.stop.wait(container.settings.worker_poll_s)
+        finally:
+            if sender is not None:
+                sender.close()
+            if gateway is not None:
+                gateway.close()
 
     def install_signal_handlers(self) -> None:
         def request_stop(signum: int, _: FrameType | None) -> None:

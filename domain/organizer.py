@@ -29,6 +29,14 @@ from domain.groups import (
     insert_in_history,
 )
 from domain.policy import DEFAULT_MINIMUM_QUANTITY, billable_quantity
+from domain.renewal import (
+    CheckOutcome,
+    ProrationPolicy,
+    SyncDecision,
+    SyncTrigger,
+    decide_sync,
+    sync_identity,
+)
 
 # Fixed forever: organizer ids are derived from it (changing it orphans every stream).
 ORGANIZER_NAMESPACE = uuid5(NAMESPACE_URL, "https://renewal-ledger.invalid/organizer")
@@ -201,6 +209,20 @@ class Organizer(Aggregate):
         def take(self, org: Organizer) -> None:
             org.upcoming_renewals[self.period_end.isoformat()] = self.expected_quantity
 
+    class RenewalQuantityChecked(Event):
+        """The process manager looked at a renewal: what it found and what it decided."""
+
+        trigger: str
+        cause: str
+        period_end: datetime
+        billable_quantity: int
+        billed_quantity: int
+        outcome: str
+        reason: str
+
+        def apply(self, org: Organizer) -> None:
+            org.renewal_checks[f"{self.trigger}|{self.cause}"] = self.outcome
+
     class QuantitySyncRequested(Event):
         sync_id: str
         subscription_id: str
@@ -208,17 +230,34 @@ class Organizer(Aggregate):
         period_end: datetime
         quantity: int
         previous_quantity: int
+        proration_behavior: str
         trigger: str
+        generation: int
         idempotency_key: str
 
         def apply(self, org: Organizer) -> None:
             org.syncs[self.sync_id] = {
                 "status": "pending",
                 "quantity": self.quantity,
+                "subscription_id": self.subscription_id,
+                "item_id": self.item_id,
+                "period_end": self.period_end.isoformat(),
+                "proration_behavior": self.proration_behavior,
+                "generation": self.generation,
                 "idempotency_key": self.idempotency_key,
+                "attempts": 0,
                 "requested_at": self.timestamp,
                 "error": None,
             }
+
+    class QuantitySyncSuperseded(Event):
+        """A pending sync that must never be sent: a newer decision replaced it."""
+
+        sync_id: str
+        superseded_by: str
+
+        def apply(self, org: Organizer) -> None:
+            org.syncs[self.sync_id]["status"] = "superseded"
 
     class QuantitySyncConfirmed(Event):
         sync_id: str
@@ -235,11 +274,34 @@ class Organizer(Aggregate):
         error_code: str
         message: str
         retryable: bool
+        attempt: int
+        next_attempt_at: datetime | None
 
         def apply(self, org: Organizer) -> None:
             sync = org.syncs[self.sync_id]
             sync["status"] = "retrying" if self.retryable else "failed"
+            sync["attempts"] = self.attempt
             sync["error"] = f"{self.error_code}: {self.message}"
+
+    class DraftInvoiceQuantityMismatch(StripeFact):
+        """A renewal draft bills another quantity than the ledger expects (draft window)."""
+
+        invoice_id: str
+        subscription_id: str
+        period_start: datetime
+        billed_quantity: int
+        expected_quantity: int
+
+    class DriftDetected(Event):
+        """Reconciliation found Stripe billing another quantity than the ledger expects."""
+
+        subscription_id: str
+        billed_quantity: int
+        expected_quantity: int
+        source: str
+
+        def apply(self, org: Organizer) -> None:
+            org.drift_reports[self.source] = self.expected_quantity
 
     class InvoiceRecorded(StripeFact):
         invoice_id: str
@@ -291,6 +353,8 @@ class Organizer(Aggregate):
         self.invoices: dict[str, str] = {}
         self.payments: dict[str, str] = {}
         self.seen_sources: dict[str, None] = {}
+        self.renewal_checks: dict[str, str] = {}
+        self.drift_reports: dict[str, int] = {}
 
     def has_seen(self, fact: type[Organizer.StripeFact], source: str) -> bool:
         return source_key(fact, source) in self.seen_sources
@@ -526,41 +590,130 @@ class Organizer(Aggregate):
         )
         return True
 
-    # -- quantity sync (driven by the process manager) -----------------------------
+    # -- renewal quantity (driven by the process manager) --------------------------
 
-    def request_quantity_sync(
+    def check_renewal_quantity(
         self,
         *,
-        sync_id: str,
+        trigger: SyncTrigger,
+        cause: str,
         period_end: datetime,
-        quantity: int,
-        trigger: str,
-        idempotency_key: str,
+        policy: ProrationPolicy,
+        minimum: int,
         at: datetime,
-    ) -> bool:
+    ) -> CheckOutcome | None:
+        """Decide (and record) whether this renewal needs a quantity update.
+
+        The billable quantity is taken at ``at``, the sync instant. Each (trigger, cause)
+        is decided once: replays and redeliveries of the trigger record nothing.
+        Returns None when there is no subscription to check or it was already checked.
+        """
         snapshot = self.subscription_snapshot
-        if snapshot is None:
-            msg = "cannot sync a quantity before a subscription is known"
-            raise OrganizerError(msg)
-        if sync_id in self.syncs:
-            return False
+        if snapshot is None or f"{trigger}|{cause}" in self.renewal_checks:
+            return None
+        target = self.billable_quantity(at, minimum=minimum)
+        latest = self._latest_sync(snapshot.item_id, period_end)
+        decision = decide_sync(
+            status=snapshot.status,
+            billed_quantity=snapshot.quantity,
+            target_quantity=target,
+            latest_request=None if latest is None else (latest["quantity"], latest["status"]),
+            policy=policy,
+        )
+        self.trigger_event(
+            self.RenewalQuantityChecked,
+            trigger=trigger.value,
+            cause=cause,
+            period_end=period_end,
+            billable_quantity=target,
+            billed_quantity=snapshot.quantity,
+            outcome=decision.outcome.value,
+            reason=decision.reason,
+            timestamp=at,
+        )
+        if decision.outcome is CheckOutcome.REQUESTED:
+            self._request_sync(snapshot, period_end, decision, trigger=trigger, at=at)
+        return decision.outcome
+
+    def _latest_sync(self, item_id: str, period_end: datetime) -> dict[str, Any] | None:
+        candidates = [
+            s
+            for s in self.syncs.values()
+            if s["item_id"] == item_id
+            and s["period_end"] == period_end.isoformat()
+            and s["status"] != "superseded"
+        ]
+        return max(candidates, key=lambda s: s["generation"], default=None)
+
+    def _request_sync(
+        self,
+        snapshot: SubscriptionSnapshot,
+        period_end: datetime,
+        decision: SyncDecision,
+        *,
+        trigger: SyncTrigger,
+        at: datetime,
+    ) -> str:
+        generation = 1 + sum(
+            1
+            for s in self.syncs.values()
+            if s["item_id"] == snapshot.item_id and s["period_end"] == period_end.isoformat()
+        )
+        sync_id, key = sync_identity(
+            organizer_id=self.platform_organizer_id,
+            item_id=snapshot.item_id,
+            period_end=period_end,
+            quantity=decision.target_quantity,
+            generation=generation,
+        )
+        for older_id, older in list(self.syncs.items()):
+            if older["item_id"] == snapshot.item_id and older["status"] in ("pending", "retrying"):
+                self.trigger_event(
+                    self.QuantitySyncSuperseded,
+                    sync_id=older_id,
+                    superseded_by=sync_id,
+                    timestamp=at,
+                )
         self.trigger_event(
             self.QuantitySyncRequested,
             sync_id=sync_id,
             subscription_id=snapshot.subscription_id,
             item_id=snapshot.item_id,
             period_end=period_end,
-            quantity=quantity,
+            quantity=decision.target_quantity,
             previous_quantity=snapshot.quantity,
-            trigger=trigger,
-            idempotency_key=idempotency_key,
+            proration_behavior=decision.proration_behavior,
+            trigger=trigger.value,
+            generation=generation,
+            idempotency_key=key,
             timestamp=at,
         )
-        return True
+        return sync_id
+
+    def retry_failed_sync(self, sync_id: str, *, at: datetime) -> str:
+        """An operator's retry of a failed sync: a new request (new key), same target."""
+        failed = self._sync(sync_id)
+        if failed["status"] != "failed":
+            msg = f"sync {sync_id} is {failed['status']}, not failed"
+            raise OrganizerError(msg)
+        snapshot = self.subscription_snapshot
+        if snapshot is None or snapshot.item_id != failed["item_id"]:
+            msg = f"sync {sync_id} targets an item the organizer no longer has"
+            raise OrganizerError(msg)
+        decision = SyncDecision(
+            CheckOutcome.REQUESTED,
+            failed["quantity"],
+            f"operator retry of {sync_id}",
+            failed["proration_behavior"],
+        )
+        period_end = datetime.fromisoformat(failed["period_end"])
+        return self._request_sync(
+            snapshot, period_end, decision, trigger=SyncTrigger.OPS_RETRY, at=at
+        )
 
     def confirm_quantity_sync(self, *, sync_id: str, stripe_request_id: str, at: datetime) -> bool:
         sync = self._sync(sync_id)
-        if sync["status"] == "confirmed":
+        if sync["status"] in ("confirmed", "superseded"):
             return False
         self.trigger_event(
             self.QuantitySyncConfirmed,
@@ -572,10 +725,17 @@ class Organizer(Aggregate):
         return True
 
     def fail_quantity_sync(
-        self, *, sync_id: str, error_code: str, message: str, retryable: bool, at: datetime
+        self,
+        *,
+        sync_id: str,
+        error_code: str,
+        message: str,
+        retryable: bool,
+        next_attempt_at: datetime | None,
+        at: datetime,
     ) -> bool:
         sync = self._sync(sync_id)
-        if sync["status"] in ("confirmed", "failed"):
+        if sync["status"] in ("confirmed", "failed", "superseded"):
             return False
         self.trigger_event(
             self.QuantitySyncFailed,
@@ -583,6 +743,8 @@ class Organizer(Aggregate):
             error_code=error_code,
             message=message[:500],
             retryable=retryable,
+            attempt=sync["attempts"] + 1,
+            next_attempt_at=next_attempt_at if retryable else None,
             timestamp=at,
         )
         return True
@@ -593,3 +755,46 @@ class Organizer(Aggregate):
         except KeyError:
             msg = f"unknown quantity sync {sync_id!r}"
             raise OrganizerError(msg) from None
+
+    def report_draft_quantity(
+        self, invoice: InvoiceFacts, *, source: str, minimum: int, at: datetime
+    ) -> bool:
+        """A renewal draft billed at another quantity than the groups active when its
+        period started is reported (audit + ops) while finance can still act on it."""
+        expected = self.billable_quantity(invoice.period_start, minimum=minimum)
+        if (
+            invoice.billing_reason != "subscription_cycle"
+            or invoice.status != "draft"
+            or invoice.quantity == expected
+            or self.has_seen(self.DraftInvoiceQuantityMismatch, source)
+        ):
+            return False
+        self.trigger_event(
+            self.DraftInvoiceQuantityMismatch,
+            invoice_id=invoice.invoice_id,
+            subscription_id=invoice.subscription_id,
+            period_start=invoice.period_start,
+            billed_quantity=invoice.quantity,
+            expected_quantity=expected,
+            source=source,
+            timestamp=at,
+        )
+        return True
+
+    def detect_drift(
+        self, *, billed_quantity: int, source: str, minimum: int, at: datetime
+    ) -> bool:
+        """Record what reconciliation found (once per reconciliation run and organizer)."""
+        snapshot = self.subscription_snapshot
+        expected = self.billable_quantity(minimum=minimum)
+        if snapshot is None or billed_quantity == expected or source in self.drift_reports:
+            return False
+        self.trigger_event(
+            self.DriftDetected,
+            subscription_id=snapshot.subscription_id,
+            billed_quantity=billed_quantity,
+            expected_quantity=expected,
+            source=source,
+            timestamp=at,
+        )
+        return True

@@ -140,12 +140,50 @@ def _sync(event: Any, state: dict[str, Any]) -> Entry:
         entry["cause"] = f"{event.trigger} (sync {event.sync_id})"
     elif name == "QuantitySyncConfirmed":
         entry["details"] = {"stripe_request_id": event.stripe_request_id}
+    elif name == "QuantitySyncSuperseded":
+        entry["details"] = {"superseded_by": event.superseded_by}
     else:
         entry["details"] = {
             "error": f"{event.error_code}: {event.message}",
             "retryable": event.retryable,
+            "attempt": event.attempt,
+            "next_attempt_at": fmt_time(event.next_attempt_at),
         }
     return entry
+
+
+def _check(event: Any, state: dict[str, Any]) -> Entry:
+    return {
+        "quantity": event.billable_quantity,
+        "cause": f"{event.trigger} ({event.cause})",
+        "details": {
+            "outcome": event.outcome,
+            "reason": event.reason,
+            "billed_quantity": event.billed_quantity,
+            "period_end": fmt_time(event.period_end),
+        },
+    }
+
+
+def _draft_mismatch(event: Any, state: dict[str, Any]) -> Entry:
+    return {
+        "subscription_id": event.subscription_id,
+        "invoice_id": event.invoice_id,
+        "quantity": event.billed_quantity,
+        "details": {
+            "expected_quantity": event.expected_quantity,
+            "period_start": fmt_time(event.period_start),
+        },
+    }
+
+
+def _reconciliation(event: Any, state: dict[str, Any]) -> Entry:
+    return {
+        "subscription_id": event.subscription_id,
+        "quantity": event.billed_quantity,
+        "cause": f"reconciliation {event.source}",
+        "details": {"expected_quantity": event.expected_quantity},
+    }
 
 
 def _renewal(event: Any, state: dict[str, Any]) -> Entry:
@@ -180,6 +218,10 @@ FACTS: dict[str, tuple[str, Callable[[Any, dict[str, Any]], Entry]]] = {
     "QuantitySyncRequested": ("quantity_sync_requested", _sync),
     "QuantitySyncConfirmed": ("quantity_sync_confirmed", _sync),
     "QuantitySyncFailed": ("quantity_sync_failed", _sync),
+    "QuantitySyncSuperseded": ("quantity_sync_superseded", _sync),
+    "RenewalQuantityChecked": ("renewal_checked", _check),
+    "DraftInvoiceQuantityMismatch": ("draft_invoice_mismatch", _draft_mismatch),
+    "DriftDetected": ("reconciliation_drift", _reconciliation),
     "InvoiceRecorded": ("invoice_recorded", _invoice),
     "PaymentSucceeded": ("payment_succeeded", _payment),
     "PaymentFailed": ("payment_failed", _payment),

@@ -25,6 +25,7 @@ RENEWALS = TableSpec(
         Column("sync_status", "text"),
         Column("last_error", "text"),
         Column("drift", "int", nullable=False),
+        Column("scheduled_check_period_end", "text"),
         Column("position", "bigint", nullable=False),
     ),
     indexes=(("current_period_end",), ("organizer_id",), ("drift",)),
@@ -103,3 +104,5 @@ class RenewalsProjection(ReadModel):
         elif name == "QuantitySyncFailed":
             row["sync_status"] = "retrying" if event.retryable else "failed"
             row["last_error"] = f"{event.error_code}: {event.message}"
+        elif name == "RenewalQuantityChecked" and event.trigger == "scheduled":
+            row["scheduled_check_period_end"] = fmt_time(event.period_end)

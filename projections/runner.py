@@ -23,11 +23,13 @@ from projections.audit import AuditProjection
 from projections.base import Positioned, ReadModel
 from projections.renewals import RenewalsProjection
 from projections.summary import SummaryProjection
+from projections.syncs import SyncsProjection
 from projections.view import REBUILD_SUFFIX, TableChecksum, view_for
 
 log = logging.getLogger("ledger.projections")
 READ_MODELS: dict[str, type[ReadModel]] = {
-    model.name: model for model in (RenewalsProjection, AuditProjection, SummaryProjection)
+    model.name: model
+    for model in (RenewalsProjection, AuditProjection, SummaryProjection, SyncsProjection)
 }
 Progress = Callable[[int, int], None]  # (events applied so far, last position)
 

@@ -59,10 +59,9 @@ def run_worker(_: argparse.Namespace) -> int:
     worker = Worker(container)
     worker.install_signal_handlers()
     try:
-        worker.run()
+        return worker.run()
     finally:
         container.close()
-    return 0
 
 
 def run_inbox_list(args: argparse.Namespace) -> int:

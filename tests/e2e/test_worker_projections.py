@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from adapters.persistence.database import open_database, parse_database_url
+from projections.runner import READ_MODELS
 from tests.support.postgres import fresh_schema
 from tests.support.processes import ledger_env, ledger_worker, run_ledger, wait_for
 
@@ -61,7 +62,7 @@ def crash_and_recover(workdir: Path, env: dict[str, str], url: str) -> None:
     assert min(positions(url).values(), default=0) < last, "killed too late to prove anything"
     with ledger_worker(cwd=workdir, env=env, log=workdir / "worker-2.log") as worker:
         wait_for(
-            lambda: positions(url) == dict.fromkeys(("audit", "renewals", "summary"), last),
+            lambda: all(positions(url).get(name) == last for name in READ_MODELS),
             timeout=120,
             what="the restarted worker to catch up",
         )

@@ -1,0 +1,157 @@
+"""The ledger's only way to Stripe: the official SDK, a pinned API version, paced calls.
+
+Retries are NOT left to the SDK (``max_network_retries=0``): the process manager
+records every attempt and schedules the next one itself, so backoff survives a crash
+and the audit trail shows each try. This module only says, for each failure, whether
+trying again can help (``retryable``), honouring ``Stripe-Should-Retry``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+import stripe
+
+PINNED_API_VERSION: str = stripe.api_version
+# Pace a little under the configured limit: arrival jitter must not tip a 1-second window.
+PACING_FACTOR = 0.95
+
+
+@dataclass(frozen=True)
+class SentUpdate:
+    request_id: str
+    quantity: int
+
+
+class StripeCallError(Exception):
+    """A Stripe call that failed, classified for the retry policy."""
+
+    def __init__(self, code: str, message: str, *, retryable: bool, status: int | None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+        self.status = status
+
+
+class RateLimiter:
+    """Evenly spaced slots at ``rate`` per second, shared by every calling thread."""
+
+    def __init__(self, rate: float) -> None:
+        if rate <= 0:
+            msg = "rate must be positive"
+            raise ValueError(msg)
+        self.interval = 1.0 / rate
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
+def classify(error: stripe.StripeError) -> StripeCallError:
+    """Map an SDK error to (code, retryable). Retry what time can fix — rate limits,
+    lock timeouts, 5xx, timeouts, dropped connections — unless Stripe says not to."""
+    status = error.http_status
+    headers = error.headers or {}
+    should_retry = str(headers.get("Stripe-Should-Retry", headers.get("stripe-should-retry", "")))
+    code = error.code or type(error).__name__
+    message = str(error.user_message or error)
+    if should_retry.lower() == "false":
+        return StripeCallError(code, message, retryable=False, status=status)
+    if isinstance(error, stripe.APIConnectionError):
+        return StripeCallError("connection_error", message, retryable=True, status=status)
+    if isinstance(error, stripe.RateLimitError) or status == 429:
+        return StripeCallError(code or "rate_limit", message, retryable=True, status=status)
+    if status == 409 or (status is not None and status >= 500):
+        return StripeCallError(code, message, retryable=True, status=status)
+    if should_retry.lower() == "true":
+        return StripeCallError(code, message, retryable=True, status=status)
+    return StripeCallError(code, message, retryable=False, status=status)
+
+
+class StripeGateway:
+    """Stripe through ``StripeClient``; one instance per process (thread-safe)."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        api_base: str | None = None,
+        max_rps: float = 25,
+        timeout_s: float = 20,
+    ) -> None:
+        self._session = requests.Session()
+        bases = None
+        if api_base:
+            base = api_base.rstrip("/")
+            bases = {"api": base, "files": base, "connect": base, "meter_events": base}
+        self.client = stripe.StripeClient(
+            api_key,
+            stripe_version=PINNED_API_VERSION,
+            base_addresses=bases,  # type: ignore[arg-type]
+            max_network_retries=0,
+            http_client=stripe.RequestsClient(timeout=timeout_s, session=self._session),
+        )
+        self.limiter = RateLimiter(max_rps * PACING_FACTOR)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def call(self, operation: Any, *args: Any, **kwargs: Any) -> Any:
+        """One paced SDK call; failures become ``StripeCallError``."""
+        self.limiter.acquire()
+        try:
+            return operation(*args, **kwargs)
+        except stripe.StripeError as error:
+            raise classify(error) from error
+
+    def set_item_quantity(
+        self,
+        *,
+        item_id: str,
+        quantity: int,
+        proration_behavior: str,
+        idempotency_key: str,
+        metadata: Mapping[str, str],
+    ) -> SentUpdate:
+        """Set a subscription item's quantity, exactly once per ``idempotency_key``."""
+        item = self.call(
+            self.client.v1.subscription_items.update,
+            item_id,
+            params={
+                "quantity": quantity,
+                "proration_behavior": proration_behavior,
+                "metadata": dict(metadata),
+            },
+            options={"idempotency_key": idempotency_key},
+        )
+        response = item.last_response
+        request_id = response.request_id if response is not None else None
+        return SentUpdate(request_id=request_id or "unknown", quantity=int(item["quantity"]))
+
+    def subscriptions(self, *, status: str = "all") -> Iterator[dict[str, Any]]:
+        """Every subscription, 100 per page (each page one paced call)."""
+        params: dict[str, Any] = {"limit": 100, "status": status}
+        while True:
+            page = self.call(self.client.v1.subscriptions.list, params=params)
+            for subscription in page.data:
+                yield subscription.to_dict()
+            if not page.has_more or not page.data:
+                return
+            params = {**params, "starting_after": page.data[-1]["id"]}
+
+    def subscription(self, subscription_id: str) -> dict[str, Any]:
+        found = self.call(self.client.v1.subscriptions.retrieve, subscription_id)
+        result: dict[str, Any] = found.to_dict()
+        return result

@@ -1,0 +1,86 @@
+"""Leadership between ``ledger worker`` processes on one PostgreSQL database.
+
+Exactly one worker runs the loops (projections, inbox, renewals); the others wait.
+The leader holds a session-level advisory lock on a connection of its own: if the
+leader dies, PostgreSQL ends its session and releases the lock, and a standby that
+polls every ``poll_s`` seconds takes over. SQLite is a single-machine store: the
+embedded default has one worker and no election.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import psycopg
+
+from adapters.persistence.database import DatabaseUrl
+
+log = logging.getLogger("ledger.leadership")
+LEADER_LOCK_KEY = 7_361_004_211
+
+
+class Leadership:
+    """``acquire`` blocks until this process leads (or ``stop`` is set);
+    ``lost`` is set if the leader's session goes away."""
+
+    def __init__(self, url: DatabaseUrl, *, poll_s: float = 2.0) -> None:
+        self.url = url
+        self.poll_s = poll_s
+        self.lost = threading.Event()
+        self._conn: psycopg.Connection[Any] | None = None
+        self._watch: threading.Thread | None = None
+
+    def acquire(self, stop: threading.Event) -> bool:
+        if self.url.backend != "postgres":
+            return not stop.is_set()
+        announced = False
+        while not stop.is_set():
+            try:
+                if self._try_lock():
+                    log.info("this worker is the leader")
+                    self._watch = threading.Thread(
+                        target=self._watch_session, args=(stop,), name="leader-watch", daemon=True
+                    )
+                    self._watch.start()
+                    return True
+            except psycopg.Error as error:
+                log.warning("leader election: %s", error)
+                self._close()
+            if not announced:
+                log.info("another worker leads; standing by")
+                announced = True
+            stop.wait(self.poll_s)
+        return False
+
+    def _try_lock(self) -> bool:
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(
+                self.url.libpq_conninfo(), autocommit=True, connect_timeout=5
+            )
+        row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK_KEY,)).fetchone()
+        return bool(row and row[0])
+
+    def _watch_session(self, stop: threading.Event) -> None:
+        """A leader whose session broke must stop: another worker may already lead."""
+        while not stop.wait(self.poll_s):
+            try:
+                if self._conn is None:
+                    raise psycopg.OperationalError("no leader connection")
+                self._conn.execute("SELECT 1")
+            except psycopg.Error as error:
+                log.error("lost the leader session (%s): stopping", error)
+                self.lost.set()
+                stop.set()
+                return
+
+    def release(self) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None

@@ -1,0 +1,109 @@
+"""The renewal policy: whether, and how, to set a subscription's quantity. Pure.
+
+At a renewal the organizer is billed for the groups active at the sync instant, never
+below the minimum. Mid-period changes are not prorated unless configured. A request is
+identified by (organizer, subscription item, period, quantity, generation), and that
+identity is the Stripe ``Idempotency-Key``: deciding the same thing twice can never send
+two different updates, and a retry after a crash reaches Stripe with the same key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from domain.billing import NON_SYNCABLE_SUBSCRIPTION_STATUSES
+
+
+class ProrationPolicy(StrEnum):
+    NONE = "none"
+    CREATE_PRORATIONS = "create_prorations"
+    ALWAYS_INVOICE = "always_invoice"  # on increases; decreases are never invoiced at once
+
+
+class SyncTrigger(StrEnum):
+    UPCOMING_INVOICE = "invoice.upcoming"
+    SCHEDULED = "scheduled"
+    DRIFT = "drift"
+    OPS_RETRY = "ops_retry"
+
+
+class CheckOutcome(StrEnum):
+    REQUESTED = "requested"  # a quantity update will be sent
+    IN_SYNC = "in_sync"  # Stripe already bills the right quantity
+    ALREADY_REQUESTED = "already_requested"  # the same update is pending or done
+    SKIPPED = "skipped"  # the subscription must not be touched (reason recorded)
+
+
+@dataclass(frozen=True)
+class SyncDecision:
+    outcome: CheckOutcome
+    target_quantity: int
+    reason: str
+    proration_behavior: str = ProrationPolicy.NONE.value
+
+
+def proration_behavior(policy: ProrationPolicy, *, previous: int, target: int) -> str:
+    """Stripe's ``proration_behavior`` for a change from ``previous`` to ``target``."""
+    if policy is ProrationPolicy.ALWAYS_INVOICE:
+        return "always_invoice" if target > previous else "none"
+    return policy.value
+
+
+def decide_sync(
+    *,
+    status: str,
+    billed_quantity: int,
+    target_quantity: int,
+    latest_request: tuple[int, str] | None,
+    policy: ProrationPolicy,
+    cancel_at_period_end: bool = False,
+) -> SyncDecision:
+    """What to do about one subscription item for one renewal period.
+
+    ``latest_request`` is (quantity, status) of the newest sync already requested for
+    this item and period, if any.
+    """
+    if status in NON_SYNCABLE_SUBSCRIPTION_STATUSES:
+        return SyncDecision(CheckOutcome.SKIPPED, target_quantity, f"subscription is {status}")
+    if cancel_at_period_end:
+        return SyncDecision(
+            CheckOutcome.SKIPPED, target_quantity, "subscription ends at this period's close"
+        )
+    if latest_request is not None and latest_request[1] != "failed":
+        if latest_request[0] == target_quantity:
+            return SyncDecision(
+                CheckOutcome.ALREADY_REQUESTED,
+                target_quantity,
+                f"a sync to {target_quantity} is already {latest_request[1]}",
+            )
+    elif billed_quantity == target_quantity:
+        return SyncDecision(
+            CheckOutcome.IN_SYNC, target_quantity, f"Stripe already bills {target_quantity}"
+        )
+    return SyncDecision(
+        CheckOutcome.REQUESTED,
+        target_quantity,
+        f"Stripe bills {billed_quantity}, {target_quantity} groups are billable",
+        proration_behavior(policy, previous=billed_quantity, target=target_quantity),
+    )
+
+
+def sync_identity(
+    *, organizer_id: str, item_id: str, period_end: datetime, quantity: int, generation: int
+) -> tuple[str, str]:
+    """(sync id, Idempotency-Key) for a request: the same inputs give the same key, forever."""
+    material = f"{organizer_id}|{item_id}|{int(period_end.timestamp())}|{quantity}|{generation}"
+    digest = hashlib.sha256(material.encode()).hexdigest()
+    return f"sync_{digest[:24]}", f"renewal-ledger-{digest[:48]}"
+
+
+def retry_delay_s(attempt: int, *, base_s: float, cap_s: float, jitter: float) -> float:
+    """Exponential backoff: ``base * 2**(attempt-1)`` capped, times a jitter in [0.5, 1.5)."""
+    if not 0 <= jitter < 1:
+        msg = "jitter must be in [0, 1)"
+        raise ValueError(msg)
+    exponential: float = base_s * 2.0 ** max(attempt - 1, 0)
+    return min(exponential, cap_s) * (0.5 + jitter)

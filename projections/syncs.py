@@ -1,0 +1,151 @@
+"""Quantity syncs: the gateway's work queue and the operators' view of failures.
+
+Rebuilt from the log like any read model, so a replay reproduces exactly which syncs
+are pending, confirmed or failed — and never makes a confirmed one pending again.
+Also lists renewal drafts billed at an unexpected quantity (the draft window is short).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from adapters.persistence.database import Cursor
+from projections.base import Positioned, ReadModel, event_name, load_rows, upsert_rows
+from projections.view import Column, TableSpec, fmt_time
+
+SYNCS = TableSpec(
+    "rm_quantity_syncs",
+    (
+        Column("sync_id", "text", primary_key=True),
+        Column("organizer_uuid", "text", nullable=False),
+        Column("organizer_id", "text", nullable=False),
+        Column("subscription_id", "text", nullable=False),
+        Column("item_id", "text", nullable=False),
+        Column("period_end", "text", nullable=False),
+        Column("quantity", "int", nullable=False),
+        Column("previous_quantity", "int", nullable=False),
+        Column("proration_behavior", "text", nullable=False),
+        Column("trigger", "text", nullable=False),
+        Column("idempotency_key", "text", nullable=False),
+        Column("status", "text", nullable=False),
+        Column("attempts", "int", nullable=False),
+        Column("next_attempt_at", "text"),
+        Column("last_error", "text"),
+        Column("stripe_request_id", "text"),
+        Column("requested_at", "text", nullable=False),
+        Column("updated_at", "text", nullable=False),
+    ),
+    indexes=(("status", "next_attempt_at"), ("organizer_id",)),
+)
+DRAFT_MISMATCHES = TableSpec(
+    "rm_draft_mismatches",
+    (
+        Column("invoice_id", "text", primary_key=True),
+        Column("organizer_uuid", "text", nullable=False),
+        Column("organizer_id", "text", nullable=False),
+        Column("subscription_id", "text", nullable=False),
+        Column("period_start", "text", nullable=False),
+        Column("billed_quantity", "int", nullable=False),
+        Column("expected_quantity", "int", nullable=False),
+        Column("reported_at", "text", nullable=False),
+    ),
+)
+ORGANIZERS = TableSpec(
+    "rm_sync_organizers",
+    (
+        Column("organizer_uuid", "text", primary_key=True),
+        Column("organizer_id", "text", nullable=False),
+    ),
+)
+
+
+class SyncsProjection(ReadModel):
+    name = "syncs"
+    tables = (SYNCS, DRAFT_MISMATCHES, ORGANIZERS)
+
+    def __init__(self, view: Any, *, minimum_quantity: int = 1) -> None:
+        super().__init__(view)
+
+    def apply(self, cursor: Cursor, events: Sequence[Positioned]) -> None:
+        keys = [e.originator_id.hex for e, _ in events]
+        names = {
+            k: r["organizer_id"]
+            for k, r in load_rows(
+                cursor, self.t("rm_sync_organizers"), "organizer_uuid", keys
+            ).items()
+        }
+        new_names: dict[str, str] = {}
+        sync_ids = [e.sync_id for e, _ in events if hasattr(e, "sync_id")]
+        syncs = load_rows(cursor, self.t("rm_quantity_syncs"), "sync_id", sync_ids)
+        mismatches: list[dict[str, Any]] = []
+        for event, _ in events:
+            key, name = event.originator_id.hex, event_name(event)
+            if name == "Registered":
+                names[key] = new_names[key] = event.platform_organizer_id
+            elif name == "QuantitySyncRequested":
+                syncs[event.sync_id] = self.requested(event, key, names.get(key, key))
+            elif name in ("QuantitySyncConfirmed", "QuantitySyncFailed", "QuantitySyncSuperseded"):
+                row = syncs.get(event.sync_id)
+                if row is not None:
+                    self.progress(row, event, name)
+            elif name == "DraftInvoiceQuantityMismatch":
+                mismatches.append(
+                    {
+                        "invoice_id": event.invoice_id,
+                        "organizer_uuid": key,
+                        "organizer_id": names.get(key, key),
+                        "subscription_id": event.subscription_id,
+                        "period_start": fmt_time(event.period_start),
+                        "billed_quantity": event.billed_quantity,
+                        "expected_quantity": event.expected_quantity,
+                        "reported_at": fmt_time(event.timestamp),
+                    }
+                )
+        upsert_rows(
+            cursor,
+            self.t("rm_sync_organizers"),
+            ORGANIZERS,
+            [{"organizer_uuid": k, "organizer_id": v} for k, v in new_names.items()],
+        )
+        upsert_rows(cursor, self.t("rm_quantity_syncs"), SYNCS, list(syncs.values()))
+        upsert_rows(cursor, self.t("rm_draft_mismatches"), DRAFT_MISMATCHES, mismatches)
+
+    @staticmethod
+    def requested(event: Any, key: str, organizer_id: str) -> dict[str, Any]:
+        at = fmt_time(event.timestamp)
+        return {
+            "sync_id": event.sync_id,
+            "organizer_uuid": key,
+            "organizer_id": organizer_id,
+            "subscription_id": event.subscription_id,
+            "item_id": event.item_id,
+            "period_end": fmt_time(event.period_end),
+            "quantity": event.quantity,
+            "previous_quantity": event.previous_quantity,
+            "proration_behavior": event.proration_behavior,
+            "trigger": event.trigger,
+            "idempotency_key": event.idempotency_key,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": at,
+            "requested_at": at,
+            "updated_at": at,
+        }
+
+    @staticmethod
+    def progress(row: dict[str, Any], event: Any, name: str) -> None:
+        row["updated_at"] = fmt_time(event.timestamp)
+        if name == "QuantitySyncConfirmed":
+            row.update(
+                status="confirmed", next_attempt_at=None, stripe_request_id=event.stripe_request_id
+            )
+        elif name == "QuantitySyncSuperseded":
+            row.update(status="superseded", next_attempt_at=None)
+        else:
+            row.update(
+                status="retrying" if event.retryable else "failed",
+                attempts=event.attempt,
+                next_attempt_at=fmt_time(event.next_attempt_at),
+                last_error=f"{event.error_code}: {event.message}",
+            )
