@@ -707,9 +707,14 @@ class Organizer(Aggregate):
             failed["proration_behavior"],
         )
         period_end = datetime.fromisoformat(failed["period_end"])
-        return self._request_sync(
+        new_id = self._request_sync(
             snapshot, period_end, decision, trigger=SyncTrigger.OPS_RETRY, at=at
         )
+        # The failed request is settled by its retry: it can't be retried twice.
+        self.trigger_event(
+            self.QuantitySyncSuperseded, sync_id=sync_id, superseded_by=new_id, timestamp=at
+        )
+        return new_id
 
     def confirm_quantity_sync(self, *, sync_id: str, stripe_request_id: str, at: datetime) -> bool:
         sync = self._sync(sync_id)
