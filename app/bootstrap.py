@@ -43,6 +43,7 @@ class Container:
             settings.database, pool_size=settings.db_pool_size
         )
         self._ledger: LedgerApplication | None = None
+        self._gateway: StripeGateway | None = None
         self._lock = threading.Lock()
 
     @property
@@ -81,6 +82,14 @@ class Container:
         ensure_tables(self.database)
         return applied
 
+    @property
+    def gateway(self) -> StripeGateway | None:
+        """The process's shared gateway (for the HTTP API); None without STRIPE_API_KEY."""
+        with self._lock:
+            if self._gateway is None:
+                self._gateway = self.stripe_gateway()
+            return self._gateway
+
     def stripe_gateway(self) -> StripeGateway | None:
         """A gateway when ``STRIPE_API_KEY`` is set (Stripe or the test double), else None."""
         settings = self.settings
@@ -105,6 +114,9 @@ class Container:
 
     def close(self) -> None:
         with self._lock:
+            if self._gateway is not None:
+                self._gateway.close()
+                self._gateway = None
             if self._ledger is not None:
                 self._ledger.close()
                 self._ledger = None

@@ -16,6 +16,15 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|m|h|d)")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
 
 
+def parse_duration(text: str) -> timedelta | None:
+    """``90s``, ``15m``, ``1h``, ``2d`` → a timedelta; None if the text is not one of those
+    (pydantic then tries plain seconds and ISO 8601, e.g. ``PT1H``)."""
+    match = _DURATION.fullmatch(text.strip().lower())
+    if match is None:
+        return None
+    return timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+
+
 class ConfigurationError(ValueError):
     """The environment does not describe a runnable service; the message says why."""
 
@@ -64,6 +73,12 @@ class Settings(BaseSettings):
     sync_retry_base: timedelta = Field(
         default=timedelta(seconds=2), validation_alias="LEDGER_SYNC_RETRY_BASE"
     )
+    # -- the organizer API and the SPA ---------------------------------------------
+    token_secret: SecretStr | None = Field(default=None, validation_alias="LEDGER_TOKEN_SECRET")
+    cors_origins: str = Field(default="", validation_alias="LEDGER_CORS_ORIGINS")
+    sign_in_url: str = Field(default="/", validation_alias="LEDGER_SIGN_IN_URL")
+    public_url: str = Field(default="http://127.0.0.1:8000", validation_alias="LEDGER_PUBLIC_URL")
+    stripe_automatic_tax: bool = Field(default=False, validation_alias="STRIPE_AUTOMATIC_TAX")
     reconcile_every: timedelta | None = Field(
         default=None, validation_alias="LEDGER_RECONCILE_EVERY"
     )
@@ -73,15 +88,11 @@ class Settings(BaseSettings):
     )
     @classmethod
     def _durations(cls, value: object) -> object:
-        """Durations as ``90s``, ``15m``, ``1h``, ``2d``, plain seconds or ISO 8601 (PT1H);
-        an empty value or ``off`` means unset where that is allowed."""
         if isinstance(value, str):
             text = value.strip().lower()
             if text in ("", "off", "none"):
                 return None
-            match = _DURATION.fullmatch(text)
-            if match:
-                return timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+            return parse_duration(text) or value
         return value
 
     @field_validator("database_url")
@@ -124,6 +135,19 @@ class Settings(BaseSettings):
             msg = "must be one or more comma-separated whsec_... secrets"
             raise ValueError(msg)
         return value
+
+    @field_validator("token_secret")
+    @classmethod
+    def _check_token_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            msg = "must be at least 32 characters (HS256 key)"
+            raise ValueError(msg)
+        return value
+
+    @cached_property
+    def allowed_origins(self) -> tuple[str, ...]:
+        """``LEDGER_CORS_ORIGINS``: comma-separated origins allowed to call the API."""
+        return tuple(o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip())
 
     @field_validator("service_token")
     @classmethod

@@ -209,6 +209,24 @@ class Organizer(Aggregate):
         def take(self, org: Organizer) -> None:
             org.upcoming_renewals[self.period_end.isoformat()] = self.expected_quantity
 
+    class EnrollmentStarted(Event):
+        """A Checkout Session was opened for this organizer (reused while it is open)."""
+
+        session_id: str
+        url: str
+        expires_at: datetime
+        quantity: int
+        customer_id: str
+
+        def apply(self, org: Organizer) -> None:
+            org.enrollment = {
+                "session_id": self.session_id,
+                "url": self.url,
+                "expires_at": self.expires_at,
+                "quantity": self.quantity,
+            }
+            org.enrollments_started += 1
+
     class RenewalQuantityChecked(Event):
         """The process manager looked at a renewal: what it found and what it decided."""
 
@@ -354,6 +372,8 @@ class Organizer(Aggregate):
         self.payments: dict[str, str] = {}
         self.seen_sources: dict[str, None] = {}
         self.renewal_checks: dict[str, str] = {}
+        self.enrollment: dict[str, Any] | None = None
+        self.enrollments_started = 0
         self.drift_reports: dict[str, int] = {}
 
     def has_seen(self, fact: type[Organizer.StripeFact], source: str) -> bool:
@@ -382,6 +402,41 @@ class Organizer(Aggregate):
         self, at: datetime | None = None, *, minimum: int = DEFAULT_MINIMUM_QUANTITY
     ) -> int:
         return billable_quantity(self.groups, at, minimum=minimum)
+
+    @property
+    def is_enrolled(self) -> bool:
+        """A subscription that bills (or will bill again): enrolling again makes no sense."""
+        snapshot = self.subscription_snapshot
+        return snapshot is not None and snapshot.status not in TERMINAL_SUBSCRIPTION_STATUSES
+
+    def open_enrollment(self, at: datetime) -> dict[str, Any] | None:
+        """The Checkout Session opened for this organizer, while it can still be paid."""
+        if self.enrollment is None or self.is_enrolled or self.enrollment["expires_at"] <= at:
+            return None
+        return self.enrollment
+
+    def start_enrollment(
+        self,
+        *,
+        session_id: str,
+        url: str,
+        expires_at: datetime,
+        quantity: int,
+        customer_id: str,
+        at: datetime,
+    ) -> None:
+        if self.is_enrolled:
+            msg = "the organizer is already enrolled"
+            raise OrganizerError(msg)
+        self.trigger_event(
+            self.EnrollmentStarted,
+            session_id=session_id,
+            url=url,
+            expires_at=expires_at,
+            quantity=quantity,
+            customer_id=customer_id,
+            timestamp=at,
+        )
 
     @property
     def subscription_snapshot(self) -> SubscriptionSnapshot | None:

@@ -21,6 +21,7 @@ from eventsourcing.persistence import Notification
 from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
 from projections.audit import AuditProjection
 from projections.base import Positioned, ReadModel
+from projections.invoices import InvoicesProjection
 from projections.renewals import RenewalsProjection
 from projections.summary import SummaryProjection
 from projections.syncs import SyncsProjection
@@ -29,7 +30,13 @@ from projections.view import REBUILD_SUFFIX, TableChecksum, view_for
 log = logging.getLogger("ledger.projections")
 READ_MODELS: dict[str, type[ReadModel]] = {
     model.name: model
-    for model in (RenewalsProjection, AuditProjection, SummaryProjection, SyncsProjection)
+    for model in (
+        RenewalsProjection,
+        AuditProjection,
+        SummaryProjection,
+        SyncsProjection,
+        InvoicesProjection,
+    )
 }
 Progress = Callable[[int, int], None]  # (events applied so far, last position)
 

@@ -44,6 +44,7 @@ def new_document(organizer_id: str, minimum_quantity: int) -> Doc:
         "invoice_count": 0,
         "last_payment": None,
         "last_sync": None,
+        "enrollment": None,
         "updated_at": None,
     }
 
@@ -128,6 +129,12 @@ def update(doc: Doc, event: Any) -> None:
             "amount": event.amount,
             "currency": event.currency,
             "at": fmt_time(event.timestamp),
+        }
+    elif name == "EnrollmentStarted":
+        doc["enrollment"] = {
+            "session_id": event.session_id,
+            "expires_at": fmt_time(event.expires_at),
+            "quantity": event.quantity,
         }
     elif name == "QuantitySyncRequested":
         _sync(doc, event, "pending")

@@ -20,6 +20,7 @@ import stripe
 PINNED_API_VERSION: str = stripe.api_version
 # Pace a little under the configured limit: arrival jitter must not tip a 1-second window.
 PACING_FACTOR = 0.95
+PRICE_CACHE_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ class StripeGateway:
             http_client=stripe.RequestsClient(timeout=timeout_s, session=self._session),
         )
         self.limiter = RateLimiter(max_rps * PACING_FACTOR)
+        self._prices: dict[str, tuple[float, dict[str, Any]]] = {}
 
     def close(self) -> None:
         self._session.close()
@@ -155,3 +157,41 @@ class StripeGateway:
         found = self.call(self.client.v1.subscriptions.retrieve, subscription_id)
         result: dict[str, Any] = found.to_dict()
         return result
+
+    # -- enrollment (the organizer API) ----------------------------------------------
+
+    def price(self, price_id: str) -> dict[str, Any]:
+        """A price, cached for a few minutes: billing pages must not spend the rate limit."""
+        now = time.monotonic()
+        cached = self._prices.get(price_id)
+        if cached is not None and now - cached[0] < PRICE_CACHE_S:
+            return cached[1]
+        found: dict[str, Any] = self.call(self.client.v1.prices.retrieve, price_id).to_dict()
+        self._prices[price_id] = (now, found)
+        return found
+
+    def create_customer(self, *, organizer_id: str, idempotency_key: str) -> str:
+        customer = self.call(
+            self.client.v1.customers.create,
+            params={"metadata": {"organizer_id": organizer_id}},
+            options={"idempotency_key": idempotency_key},
+        )
+        return str(customer["id"])
+
+    def create_checkout_session(
+        self, params: Mapping[str, Any], *, idempotency_key: str
+    ) -> dict[str, Any]:
+        session = self.call(
+            self.client.v1.checkout.sessions.create,
+            params=dict(params),
+            options={"idempotency_key": idempotency_key},
+        )
+        result: dict[str, Any] = session.to_dict()
+        return result
+
+    def create_portal_session(self, *, customer_id: str, return_url: str) -> str:
+        session = self.call(
+            self.client.v1.billing_portal.sessions.create,
+            params={"customer": customer_id, "return_url": return_url},
+        )
+        return str(session["url"])

@@ -1,0 +1,123 @@
+"""The organizer-facing JSON API's models: the contract the SPA and the OpenAPI document
+are generated from. Money is integer minor units with an ISO currency; times are UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EnrollmentStatus = Literal["not_enrolled", "pending", "active", "past_due", "canceled"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Money(Model):
+    amount: int = Field(description="Integer minor units (cents)")
+    currency: str = Field(pattern="^[a-z]{3}$", description="ISO 4217, lower case")
+
+
+class ActiveGroups(Model):
+    count: int
+    ids: list[str]
+
+
+class Subscription(Model):
+    subscription_id: str
+    status: str
+    billed_quantity: int
+    current_period_start: datetime
+    current_period_end: datetime
+
+
+class Price(Model):
+    price_id: str
+    unit_amount: int = Field(description="Per group and period, minor units")
+    currency: str
+    interval: str = Field(description="month, year, …")
+
+
+class ChargeEstimate(Model):
+    quantity: int
+    unit_amount: int
+    subtotal: int
+    tax: int | None = Field(description="null when tax is computed by Stripe at invoicing")
+    total: int
+    currency: str
+    source: Literal["price", "invoice_preview"]
+
+
+class LastSync(Model):
+    status: str
+    quantity: int | None
+    at: datetime | None
+    error: str | None
+
+
+class OrganizerBilling(Model):
+    """Everything an organizer's billing page shows (GET /api/organizers/{id})."""
+
+    organizer_id: str
+    enrollment_status: EnrollmentStatus
+    subscription: Subscription | None
+    active_groups: ActiveGroups
+    billable_quantity: int
+    billed_quantity: int | None
+    next_renewal_at: datetime | None
+    price: Price | None
+    estimated_next_charge: ChargeEstimate | None
+    drift: bool
+    last_sync: LastSync | None
+
+
+class TimelineEntry(Model):
+    position: int = Field(description="Position in the ledger's log (stable order)")
+    seq: int
+    at: datetime = Field(description="When it happened (the change's own time)")
+    recorded_at: datetime
+    kind: str
+    title: str = Field(description="One line, in plain words")
+    description: str
+    quantity: int | None
+    amount: Money | None
+
+
+class Timeline(Model):
+    entries: list[TimelineEntry]
+    next_cursor: str | None
+
+
+class Invoice(Model):
+    invoice_id: str
+    status: str
+    billing_reason: str
+    period_start: datetime
+    period_end: datetime
+    quantity: int
+    subtotal: int
+    tax: int
+    total: int
+    currency: str
+
+
+class Invoices(Model):
+    invoices: list[Invoice]
+
+
+class EnrollmentRequest(Model):
+    success_url: str | None = Field(default=None, max_length=2000)
+    cancel_url: str | None = Field(default=None, max_length=2000)
+
+
+class CheckoutLink(Model):
+    url: str
+    session_id: str
+    quantity: int
+    reused: bool = Field(description="true when an open session was returned again")
+
+
+class PortalLink(Model):
+    url: str

@@ -1,0 +1,185 @@
+"""The organizer's timeline: audit entries told in words a person understands.
+
+Only the facts that explain a quantity or a charge are shown; the ledger's internal
+bookkeeping (stale deliveries, checks that changed nothing, superseded requests) stays in
+the finance audit trail.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
+from app.api.schemas import Money, Timeline, TimelineEntry
+
+SHOWN_KINDS = (
+    "customer_linked",
+    "group_activated",
+    "group_deactivated",
+    "subscription_observed",
+    "subscription_canceled",
+    "renewal_upcoming",
+    "quantity_sync_confirmed",
+    "invoice_recorded",
+    "payment_succeeded",
+    "payment_failed",
+    "drift_detected",
+    "drift_corrected",
+    "draft_invoice_mismatch",
+)
+
+
+class TimelineCursorError(ValueError):
+    pass
+
+
+def encode_cursor(position: int, seq: int) -> str:
+    return base64.urlsafe_b64encode(f"{position}:{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> tuple[int, int]:
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+        position, seq = (int(part) for part in raw.split(":"))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        msg = "is not a cursor this API issued"
+        raise TimelineCursorError(msg) from None
+    if position < 0 or seq < 0:
+        msg = "is not a cursor this API issued"
+        raise TimelineCursorError(msg)
+    return position, seq
+
+
+def money(amount: int | None, currency: str | None) -> str:
+    if amount is None or currency is None:
+        return ""
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{abs(amount) // 100}.{abs(amount) % 100:02d} {currency.upper()}"
+
+
+def day(text: str | None) -> str:
+    if not text:
+        return ""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return f"{value.day} {value:%b %Y}"
+
+
+def _groups(n: int | None) -> str:
+    return f"{n} group{'s' if n != 1 else ''}"
+
+
+Describe = Callable[[Mapping[str, Any], Mapping[str, Any]], tuple[str, str]]
+
+WORDS: dict[str, Describe] = {
+    "customer_linked": lambda e, d: (
+        "Enrolled in per-group billing",
+        "Your Stripe customer was set up.",
+    ),
+    "group_activated": lambda e, d: (
+        f"Group {e['group_id']} opened",
+        f"On {day(e['occurred_at'])}: {_groups(e['quantity'])} billable from the next renewal.",
+    ),
+    "group_deactivated": lambda e, d: (
+        f"Group {e['group_id']} closed",
+        f"On {day(e['occurred_at'])}: {_groups(e['quantity'])} billable from the next renewal.",
+    ),
+    "subscription_observed": lambda e, d: (
+        f"Subscription {d.get('status', '')}",
+        f"Stripe bills {_groups(e['quantity'])} for the period ending {day(d.get('period_end'))}.",
+    ),
+    "subscription_canceled": lambda e, d: ("Subscription canceled", "No further renewals."),
+    "renewal_upcoming": lambda e, d: (
+        f"Renewal on {day(d.get('period_end'))}",
+        f"Stripe announced the renewal: {_groups(e['quantity'])}, "
+        f"about {money(e['amount'], e['currency'])}.",
+    ),
+    "quantity_sync_confirmed": lambda e, d: (
+        f"Billing set to {_groups(e['quantity'])}",
+        f"Stripe will bill {_groups(e['quantity'])} from the next renewal.",
+    ),
+    "invoice_recorded": lambda e, d: (
+        f"Invoice {d.get('status', '')}: {money(e['amount'], e['currency'])}",
+        f"{_groups(e['quantity'])} for {day(d.get('period_start'))} to {day(d.get('period_end'))}: "
+        f"{money(d.get('subtotal'), e['currency'])} + {money(d.get('tax'), e['currency'])} tax.",
+    ),
+    "payment_succeeded": lambda e, d: (
+        f"Payment of {money(e['amount'], e['currency'])} received",
+        f"Invoice {e['invoice_id']} is paid.",
+    ),
+    "payment_failed": lambda e, d: (
+        f"Payment of {money(e['amount'], e['currency'])} failed",
+        f"Attempt {d.get('attempt_count', 1)}; Stripe will retry. "
+        "You can update your card in the billing portal.",
+    ),
+    "drift_detected": lambda e, d: (
+        "Billing differs from your groups",
+        f"Stripe bills {d.get('billed_quantity')}, "
+        f"{_groups(d.get('billable_quantity'))} are billable; it is corrected before the renewal.",
+    ),
+    "drift_corrected": lambda e, d: (
+        "Billing matches your groups again",
+        f"{_groups(e['quantity'])} billed.",
+    ),
+    "draft_invoice_mismatch": lambda e, d: (
+        "Renewal draft under review",
+        f"The draft bills {_groups(e['quantity'])}; {d.get('expected_quantity')} expected. "
+        "Finance is checking it.",
+    ),
+}
+
+
+def to_entry(row: Mapping[str, Any]) -> TimelineEntry:
+    details = orjson.loads(row["details"]) if row.get("details") else {}
+    title, description = WORDS[str(row["kind"])](row, details)
+    amount = None
+    if row.get("amount") is not None and row.get("currency"):
+        amount = Money(amount=int(row["amount"]), currency=str(row["currency"]))
+    return TimelineEntry(
+        position=int(row["position"]),
+        seq=int(row["seq"]),
+        at=_instant(row["occurred_at"]),
+        recorded_at=_instant(row["recorded_at"]),
+        kind=str(row["kind"]),
+        title=title,
+        description=description,
+        quantity=None if row.get("quantity") is None else int(row["quantity"]),
+        amount=amount,
+    )
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def read_timeline(
+    database: SQLiteDatabase | PostgresDatabase,
+    organizer_id: str,
+    *,
+    before: tuple[int, int] | None,
+    limit: int,
+) -> Timeline:
+    """Newest first; ``before`` continues below the previous page (stable keyset paging)."""
+    kinds = ", ".join(f":k{i}" for i in range(len(SHOWN_KINDS)))
+    params: dict[str, Any] = {f"k{i}": kind for i, kind in enumerate(SHOWN_KINDS)}
+    params |= {"organizer_id": organizer_id, "limit": limit + 1}
+    where = f"organizer_id = :organizer_id AND kind IN ({kinds})"
+    if before is not None:
+        where += " AND (position < :p OR (position = :p AND seq < :s))"
+        params |= {"p": before[0], "s": before[1]}
+    with database.transaction() as cursor:
+        rows = cursor.execute(
+            f"SELECT * FROM rm_audit_entries WHERE {where}"
+            " ORDER BY position DESC, seq DESC LIMIT :limit",
+            params,
+        ).fetchall()
+    page = [to_entry(row) for row in rows[:limit]]
+    more = len(rows) > limit
+    last = page[-1] if page else None
+    cursor_text = encode_cursor(last.position, last.seq) if more and last else None
+    return Timeline(entries=page, next_cursor=cursor_text)

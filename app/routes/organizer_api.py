@@ -1,0 +1,208 @@
+"""The organizer API: billing page, timeline, invoices, enrollment, billing portal.
+
+Every route takes a bearer JWT: the organizer itself (any other id is a 404, so a token
+never reveals that another organizer exists) or finance/ops staff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from adapters.stripe.gateway import StripeCallError
+from app.api import organizers as service
+from app.api.auth import organizer_not_found, require_organizer_access
+from app.api.openapi import Operation, path_param, query_param
+from app.api.schemas import (
+    CheckoutLink,
+    EnrollmentRequest,
+    Invoices,
+    OrganizerBilling,
+    PortalLink,
+    Timeline,
+)
+from app.api.timeline import TimelineCursorError, decode_cursor, read_timeline
+from app.bootstrap import Container
+from app.http import parse_json, read_body
+from app.problems import Problem
+from app.routes.params import in_thread, invalid_parameter, query_text
+
+ORGANIZER = path_param("organizer_id", "the platform's organizer id")
+ROLES = "the organizer itself, finance, ops"
+OPERATIONS = [
+    Operation(
+        "get",
+        "/api/organizers/{organizer_id}",
+        "getOrganizer",
+        "Enrollment, subscription, groups, next renewal and estimated charge",
+        "organizers",
+        OrganizerBilling,
+        params=(ORGANIZER,),
+        roles=ROLES,
+    ),
+    Operation(
+        "get",
+        "/api/organizers/{organizer_id}/timeline",
+        "getTimeline",
+        "What changed the quantity or the charge, in plain words (newest first)",
+        "organizers",
+        Timeline,
+        roles=ROLES,
+        params=(
+            ORGANIZER,
+            query_param("cursor", {"type": "string"}, "next_cursor of the previous page"),
+            query_param("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
+        ),
+    ),
+    Operation(
+        "get",
+        "/api/organizers/{organizer_id}/invoices",
+        "getInvoices",
+        "Invoices with period, quantity, amounts (tax apart) and status",
+        "organizers",
+        Invoices,
+        params=(ORGANIZER,),
+        roles=ROLES,
+    ),
+    Operation(
+        "post",
+        "/api/organizers/{organizer_id}/enrollment",
+        "startEnrollment",
+        "A Stripe Checkout Session for the per-group plan (reused while open)",
+        "organizers",
+        CheckoutLink,
+        params=(ORGANIZER,),
+        body=EnrollmentRequest,
+        errors=(400, 401, 403, 404, 409, 503),
+        roles=ROLES,
+    ),
+    Operation(
+        "post",
+        "/api/organizers/{organizer_id}/portal-session",
+        "createPortalSession",
+        "A Stripe billing portal link",
+        "organizers",
+        PortalLink,
+        params=(ORGANIZER,),
+        errors=(401, 403, 404, 409, 503),
+        roles=ROLES,
+    ),
+]
+
+
+def json_response(model: BaseModel, status: int = 200) -> Response:
+    return Response(model.model_dump_json(), status_code=status, media_type="application/json")
+
+
+def routes(container: Container) -> list[BaseRoute]:
+    settings = container.settings
+
+    def guarded(handler: Callable[[Request, str], Any]) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            organizer_id: str = request.path_params["organizer_id"]
+            require_organizer_access(request, settings, organizer_id)
+            try:
+                result: Response = await handler(request, organizer_id)
+            except StripeCallError as error:
+                raise Problem(
+                    503,
+                    "Stripe unavailable",
+                    error.message,
+                    slug="stripe-unavailable",
+                    headers={"Retry-After": "5"},
+                ) from None
+            except service.StripeNotConfiguredError as error:
+                raise Problem(
+                    503, "Stripe not configured", str(error), slug="not-configured"
+                ) from None
+            return result
+
+        return endpoint
+
+    async def get_billing(request: Request, organizer_id: str) -> Response:
+        billing = await in_thread(service.billing, container, organizer_id)
+        if billing is None:
+            raise organizer_not_found(organizer_id)
+        return json_response(billing)
+
+    async def get_timeline(request: Request, organizer_id: str) -> Response:
+        limit = _limit(request)
+        before = None
+        cursor = query_text(request, "cursor")
+        if cursor is not None:
+            try:
+                before = decode_cursor(cursor)
+            except TimelineCursorError as error:
+                raise invalid_parameter("cursor", str(error)) from None
+        if await in_thread(service.summary_document, container, organizer_id) is None:
+            raise organizer_not_found(organizer_id)
+        page = await in_thread(
+            read_timeline, container.database, organizer_id, before=before, limit=limit
+        )
+        return json_response(page)
+
+    async def get_invoices(request: Request, organizer_id: str) -> Response:
+        if await in_thread(service.summary_document, container, organizer_id) is None:
+            raise organizer_not_found(organizer_id)
+        return json_response(await in_thread(service.invoices, container, organizer_id))
+
+    async def post_enrollment(request: Request, organizer_id: str) -> Response:
+        body = await read_body(request, limit=16 * 1024)
+        try:
+            enrollment = EnrollmentRequest.model_validate(parse_json(body) if body else {})
+        except ValidationError as error:
+            raise _invalid_body(error) from None
+        try:
+            link = await in_thread(service.enroll, container, organizer_id, enrollment)
+        except service.AlreadyEnrolledError:
+            raise Problem(
+                409,
+                "Already enrolled",
+                "this organizer already has a subscription",
+                slug="already-enrolled",
+            ) from None
+        return json_response(link, 200 if link.reused else 201)
+
+    async def post_portal(request: Request, organizer_id: str) -> Response:
+        try:
+            link = await in_thread(service.portal, container, organizer_id)
+        except service.NotEnrolledError:
+            raise Problem(
+                409,
+                "Not enrolled",
+                "there is no Stripe customer yet: enroll first",
+                slug="not-enrolled",
+            ) from None
+        return json_response(link)
+
+    base = "/api/organizers/{organizer_id}"
+    return [
+        Route(base, guarded(get_billing), methods=["GET"]),
+        Route(f"{base}/timeline", guarded(get_timeline), methods=["GET"]),
+        Route(f"{base}/invoices", guarded(get_invoices), methods=["GET"]),
+        Route(f"{base}/enrollment", guarded(post_enrollment), methods=["POST"]),
+        Route(f"{base}/portal-session", guarded(post_portal), methods=["POST"]),
+    ]
+
+
+def _limit(request: Request) -> int:
+    text = query_text(request, "limit")
+    if text is None:
+        return 50
+    if not text.isdigit() or not 1 <= int(text) <= 200:
+        raise invalid_parameter("limit", "must be an integer from 1 to 200")
+    return int(text)
+
+
+def _invalid_body(error: ValidationError) -> Problem:
+    params = [
+        {"name": ".".join(str(p) for p in item["loc"]) or "body", "reason": item["msg"]}
+        for item in error.errors()
+    ]
+    detail = "; ".join(f"`{p['name']}` {p['reason']}" for p in params)
+    return Problem(400, "Invalid request body", detail, slug="invalid-body", invalid_params=params)

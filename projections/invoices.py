@@ -1,0 +1,77 @@
+"""Invoices: one row per Stripe invoice, at its latest recorded status (organizer API)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from adapters.persistence.database import Cursor
+from projections.base import Positioned, ReadModel, event_name, load_rows, upsert_rows
+from projections.view import Column, ReadModelView, TableSpec, fmt_time
+
+INVOICES = TableSpec(
+    "rm_invoices",
+    (
+        Column("invoice_id", "text", primary_key=True),
+        Column("organizer_uuid", "text", nullable=False),
+        Column("organizer_id", "text", nullable=False),
+        Column("subscription_id", "text", nullable=False),
+        Column("status", "text", nullable=False),
+        Column("billing_reason", "text", nullable=False),
+        Column("period_start", "text", nullable=False),
+        Column("period_end", "text", nullable=False),
+        Column("quantity", "int", nullable=False),
+        Column("subtotal", "bigint", nullable=False),
+        Column("tax", "bigint", nullable=False),
+        Column("total", "bigint", nullable=False),
+        Column("currency", "text", nullable=False),
+        Column("position", "bigint", nullable=False),
+    ),
+    indexes=(("organizer_id", "period_start"),),
+)
+NAMES = TableSpec(
+    "rm_invoice_organizers",
+    (
+        Column("organizer_uuid", "text", primary_key=True),
+        Column("organizer_id", "text", nullable=False),
+    ),
+)
+
+
+class InvoicesProjection(ReadModel):
+    name = "invoices"
+    tables = (INVOICES, NAMES)
+
+    def __init__(self, view: ReadModelView, *, minimum_quantity: int = 1) -> None:
+        super().__init__(view)
+
+    def apply(self, cursor: Cursor, events: Sequence[Positioned]) -> None:
+        keys = [e.originator_id.hex for e, _ in events]
+        known = load_rows(cursor, self.t("rm_invoice_organizers"), "organizer_uuid", keys)
+        names = {k: str(r["organizer_id"]) for k, r in known.items()}
+        new_names: list[dict[str, Any]] = []
+        invoices: dict[str, dict[str, Any]] = {}
+        for event, position in events:
+            key = event.originator_id.hex
+            if event_name(event) == "Registered":
+                names[key] = event.platform_organizer_id
+                new_names.append({"organizer_uuid": key, "organizer_id": names[key]})
+            elif event_name(event) == "InvoiceRecorded":
+                invoices[event.invoice_id] = {
+                    "invoice_id": event.invoice_id,
+                    "organizer_uuid": key,
+                    "organizer_id": names.get(key, key),
+                    "subscription_id": event.subscription_id,
+                    "status": event.status,
+                    "billing_reason": event.billing_reason,
+                    "period_start": fmt_time(event.period_start),
+                    "period_end": fmt_time(event.period_end),
+                    "quantity": event.quantity,
+                    "subtotal": event.subtotal,
+                    "tax": event.tax,
+                    "total": event.total,
+                    "currency": event.currency,
+                    "position": position,
+                }
+        upsert_rows(cursor, self.t("rm_invoice_organizers"), NAMES, new_names)
+        upsert_rows(cursor, self.t("rm_invoices"), INVOICES, list(invoices.values()))
