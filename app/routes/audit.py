@@ -1,8 +1,7 @@
 """``GET /api/audit/entries``: the audit trail, filtered and paged by cursor.
 
 ``from``/``to`` select entries by ``recorded_at`` in the half-open range [from, to);
-``cursor`` continues after the last entry of the previous page (log order). Behind
-the service token until the API has its own auth.
+``cursor`` continues after the last entry of the previous page (log order).
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from app.api.auth import require_staff
 from app.audit.entries import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -28,7 +28,6 @@ from app.routes.params import (
     invalid_parameter,
     query_instant,
     query_text,
-    require_service,
 )
 
 
@@ -65,7 +64,7 @@ def filter_of(request: Request) -> AuditFilter:
 def routes(container: Container) -> list[BaseRoute]:
     async def audit_entries(request: Request) -> Response:
         """One page of entries in log order: ``{"entries": [...], "next_cursor": ...}``."""
-        require_service(request, container)
+        require_staff(request, container.settings, "finance", "ops")
         audit_filter, after, limit = filter_of(request), cursor_of(request), limit_of(request)
         page = await in_thread(
             read_page, container.database, audit_filter, after=after, limit=limit

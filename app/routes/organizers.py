@@ -13,9 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from app.api.auth import require_organizer_access
 from app.bootstrap import Container
 from app.problems import Problem
-from app.routes.params import in_thread, query_instant, require_service
+from app.routes.params import in_thread, query_instant
 from app.schemas import OrganizerState
 
 
@@ -37,8 +38,8 @@ def state_at(
 def routes(container: Container) -> list[BaseRoute]:
     async def organizer_state(request: Request) -> Response:
         """The organizer's ``OrganizerState``; 404 if unknown (or not registered at as_of)."""
-        require_service(request, container)
         organizer_id: str = request.path_params["organizer_id"]
+        require_organizer_access(request, container.settings, organizer_id)
         as_of = query_instant(request, "as_of")
         state = await in_thread(state_at, container, organizer_id, as_of)
         if state is None:

@@ -16,19 +16,21 @@ from app.settings import load_settings
 from app.web import create_app
 from domain.groups import GroupAction
 from projections.runner import LogReader, build_read_models, catch_up
+from tests.support.api import TOKEN_SECRET, bearer
 from tests.support.clock import SteppingClock
 from tests.support.histories import T0, seed_history
 from tests.support.postgres import fresh_schema
 
-TOKEN = "audit-token-0123456789"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
+AUTH = bearer("staff", "finance")
 URL = "/api/audit/entries"
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 Entry = dict[str, Any]
 
 
 def make_container(database_url: str, clock: SteppingClock) -> Container:
-    settings = load_settings(database_url=database_url, service_token=TOKEN, snapshot_interval=5)
+    settings = load_settings(
+        database_url=database_url, token_secret=TOKEN_SECRET, snapshot_interval=5
+    )
     built = bootstrap(settings, clock=clock, embedded_migrate=False)
     built.migrate()
     return built

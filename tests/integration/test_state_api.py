@@ -18,10 +18,10 @@ from app.web import create_app
 from domain.billing import SubscriptionSnapshot
 from domain.groups import GroupAction
 from domain.organizer import Organizer, organizer_uuid
+from tests.support.api import TOKEN_SECRET, bearer
 from tests.support.clock import SteppingClock
 
-TOKEN = "state-token-0123456789"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
+AUTH = bearer("staff", "finance")
 ORG = "org-time"
 URL = f"/api/organizers/{ORG}/state"
 
@@ -77,7 +77,9 @@ def build_history(container: Container, clock: SteppingClock) -> Timeline:
 
 @pytest.fixture
 def service(database_url: str, clock: SteppingClock) -> Iterator[tuple[TestClient, Container]]:
-    settings = load_settings(database_url=database_url, service_token=TOKEN, snapshot_interval=5)
+    settings = load_settings(
+        database_url=database_url, token_secret=TOKEN_SECRET, snapshot_interval=5
+    )
     container = bootstrap(settings, clock=clock, embedded_migrate=False)
     container.migrate()
     with TestClient(create_app(container)) as client:
@@ -210,7 +212,7 @@ class TestRequests:
         assert problem["invalid_params"][0]["name"] == "as_of"
         assert "`as_of`" in problem["detail"]
 
-    def test_without_the_service_token_the_state_is_refused(
+    def test_without_a_valid_token_the_state_is_refused(
         self, service: tuple[TestClient, Container]
     ) -> None:
         client, _ = service
