@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from app.bootstrap import Container
 from app.problems import Problem
-from app.routes import audit, group_changes, health, organizers, webhooks
+from app.routes import audit, group_changes, health, ops, organizers, webhooks
 
 log = logging.getLogger("ledger.web")
 
@@ -40,6 +40,7 @@ def create_app(container: Container) -> Starlette:
             *group_changes.routes(container),
             *organizers.routes(container),
             *audit.routes(container),
+            *ops.routes(container),
         ],
         exception_handlers={
             Problem: on_problem,

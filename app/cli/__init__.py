@@ -14,7 +14,7 @@ from typing import NoReturn
 
 from adapters.persistence.database import StoreUnavailableError
 from app.bootstrap import NotReadyError
-from app.cli import audit, core, dev, imports, reconcile, replay, worker
+from app.cli import audit, core, dev, imports, ops, reconcile, replay, worker
 from app.ledger import UnknownOrganizerError
 from app.settings import ConfigurationError
 
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     imports.register(commands)
     replay.register(commands)
     audit.register(commands)
+    ops.register(commands)
     reconcile.register(commands)
     return parser
 

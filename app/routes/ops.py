@@ -1,0 +1,216 @@
+"""Operators' API: failed quantity syncs, their retry, and mismatched renewal drafts.
+
+- ``GET /api/ops/sync-failures[?include_retrying=true][&include_retried=true]`` (ops)
+- ``POST /api/ops/sync-failures/{sync_id}/retry`` → 202 ``{"sync_id", "retry_of", "status"}``
+  (ops)
+- ``GET /api/ops/draft-mismatches`` (finance, ops)
+
+Lists page like ``/api/audit/entries`` (``limit``, ``cursor``; ``{"entries", "next_cursor"}``).
+See docs/operations.md.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from app.api.auth import require_staff
+from app.api.openapi import Operation, path_param, query_param
+from app.audit.entries import MAX_LIMIT, InvalidCursorError, Page
+from app.bootstrap import Container
+from app.ops.drafts import read_drafts
+from app.ops.failures import FailureFilter, read_failures
+from app.ops.paging import TextKey, decode_cursor
+from app.ops.retry import RetryRequested, SyncNotRetryableError, UnknownSyncError, request_retry
+from app.problems import Problem
+from app.routes.audit import limit_of
+from app.routes.params import in_thread, invalid_parameter, query_text
+
+_BOOLEANS = {"true": True, "false": False}
+
+
+class SyncFailure(BaseModel):
+    """A quantity sync Stripe refused (or still refuses, when ``retrying``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sync_id: str
+    organizer_id: str
+    subscription_id: str
+    item_id: str
+    quantity: int
+    previous_quantity: int
+    period_end: str
+    trigger: str
+    status: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: str | None
+    requested_at: str
+    updated_at: str
+    later_sync_id: str | None
+    later_sync_status: str | None
+
+
+class SyncFailures(BaseModel):
+    entries: list[SyncFailure]
+    next_cursor: str | None
+
+
+class DraftMismatch(BaseModel):
+    """A renewal draft billed at another quantity than the groups active at its start."""
+
+    model_config = ConfigDict(frozen=True)
+
+    invoice_id: str
+    organizer_id: str
+    subscription_id: str
+    period_start: str
+    billed_quantity: int
+    expected_quantity: int
+    reported_at: str
+
+
+class DraftMismatches(BaseModel):
+    entries: list[DraftMismatch]
+    next_cursor: str | None
+
+
+class RetryAccepted(BaseModel):
+    sync_id: str
+    retry_of: str
+    status: str
+
+
+PAGING = (
+    query_param("cursor", {"type": "string"}, "next_cursor of the previous page"),
+    query_param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
+)
+OPERATIONS = [
+    Operation(
+        "get",
+        "/api/ops/sync-failures",
+        "listSyncFailures",
+        "Failed quantity syncs that no newer sync follows, oldest request first",
+        "ops",
+        SyncFailures,
+        roles="ops",
+        errors=(400, 401, 403, 503),
+        params=(
+            query_param("include_retrying", {"type": "boolean"}, "also syncs still retried"),
+            query_param("include_retried", {"type": "boolean"}, "also failures followed since"),
+            *PAGING,
+        ),
+    ),
+    Operation(
+        "post",
+        "/api/ops/sync-failures/{sync_id}/retry",
+        "retrySyncFailure",
+        "Request a new sync (new idempotency key) for a failed one; the worker sends it",
+        "ops",
+        RetryAccepted,
+        status=202,
+        roles="ops",
+        errors=(401, 403, 404, 409, 503),
+        params=(path_param("sync_id", "a failed sync's id"),),
+    ),
+    Operation(
+        "get",
+        "/api/ops/draft-mismatches",
+        "listDraftMismatches",
+        "Renewal drafts billed at an unexpected quantity, oldest report first",
+        "ops",
+        DraftMismatches,
+        roles="finance, ops",
+        errors=(400, 401, 403, 503),
+        params=PAGING,
+    ),
+]
+
+
+def flag_of(request: Request, name: str) -> bool:
+    """``true``/``false`` (absent or empty: false); anything else is a 400 naming it."""
+    text = query_text(request, name)
+    if text is None:
+        return False
+    if text not in _BOOLEANS:
+        raise invalid_parameter(name, "must be `true` or `false`")
+    return _BOOLEANS[text]
+
+
+def cursor_of(request: Request) -> TextKey | None:
+    text = query_text(request, "cursor")
+    if text is None:
+        return None
+    try:
+        return decode_cursor(text)
+    except InvalidCursorError as error:
+        raise invalid_parameter("cursor", str(error)) from None
+
+
+def json_response(model: BaseModel, status: int = 200) -> Response:
+    return Response(model.model_dump_json(), status_code=status, media_type="application/json")
+
+
+def page_of(model: type[SyncFailures] | type[DraftMismatches], page: Page) -> Response:
+    return json_response(model.model_validate(vars(page)))
+
+
+def routes(container: Container) -> list[BaseRoute]:
+    settings = container.settings
+
+    async def sync_failures(request: Request) -> Response:
+        """One page of failed (and, if asked, retrying or retried) syncs, oldest first."""
+        require_staff(request, settings, "ops")
+        failure_filter = FailureFilter(
+            include_retrying=flag_of(request, "include_retrying"),
+            include_retried=flag_of(request, "include_retried"),
+        )
+        after, limit = cursor_of(request), limit_of(request)
+        page = await in_thread(
+            read_failures, container.database, failure_filter, after=after, limit=limit
+        )
+        return page_of(SyncFailures, page)
+
+    async def retry_sync(request: Request) -> Response:
+        """202 with the new sync; 404 unknown id; 409 when the sync is not an open failure."""
+        require_staff(request, settings, "ops")
+        sync_id: str = request.path_params["sync_id"]
+        try:
+            retry = await in_thread(_retry, container, sync_id)
+        except UnknownSyncError:
+            raise Problem(
+                404, "Sync not found", f"no quantity sync {sync_id!r}", slug="sync-not-found"
+            ) from None
+        except SyncNotRetryableError as error:
+            raise Problem(
+                409,
+                "Sync not retryable",
+                str(error),
+                slug="sync-not-retryable",
+                sync_id=sync_id,
+                sync_status=error.status,
+                later_sync_id=error.later_sync_id,
+            ) from None
+        return json_response(RetryAccepted(**retry.as_json()), status=202)
+
+    async def draft_mismatches(request: Request) -> Response:
+        """One page of renewal drafts billed at an unexpected quantity, oldest first."""
+        require_staff(request, settings, "finance", "ops")
+        after, limit = cursor_of(request), limit_of(request)
+        page = await in_thread(read_drafts, container.database, after=after, limit=limit)
+        return page_of(DraftMismatches, page)
+
+    return [
+        Route("/api/ops/sync-failures", sync_failures, methods=["GET"]),
+        Route("/api/ops/sync-failures/{sync_id}/retry", retry_sync, methods=["POST"]),
+        Route("/api/ops/draft-mismatches", draft_mismatches, methods=["GET"]),
+    ]
+
+
+def _retry(container: Container, sync_id: str) -> RetryRequested:
+    # ``container.ledger`` may check readiness against the store on first use: in the
+    # thread too.
+    return request_retry(container.database, container.ledger, sync_id)
