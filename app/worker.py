@@ -41,6 +41,7 @@ class Worker:
             "projections": self.run_projections,
             "reactions": self.run_reactions,
             "renewals": self.run_renewals,
+            "reconcile": self.run_reconcile,
         }
 
     def run(self) -> int:
@@ -134,6 +135,41 @@ class Worker:
                 sender.close()
             if gateway is not None:
                 gateway.close()
+
+    def run_reconcile(self) -> None:
+        """Every ``LEDGER_RECONCILE_EVERY`` (off by default), ``ledger reconcile --fix``
+        minus the sending: differences become recorded facts, and the reactions and
+        renewals loops turn each drift into a quantity sync (docs/reconciliation.md)."""
+        from app.process.reconcile import Reconciliation
+        from app.process.reconcile_fixes import record_fixes
+
+        container = self.container
+        every = container.settings.reconcile_every
+        gateway = None if every is None else container.stripe_gateway()
+        if every is None or gateway is None:
+            if every is not None:
+                log.warning("LEDGER_RECONCILE_EVERY is set without STRIPE_API_KEY: not reconciling")
+            self.stop.wait()  # returning would only make supervise() start this loop again
+            return
+        minimum = container.settings.minimum_quantity
+        try:
+            # The first run waits one interval, so a crash-looping worker never hammers Stripe.
+            while not self.stop.wait(every.total_seconds()):
+                run = Reconciliation(
+                    container.database, container.ledger, gateway, minimum_quantity=minimum
+                )
+                differences = run.differences(run.subscriptions())
+                fixed = record_fixes(
+                    container.ledger, differences, run_id=run.run_id, minimum=minimum
+                )
+                log.info(
+                    "%s: %d difference(s); facts recorded for %d organizer(s)",
+                    run.run_id,
+                    len(differences),
+                    len(fixed),
+                )
+        finally:
+            gateway.close()
 
     def install_signal_handlers(self) -> None:
         def request_stop(signum: int, _: FrameType | None) -> None:

@@ -35,6 +35,8 @@ from app.settings import ConfigurationError, Settings, load_settings
 from domain.organizer import Organizer
 
 EXIT_DRIFT = 1
+PIPED_WIDTH = 200  # rich assumes 80 columns off a terminal: too narrow for the ids
+UNBROKEN = frozenset({"kind", "organizer", "subscription", "stripe", "ledger"})
 T = TypeVar("T")
 
 
@@ -68,7 +70,8 @@ def register(commands: Any) -> None:
 def stripe_settings() -> Settings:
     """Settings for a command that talks to Stripe: ``STRIPE_API_KEY`` is required."""
     settings = load_settings()
-    if settings.stripe_api_key is None:
+    key = settings.stripe_api_key
+    if key is None or not key.get_secret_value().strip():
         msg = "STRIPE_API_KEY is not set (and STRIPE_API_BASE for the test double)"
         raise ConfigurationError(msg)
     return settings
@@ -178,13 +181,16 @@ def _print_json(outcome: Outcome, *, fixed: bool) -> None:
 
 def _print_table(outcome: Outcome, *, fixed: bool) -> None:
     console = Console()
+    if not console.is_terminal:
+        console = Console(width=PIPED_WIDTH)
     if not outcome.differences:
         console.print(f"no drift: {outcome.compared} subscription(s) match the ledger")
         return
     table = Table(title=f"{len(outcome.differences)} difference(s) — {outcome.run_id}")
     columns = ["kind", "organizer", "subscription", "stripe", "ledger", "correctable"]
     for column in [*columns, *(["fix"] if fixed else [])]:
-        table.add_column(column)
+        # Ids are what an operator copies into the next command: never cut them.
+        table.add_column(column, no_wrap=column in UNBROKEN, overflow="fold")
     for d in outcome.differences:
         cells = [d.kind.value, d.organizer_id, d.subscription_id, d.stripe_value, d.ledger_value]
         row = ["—" if cell is None else str(cell) for cell in cells]
