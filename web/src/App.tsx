@@ -1,0 +1,91 @@
+import { useEffect, useMemo, useState } from "react";
+
+import { Layout } from "./components/Layout.tsx";
+import { Api } from "./lib/api.ts";
+import { forgetToken, msUntilExpiry, type Session } from "./lib/auth.ts";
+import { signInLoops } from "./lib/config.ts";
+import { routeOf, useLocation } from "./lib/router.ts";
+import { SessionContext } from "./lib/session.tsx";
+import type { AppConfig } from "./lib/types.ts";
+import { BillingPage } from "./pages/BillingPage.tsx";
+import { EnrollPage } from "./pages/EnrollPage.tsx";
+import { EnrollReturnPage } from "./pages/EnrollReturnPage.tsx";
+import { HomePage } from "./pages/HomePage.tsx";
+import { NotFoundPage } from "./pages/NotFoundPage.tsx";
+import { SignedOutPage } from "./pages/SignedOutPage.tsx";
+
+/** setTimeout's delay is a signed 32-bit number of milliseconds. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function Page() {
+  const { pathname } = useLocation();
+  switch (routeOf(pathname)) {
+    case "home":
+      return <HomePage />;
+    case "enroll":
+      return <EnrollPage />;
+    case "enroll-return":
+      return <EnrollReturnPage />;
+    case "billing":
+      return <BillingPage />;
+    case "not-found":
+      return <NotFoundPage />;
+  }
+}
+
+type SignedOut = null | "no-session" | "expired";
+
+export function App({ config, session }: { config: AppConfig; session: Session | null }) {
+  const [signedOut, setSignedOut] = useState<SignedOut>(session === null ? "no-session" : null);
+  const api = useMemo(
+    () =>
+      session === null
+        ? null
+        : new Api({
+            base: config.apiBase,
+            token: session.token,
+            onUnauthorized: () => setSignedOut("expired"),
+          }),
+    [config.apiBase, session],
+  );
+
+  // The token expires while the page is open: sign out at that moment, not at the next click.
+  useEffect(() => {
+    if (session === null) {
+      return;
+    }
+    const delay = Math.min(msUntilExpiry(session.claims, Date.now()), MAX_TIMER_MS);
+    const timer = window.setTimeout(() => setSignedOut("expired"), delay);
+    return () => window.clearTimeout(timer);
+  }, [session]);
+
+  const loops = signInLoops(config.signInUrl, new URL(window.location.href));
+  useEffect(() => {
+    if (signedOut === null) {
+      return;
+    }
+    forgetToken(window.sessionStorage);
+    if (!loops) {
+      window.location.assign(config.signInUrl);
+    }
+  }, [signedOut, loops, config.signInUrl]);
+
+  if (signedOut !== null || session === null || api === null) {
+    return (
+      <Layout signedIn={false}>
+        <SignedOutPage
+          signInUrl={config.signInUrl}
+          redirecting={!loops}
+          expired={signedOut === "expired"}
+        />
+      </Layout>
+    );
+  }
+  return (
+    <SessionContext.Provider value={{ organizerId: session.claims.sub, api }}>
+      <Layout signedIn>
+        <Page />
+      </Layout>
+    </SessionContext.Provider>
+  );
+}

@@ -1,0 +1,72 @@
+import { EmptyState, ErrorState, Loading } from "../components/States.tsx";
+import { formatDate, formatMoney, humanize } from "../lib/format.ts";
+import { useSession } from "../lib/session.tsx";
+import type { Invoice } from "../lib/types.ts";
+import { useResource } from "../lib/useResource.ts";
+
+const REASONS: Record<string, string> = {
+  subscription_create: "Enrollment",
+  subscription_cycle: "Renewal",
+  subscription_update: "Change",
+};
+
+export function InvoicesPanel() {
+  const { api, organizerId } = useSession();
+  const [invoices, reload] = useResource(`invoices:${organizerId}`, (signal) =>
+    api.invoices(organizerId, signal),
+  );
+  return (
+    <section aria-labelledby="invoices-heading" className="panel">
+      <h2 id="invoices-heading">Invoices</h2>
+      {invoices.state === "loading" && <Loading label="Loading invoices…" />}
+      {invoices.state === "error" && <ErrorState error={invoices.error} onRetry={reload} />}
+      {invoices.state === "ready" &&
+        (invoices.data.invoices.length === 0 ? (
+          <EmptyState title="No invoices yet">
+            <p>Your first invoice appears here once Stripe issues it.</p>
+          </EmptyState>
+        ) : (
+          <InvoiceTable invoices={invoices.data.invoices} />
+        ))}
+    </section>
+  );
+}
+
+/** A table on wide screens; each row stacks into a labelled card on a phone (CSS). */
+function InvoiceTable({ invoices }: { invoices: Invoice[] }) {
+  return (
+    <table className="invoices">
+      <caption className="visually-hidden">Invoices, newest first</caption>
+      <thead>
+        <tr>
+          <th scope="col">Period</th>
+          <th scope="col">Reason</th>
+          <th scope="col">Groups</th>
+          <th scope="col">Subtotal</th>
+          <th scope="col">Tax</th>
+          <th scope="col">Total</th>
+          <th scope="col">Status</th>
+        </tr>
+      </thead>
+      <tbody>
+        {invoices.map((invoice) => (
+          <tr key={invoice.invoice_id}>
+            <th scope="row" data-label="Period">
+              {formatDate(invoice.period_start)} – {formatDate(invoice.period_end)}
+            </th>
+            <td data-label="Reason">
+              {REASONS[invoice.billing_reason] ?? humanize(invoice.billing_reason)}
+            </td>
+            <td data-label="Groups">{invoice.quantity}</td>
+            <td data-label="Subtotal">{formatMoney(invoice.subtotal, invoice.currency)}</td>
+            <td data-label="Tax">{formatMoney(invoice.tax, invoice.currency)}</td>
+            <td data-label="Total">
+              <strong>{formatMoney(invoice.total, invoice.currency)}</strong>
+            </td>
+            <td data-label="Status">{humanize(invoice.status)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

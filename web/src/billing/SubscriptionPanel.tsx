@@ -1,0 +1,92 @@
+import { StatusBadge } from "../components/StatusBadge.tsx";
+import { formatDate, formatDateTime, formatMoney, groups, humanize } from "../lib/format.ts";
+import type { OrganizerBilling } from "../lib/types.ts";
+import { PortalButton } from "./PortalButton.tsx";
+
+/** Status, next renewal and the estimated charge, with notes for anything unusual. */
+export function SubscriptionPanel({ billing }: { billing: OrganizerBilling }) {
+  const estimate = billing.estimated_next_charge;
+  return (
+    <section aria-labelledby="subscription-heading" className="panel">
+      <h2 id="subscription-heading">Subscription</h2>
+      <dl className="facts">
+        <div>
+          <dt>Status</dt>
+          <dd>
+            <StatusBadge status={billing.enrollment_status} />
+          </dd>
+        </div>
+        <div>
+          <dt>Active groups</dt>
+          <dd>{billing.active_groups.count}</dd>
+        </div>
+        {billing.billed_quantity !== null && (
+          <div>
+            <dt>Billed by Stripe now</dt>
+            <dd>{groups(billing.billed_quantity)}</dd>
+          </div>
+        )}
+        {billing.next_renewal_at && billing.enrollment_status !== "canceled" && (
+          <div>
+            <dt>Next renewal</dt>
+            <dd>
+              <time dateTime={billing.next_renewal_at}>{formatDate(billing.next_renewal_at)}</time>
+            </dd>
+          </div>
+        )}
+        {estimate && billing.enrollment_status !== "canceled" && (
+          <div className="facts__total">
+            <dt>Estimated next charge</dt>
+            <dd>
+              <strong>{formatMoney(estimate.total, estimate.currency)}</strong>{" "}
+              <span className="muted">
+                ({groups(estimate.quantity)} ×{" "}
+                {formatMoney(estimate.unit_amount, estimate.currency)}
+                {estimate.tax === null ? ", plus tax" : ""})
+              </span>
+            </dd>
+          </div>
+        )}
+        {billing.last_sync?.at && (
+          <div>
+            <dt>Last update to Stripe</dt>
+            <dd>
+              {humanize(billing.last_sync.status)},{" "}
+              <time dateTime={billing.last_sync.at}>{formatDateTime(billing.last_sync.at)}</time>
+            </dd>
+          </div>
+        )}
+      </dl>
+      <Notes billing={billing} />
+      <PortalButton />
+    </section>
+  );
+}
+
+function Notes({ billing }: { billing: OrganizerBilling }) {
+  return (
+    <>
+      {billing.enrollment_status === "past_due" && (
+        <p className="notice notice--warning">
+          Your last payment failed. Update your card in the billing portal; Stripe retries the
+          payment.
+        </p>
+      )}
+      {billing.enrollment_status === "canceled" && (
+        <p className="notice">Your subscription is canceled; nothing more will be charged.</p>
+      )}
+      {billing.drift && billing.billed_quantity !== null && (
+        <p className="notice">
+          Stripe currently bills {groups(billing.billed_quantity)} while{" "}
+          {groups(billing.billable_quantity)} are billable. The ledger corrects this before your
+          next renewal.
+        </p>
+      )}
+      {billing.last_sync?.error && (
+        <p className="notice notice--warning">
+          The last update to Stripe failed ({billing.last_sync.error}); it is retried automatically.
+        </p>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+
+import { consequenceOf, mergePages, timelineContext, toTimelineItem } from "./timeline.ts";
+import { billing, entry } from "../test/fixtures.ts";
+
+const CONTEXT = {
+  periodStart: "2025-05-01T00:00:00Z",
+  nextRenewalAt: "2025-06-01T00:00:00Z",
+  locale: "en-GB",
+};
+
+describe("consequenceOf", () => {
+  it("says from which renewal a group change is billed", () => {
+    expect(consequenceOf(entry(), CONTEXT)).toBe("→ 7 groups billed from the 1 Jun 2025 renewal");
+  });
+
+  it("counts one group in the singular", () => {
+    expect(consequenceOf(entry({ kind: "group_activated", quantity: 1 }), CONTEXT)).toBe(
+      "→ 1 group billed from the 1 Jun 2025 renewal",
+    );
+  });
+
+  it("does not tie a change from an earlier period to the next renewal", () => {
+    expect(consequenceOf(entry({ at: "2025-04-20T00:00:00Z" }), CONTEXT)).toBe(
+      "→ 7 groups billable",
+    );
+  });
+
+  it("explains changes before enrollment", () => {
+    const before = { periodStart: null, nextRenewalAt: null, locale: "en-GB" };
+    expect(consequenceOf(entry(), before)).toBe("→ 7 groups to bill once you enroll");
+  });
+
+  it("adds nothing to entries whose title already says it", () => {
+    expect(consequenceOf(entry({ kind: "quantity_sync_confirmed" }), CONTEXT)).toBeNull();
+    expect(consequenceOf(entry({ quantity: null }), CONTEXT)).toBeNull();
+  });
+});
+
+describe("toTimelineItem", () => {
+  it("formats the time and the amount", () => {
+    const item = toTimelineItem(
+      entry({
+        kind: "payment_succeeded",
+        title: "Payment of 35.00 EUR received",
+        amount: { amount: 3500, currency: "eur" },
+      }),
+      CONTEXT,
+    );
+    expect(item.key).toBe("10:0");
+    expect(item.when.replace(/\s/g, " ")).toBe("3 May 2025, 09:30 UTC");
+    expect(item.amount).toBe("€35.00");
+    expect(item.consequence).toBeNull();
+  });
+});
+
+describe("timelineContext", () => {
+  it("takes the current period from the subscription", () => {
+    expect(timelineContext(billing(), "en-GB")).toEqual(CONTEXT);
+  });
+
+  it("has no next renewal once canceled", () => {
+    expect(timelineContext(billing({ enrollment_status: "canceled" })).nextRenewalAt).toBeNull();
+  });
+
+  it("has no period before enrollment", () => {
+    const context = timelineContext(billing({ subscription: null, next_renewal_at: null }));
+    expect(context.periodStart).toBeNull();
+  });
+});
+
+describe("mergePages", () => {
+  it("appends the next page without repeating an entry", () => {
+    const first = [entry({ position: 9 }), entry({ position: 8 })];
+    const second = [entry({ position: 8 }), entry({ position: 7 })];
+    expect(mergePages(first, second).map((e) => e.position)).toEqual([9, 8, 7]);
+  });
+});
