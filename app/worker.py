@@ -140,6 +140,7 @@ class Worker:
         """Every ``LEDGER_RECONCILE_EVERY`` (off by default), ``ledger reconcile --fix``
         minus the sending: differences become recorded facts, and the reactions and
         renewals loops turn each drift into a quantity sync (docs/reconciliation.md)."""
+        from adapters.stripe.gateway import StripeCallError
         from app.process.reconcile import Reconciliation
         from app.process.reconcile_fixes import record_fixes
 
@@ -158,7 +159,11 @@ class Worker:
                 run = Reconciliation(
                     container.database, container.ledger, gateway, minimum_quantity=minimum
                 )
-                differences = run.differences(run.subscriptions())
+                try:
+                    differences = run.differences(run.subscriptions())
+                except StripeCallError as error:  # Stripe's trouble, not ours: try next time
+                    log.warning("%s: Stripe failed (%s); next run in %s", run.run_id, error, every)
+                    continue
                 fixed = record_fixes(
                     container.ledger, differences, run_id=run.run_id, minimum=minimum
                 )

@@ -130,12 +130,13 @@ def fix_results(
             results[difference] = FixResult(False, "reported only")
         elif difference.kind is DifferenceKind.QUANTITY:
             results[difference] = _quantity_result(ledger, done)
-        elif done.observed is False:
-            results[difference] = FixResult(
-                False, "not applied: the ledger has a newer observation"
-            )
-        else:
+        elif done.observed is None:
+            results[difference] = FixResult(True, "already current")
+        elif done.observed:
             results[difference] = FixResult(True, "re-observed")
+        else:
+            stale = "not applied: the ledger has a newer observation"
+            results[difference] = FixResult(False, stale)
     return results
 
 
