@@ -172,6 +172,7 @@ class Organizer(Aggregate):
         observed_at: datetime
 
         def take(self, org: Organizer) -> None:
+            org.subscription_recorded_at = self.timestamp
             org.subscription = SubscriptionSnapshot(
                 subscription_id=self.subscription_id,
                 item_id=self.item_id,
@@ -284,6 +285,7 @@ class Organizer(Aggregate):
 
         def apply(self, org: Organizer) -> None:
             org.syncs[self.sync_id]["status"] = "confirmed"
+            org.syncs[self.sync_id]["confirmed_at"] = self.timestamp
             org.last_synced_quantity = self.quantity
             org.last_synced_at = self.timestamp
 
@@ -373,6 +375,7 @@ class Organizer(Aggregate):
         self.seen_sources: dict[str, None] = {}
         self.renewal_checks: dict[str, str] = {}
         self.enrollment: dict[str, Any] | None = None
+        self.subscription_recorded_at: datetime | None = None
         self.enrollments_started = 0
         self.drift_reports: dict[str, int] = {}
 
@@ -674,6 +677,10 @@ class Organizer(Aggregate):
             target_quantity=target,
             latest_request=None if latest is None else (latest["quantity"], latest["status"]),
             policy=policy,
+            observed_since_latest=latest is not None
+            and latest.get("confirmed_at") is not None
+            and self.subscription_recorded_at is not None
+            and self.subscription_recorded_at > latest["confirmed_at"],
         )
         self.trigger_event(
             self.RenewalQuantityChecked,

@@ -59,12 +59,14 @@ def decide_sync(
     target_quantity: int,
     latest_request: tuple[int, str] | None,
     policy: ProrationPolicy,
+    observed_since_latest: bool = False,
     cancel_at_period_end: bool = False,
 ) -> SyncDecision:
     """What to do about one subscription item for one renewal period.
 
-    ``latest_request`` is (quantity, status) of the newest sync already requested for
-    this item and period, if any.
+    ``latest_request`` is (quantity, status) of the newest sync requested for this item
+    and period, if any. ``observed_since_latest``: Stripe reported the subscription after
+    that sync was confirmed — so its billed quantity is news, not webhook lag.
     """
     if status in NON_SYNCABLE_SUBSCRIPTION_STATUSES:
         return SyncDecision(CheckOutcome.SKIPPED, target_quantity, f"subscription is {status}")
@@ -72,23 +74,34 @@ def decide_sync(
         return SyncDecision(
             CheckOutcome.SKIPPED, target_quantity, "subscription ends at this period's close"
         )
-    if latest_request is not None and latest_request[1] != "failed":
-        if latest_request[0] == target_quantity:
-            return SyncDecision(
-                CheckOutcome.ALREADY_REQUESTED,
-                target_quantity,
-                f"a sync to {target_quantity} is already {latest_request[1]}",
-            )
-    elif billed_quantity == target_quantity:
-        return SyncDecision(
-            CheckOutcome.IN_SYNC, target_quantity, f"Stripe already bills {target_quantity}"
-        )
-    return SyncDecision(
+    requested = SyncDecision(
         CheckOutcome.REQUESTED,
         target_quantity,
         f"Stripe bills {billed_quantity}, {target_quantity} groups are billable",
         proration_behavior(policy, previous=billed_quantity, target=target_quantity),
     )
+    if latest_request is not None:
+        quantity, latest_status = latest_request
+        if latest_status in ("pending", "retrying"):
+            if quantity == target_quantity:
+                return SyncDecision(
+                    CheckOutcome.ALREADY_REQUESTED,
+                    target_quantity,
+                    f"a sync to {target_quantity} is already {latest_status}",
+                )
+            return requested  # supersedes the unsent one: it must never reach Stripe
+        trust_confirmation = not observed_since_latest or billed_quantity == target_quantity
+        if latest_status == "confirmed" and quantity == target_quantity and trust_confirmation:
+            return SyncDecision(
+                CheckOutcome.ALREADY_REQUESTED,
+                target_quantity,
+                f"Stripe confirmed {target_quantity} for this period",
+            )
+    if billed_quantity == target_quantity:
+        return SyncDecision(
+            CheckOutcome.IN_SYNC, target_quantity, f"Stripe already bills {target_quantity}"
+        )
+    return requested
 
 
 def sync_identity(

@@ -281,11 +281,6 @@ class TestFix:
         assert [s["status"] for s in organizer.syncs.values()] == ["confirmed"]
         assert stack.stripe_quantity(subscription) == 5
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="decide_sync treats a confirmed sync to the same target in this period as"
-        " already done, even when Stripe was changed afterwards (domain/renewal.py)",
-    )
     def test_a_change_after_a_confirmed_sync_in_the_same_period_is_corrected(
         self, stack: Stack
     ) -> None:
