@@ -78,7 +78,7 @@ function useTimelinePages(): [Pages, () => void, () => void] {
   return [pages, () => setAttempt((n) => n + 1), loadMore];
 }
 
-export function TimelinePanel({ billing }: { billing: OrganizerBilling | null }) {
+export function TimelinePanel({ billing }: { billing: OrganizerBilling }) {
   const [pages, reload, loadMore] = useTimelinePages();
   const context = timelineContext(billing);
   return (

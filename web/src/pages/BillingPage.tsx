@@ -25,7 +25,9 @@ export function BillingPage() {
           <SubscriptionPanel billing={billing.data} />
         ))}
       {billing.state === "ready" && billing.data?.subscription && <InvoicesPanel />}
-      {billing.state === "ready" && <TimelinePanel billing={billing.data} />}
+      {billing.state === "ready" && billing.data !== null && (
+        <TimelinePanel billing={billing.data} />
+      )}
     </>
   );
 }
