@@ -1,6 +1,7 @@
 import { useState } from "react";
 
 import { ErrorState } from "../components/States.tsx";
+import { SessionExpiredError } from "../lib/api.ts";
 import { useSession } from "../lib/session.tsx";
 
 /** Opens Stripe's billing portal (a one-time URL the API creates on demand). */
@@ -17,6 +18,9 @@ export function PortalButton() {
       window.location.assign(link.url);
     } catch (caught) {
       setBusy(false);
+      if (caught instanceof SessionExpiredError) {
+        return; // the app is already on its way to sign-in
+      }
       setError(caught);
     }
   }

@@ -1,9 +1,11 @@
 import type { ReactNode } from "react";
 
+import { routeOf, useLocation } from "../lib/router.ts";
 import { Link } from "./Link.tsx";
 
 /** Skip link, site header and the page's <main> (one landmark each). */
 export function Layout({ children, signedIn }: { children: ReactNode; signedIn: boolean }) {
+  const onBilling = routeOf(useLocation().pathname) === "billing";
   return (
     <>
       <a className="skip-link" href="#main">
@@ -16,7 +18,9 @@ export function Layout({ children, signedIn }: { children: ReactNode; signedIn: 
             <nav aria-label="Main">
               <ul className="nav-list">
                 <li>
-                  <Link to="/billing">Billing</Link>
+                  <Link to="/billing" aria-current={onBilling ? "page" : undefined}>
+                    Billing
+                  </Link>
                 </li>
               </ul>
             </nav>

@@ -4,7 +4,7 @@ import { ChargeSummary } from "../billing/ChargeSummary.tsx";
 import { Link } from "../components/Link.tsx";
 import { PageTitle } from "../components/PageTitle.tsx";
 import { EmptyState, ErrorState, Loading } from "../components/States.tsx";
-import { ApiError } from "../lib/api.ts";
+import { ApiError, SessionExpiredError } from "../lib/api.ts";
 import { billingOrNull } from "../lib/billingQuery.ts";
 import { isEnrolled } from "../lib/enrollment.ts";
 import { navigate, useLocation } from "../lib/router.ts";
@@ -89,6 +89,9 @@ function CheckoutButton() {
       window.location.assign(link.url);
     } catch (caught) {
       setBusy(false);
+      if (caught instanceof SessionExpiredError) {
+        return; // the app is already on its way to sign-in
+      }
       if (caught instanceof ApiError && caught.status === 409) {
         navigate("/billing", { replace: true });
         return;
