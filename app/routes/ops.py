@@ -1,6 +1,7 @@
 """Operators' API: failed quantity syncs, their retry, and mismatched renewal drafts.
 
-- ``GET /api/ops/sync-failures[?include_retrying=true][&include_retried=true]`` (ops)
+- ``GET /api/ops/sync-failures[?include_retrying=true][&include_retried=true]``
+  (finance, ops)
 - ``POST /api/ops/sync-failures/{sync_id}/retry`` → 202 ``{"sync_id", "retry_of", "status"}``
   (ops)
 - ``GET /api/ops/draft-mismatches`` (finance, ops)
@@ -96,7 +97,7 @@ OPERATIONS = [
         "Failed quantity syncs that no newer sync follows, oldest request first",
         "ops",
         SyncFailures,
-        roles="ops",
+        roles="finance, ops",
         errors=(400, 401, 403, 503),
         params=(
             query_param("include_retrying", {"type": "boolean"}, "also syncs still retried"),
@@ -141,6 +142,7 @@ def flag_of(request: Request, name: str) -> bool:
 
 
 def cursor_of(request: Request) -> TextKey | None:
+    """The ``cursor`` parameter's key; one this API did not hand out is a 400 naming it."""
     text = query_text(request, "cursor")
     if text is None:
         return None
@@ -155,6 +157,7 @@ def json_response(model: BaseModel, status: int = 200) -> Response:
 
 
 def page_of(model: type[SyncFailures] | type[DraftMismatches], page: Page) -> Response:
+    """A page as its documented model (validated, so the OpenAPI schema cannot drift)."""
     return json_response(model.model_validate(vars(page)))
 
 
@@ -163,7 +166,7 @@ def routes(container: Container) -> list[BaseRoute]:
 
     async def sync_failures(request: Request) -> Response:
         """One page of failed (and, if asked, retrying or retried) syncs, oldest first."""
-        require_staff(request, settings, "ops")
+        require_staff(request, settings, "finance", "ops")
         failure_filter = FailureFilter(
             include_retrying=flag_of(request, "include_retrying"),
             include_retried=flag_of(request, "include_retried"),
