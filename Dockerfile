@@ -1,7 +1,15 @@
-# Production image: `ledger serve` as a non-root user.
+# Production image: `ledger serve` as a non-root user, with the built SPA.
 # Not built in this workplace (no Docker engine here); reviewed by eye. See README.
 
-# --- build: a wheel of the project and its dependencies ---------------------------------
+# --- the single-page app ------------------------------------------------------------------
+FROM node:20-slim AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web ./
+RUN npm run build
+
+# --- the Python package and its dependencies ------------------------------------------------
 FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
@@ -15,14 +23,16 @@ RUN python -m venv /opt/ledger \
  && /opt/ledger/bin/pip install --upgrade pip \
  && /opt/ledger/bin/pip install .
 
-# --- runtime: only the virtualenv, no compilers, no sources -----------------------------
+# --- runtime: the virtualenv and the SPA, no compilers, no sources ----------------------------
 FROM python:3.11-slim AS runtime
 ENV PATH=/opt/ledger/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1
+    PYTHONUNBUFFERED=1 \
+    LEDGER_WEB_DIST=/srv/ledger/web
 RUN groupadd --system ledger && useradd --system --gid ledger --home-dir /srv/ledger ledger \
  && mkdir -p /srv/ledger/var && chown -R ledger:ledger /srv/ledger
 COPY --from=build /opt/ledger /opt/ledger
+COPY --from=web /web/dist /srv/ledger/web
 WORKDIR /srv/ledger
 USER ledger
 EXPOSE 8000

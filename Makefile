@@ -1,12 +1,14 @@
-# Two commands do all set-up on a fresh machine (Python 3.11+ and make):
-#   make run   - the service on the embedded default (SQLite under ./var)
-#   make test  - lint, type-check and the whole test suite (SQLite and PostgreSQL)
+# Two commands do all set-up on a fresh machine (Python 3.11+, Node.js 20 with npm, make):
+#   make run   - server + worker (+ the Stripe test double) on the embedded default (SQLite)
+#   make test  - lint, type-check and the whole test suite (SQLite and PostgreSQL, browser)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+WEB_STAMP := web/node_modules/.installed
+SPA := web/dist/index.html
 
-.PHONY: run test lint check clean
+.PHONY: run test lint check web clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,16 +16,31 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $(WEB_STAMP)
+
+$(SPA): $(WEB_STAMP) $(shell find web/src web/index.html web/public web/vite.config.ts -type f 2>/dev/null)
+	cd web && npm run build
+
+web: $(SPA)
+
+# Browser tests drive Debian's Chromium (a test tool's own browser download can't work here).
+/usr/bin/chromium:
+	apt-get update -qq && apt-get install -y -qq chromium
+
+run: $(STAMP) $(SPA)
 	$(BIN)/ledger dev up --host 127.0.0.1 --port 8000
 
-lint: $(STAMP)
+lint: $(STAMP) $(WEB_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	cd web && npm run typecheck && npm run format:check
 
-test: lint
+test: lint $(SPA) /usr/bin/chromium
+	cd web && npm test
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis web/node_modules web/dist

@@ -36,6 +36,10 @@ class SecurityHeaders:
                 headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
                 if path.startswith(("/api/", "/internal/")):
                     headers.setdefault("Cache-Control", "no-store")
+                elif path.startswith("/assets/"):  # content-hashed file names
+                    headers.setdefault("Cache-Control", "public, max-age=31536000, immutable")
+                elif path == "/config.json":
+                    headers.setdefault("Cache-Control", "no-cache")
                 if https:
                     headers.setdefault("Strict-Transport-Security", "max-age=31536000")
             await send(message)

@@ -10,12 +10,26 @@ from http import HTTPStatus
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
 from app.bootstrap import Container
+from app.middleware import SecurityHeaders
 from app.problems import Problem
-from app.routes import audit, group_changes, health, ops, organizers, webhooks
+from app.routes import (
+    audit,
+    group_changes,
+    health,
+    meta,
+    ops,
+    organizer_api,
+    organizers,
+    renewals,
+    spa,
+    webhooks,
+)
 
 log = logging.getLogger("ledger.web")
 
@@ -33,6 +47,21 @@ def create_app(container: Container) -> Starlette:
         finally:
             await run_in_threadpool(container.close)
 
+    operations = [
+        operation
+        for module in (
+            health,
+            webhooks,
+            group_changes,
+            organizers,
+            audit,
+            ops,
+            organizer_api,
+            renewals,
+        )
+        for operation in getattr(module, "OPERATIONS", ())
+    ]
+    settings = container.settings
     return Starlette(
         routes=[
             *health.routes(container),
@@ -41,6 +70,20 @@ def create_app(container: Container) -> Starlette:
             *organizers.routes(container),
             *audit.routes(container),
             *ops.routes(container),
+            *organizer_api.routes(container),
+            *renewals.routes(container),
+            *meta.routes(container, operations),
+            *spa.routes(),  # last: its fallback catches every other GET
+        ],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.allowed_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type"],
+                max_age=600,
+            ),
         ],
         exception_handlers={
             Problem: on_problem,

@@ -14,7 +14,7 @@ from typing import NoReturn
 
 from adapters.persistence.database import StoreUnavailableError
 from app.bootstrap import NotReadyError
-from app.cli import audit, core, dev, imports, ops, reconcile, replay, worker
+from app.cli import audit, core, dev, imports, ops, reconcile, replay, tokens, worker
 from app.ledger import UnknownOrganizerError
 from app.settings import ConfigurationError
 
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="ledger", description="Renewal Ledger: per-group Stripe renewals.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     core.register(commands)
+    tokens.register(commands)
     dev.register(commands)
     worker.register(commands)
     imports.register(commands)

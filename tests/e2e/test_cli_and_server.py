@@ -25,9 +25,9 @@ class TestServeOnTheEmbeddedDefault:
             assert ready.status_code == 200
         assert (workdir / "var" / "ledger.sqlite3").exists()
 
-    def test_unknown_routes_answer_problem_json(self, workdir: Path) -> None:
+    def test_unknown_api_routes_answer_problem_json(self, workdir: Path) -> None:
         with ledger_server(cwd=workdir) as base:
-            response = httpx.get(f"{base}/nope")
+            response = httpx.get(f"{base}/api/nope")
         assert response.status_code == 404
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["status"] == 404

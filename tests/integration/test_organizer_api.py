@@ -1,0 +1,281 @@
+"""The organizer API over HTTP on both stores: auth rules, validation, paging, enrollment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from adapters.stripe.double import running_double
+from app.bootstrap import Container, bootstrap
+from app.settings import load_settings
+from app.web import create_app
+from domain.billing import SubscriptionSnapshot
+from domain.groups import GroupAction
+from projections.runner import LogReader, build_read_models, catch_up
+from tests.support.api import SERVICE_TOKEN, TOKEN_SECRET, bearer
+from tests.support.clock import SteppingClock
+
+
+@dataclass
+class Api:
+    client: TestClient
+    container: Container
+    clock: SteppingClock
+    admin: httpx.Client
+
+    def project(self) -> None:
+        catch_up(
+            LogReader(self.container.ledger),
+            build_read_models(self.container.database, minimum_quantity=1),
+        )
+
+    def groups(self, organizer: str, count: int, *, prefix: str = "g") -> None:
+        for i in range(count):
+            self.clock.advance(timedelta(seconds=1))
+            self.container.ledger.change_group(
+                organizer,
+                action=GroupAction.ACTIVATED,
+                group_id=f"{prefix}{i}",
+                change_id=f"{organizer}-{prefix}{i}",
+                occurred_at=self.clock.now,
+            )
+
+    def subscribe(self, organizer: str, quantity: int) -> None:
+        snapshot = SubscriptionSnapshot(
+            subscription_id=f"sub_{organizer}",
+            item_id=f"si_{organizer}",
+            price_id="price_x",
+            status="active",
+            quantity=quantity,
+            current_period_start=self.clock.now,
+            current_period_end=self.clock.now + timedelta(days=30),
+            observed_at=self.clock.now,
+        )
+        self.container.ledger.update(
+            organizer,
+            lambda o, at: o.observe_subscription(snapshot, source="evt_s", at=at),
+            register=True,
+        )
+
+
+@pytest.fixture
+def api(database_url: str, clock: SteppingClock) -> Iterator[Api]:
+    with running_double() as double, httpx.Client(base_url=double.base_url) as admin:
+        price = admin.post("/_double/seed", json={"unit_amount": 500, "currency": "eur"}).json()[
+            "price"
+        ]
+        container = bootstrap(
+            load_settings(
+                database_url=database_url,
+                token_secret=TOKEN_SECRET,
+                service_token=SERVICE_TOKEN,
+                stripe_api_key="sk_test_double",
+                stripe_api_base=double.base_url,
+                stripe_price_id=price,
+                cors_origins="https://app.example.com",
+            ),
+            clock=clock,
+            embedded_migrate=False,
+        )
+        container.migrate()
+        with TestClient(create_app(container)) as client:
+            yield Api(client, container, clock, admin)
+
+
+ORGANIZER_ROUTES = [
+    "/api/organizers/{id}",
+    "/api/organizers/{id}/timeline",
+    "/api/organizers/{id}/invoices",
+    "/api/organizers/{id}/state",
+]
+STAFF_ROUTES = ["/api/renewals", "/api/audit/entries", "/api/ops/sync-failures"]
+
+
+class TestAuth:
+    @pytest.mark.parametrize("route", ORGANIZER_ROUTES)
+    def test_an_organizer_reads_itself_and_never_another(self, api: Api, route: str) -> None:
+        api.groups("org-a", 1)
+        api.groups("org-b", 1)
+        api.project()
+        own = api.client.get(route.format(id="org-a"), headers=bearer("org-a"))
+        assert own.status_code == 200, own.text
+        other = api.client.get(route.format(id="org-b"), headers=bearer("org-a"))
+        missing = api.client.get(route.format(id="org-zzz"), headers=bearer("org-a"))
+        assert (other.status_code, missing.status_code) == (404, 404)
+        assert other.json()["title"] == missing.json()["title"]  # indistinguishable
+
+    @pytest.mark.parametrize("route", ORGANIZER_ROUTES)
+    @pytest.mark.parametrize("role", ["finance", "ops"])
+    def test_staff_read_any_organizer(self, api: Api, route: str, role: str) -> None:
+        api.groups("org-a", 1)
+        api.project()
+        response = api.client.get(route.format(id="org-a"), headers=bearer("staff", role))  # type: ignore[arg-type]
+        assert response.status_code == 200
+
+    @pytest.mark.parametrize("route", [*ORGANIZER_ROUTES, *STAFF_ROUTES])
+    @pytest.mark.parametrize(
+        "headers",
+        [
+            {},
+            {"Authorization": "Bearer not-a-jwt"},
+            {"Authorization": "Basic b3JnLWE6eA=="},
+            bearer("org-a", secret="another-secret-that-is-long-enough-000"),
+            bearer("org-a", ttl=timedelta(seconds=-5)),
+            {"Authorization": f"Bearer {SERVICE_TOKEN}"},
+        ],
+        ids=["missing", "malformed", "not-bearer", "forged", "expired", "service-token"],
+    )
+    def test_missing_expired_malformed_or_forged_tokens_are_401(
+        self, api: Api, route: str, headers: dict[str, str]
+    ) -> None:
+        response = api.client.get(route.format(id="org-a"), headers=headers)
+        assert response.status_code == 401
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "Bearer" in response.headers["www-authenticate"]
+
+    @pytest.mark.parametrize("route", STAFF_ROUTES)
+    def test_finance_and_ops_routes_are_403_for_organizers(self, api: Api, route: str) -> None:
+        assert api.client.get(route, headers=bearer("org-a")).status_code == 403
+        assert api.client.get(route, headers=bearer("staff", "finance")).status_code == 200
+
+
+class TestValidation:
+    def test_a_bad_body_names_the_field(self, api: Api) -> None:
+        response = api.client.post(
+            "/api/organizers/org-a/enrollment", json={"success_url": 5}, headers=bearer("org-a")
+        )
+        assert response.status_code == 400
+        assert response.json()["invalid_params"][0]["name"] == "success_url"
+
+    def test_unknown_fields_are_refused(self, api: Api) -> None:
+        response = api.client.post(
+            "/api/organizers/org-a/enrollment", json={"coupon": "FREE"}, headers=bearer("org-a")
+        )
+        assert response.status_code == 400
+        assert response.json()["invalid_params"][0]["name"] == "coupon"
+
+    @pytest.mark.parametrize(
+        ("query", "name"), [("limit=0", "limit"), ("limit=x", "limit"), ("cursor=%%%", "cursor")]
+    )
+    def test_bad_query_parameters_name_themselves(self, api: Api, query: str, name: str) -> None:
+        api.groups("org-a", 1)
+        api.project()
+        response = api.client.get(
+            f"/api/organizers/org-a/timeline?{query}", headers=bearer("org-a")
+        )
+        assert response.status_code == 400
+        assert response.json()["invalid_params"][0]["name"] == name
+
+
+class TestTimeline:
+    def test_pages_cover_every_entry_once_newest_first_even_while_appending(self, api: Api) -> None:
+        api.groups("org-a", 12)
+        api.project()
+        seen: list[tuple[int, int]] = []
+        url = "/api/organizers/org-a/timeline?limit=5"
+        page = api.client.get(url, headers=bearer("org-a")).json()
+        api.groups("org-a", 3, prefix="late")  # appended between pages: never in older pages
+        api.project()
+        while True:
+            seen += [(e["position"], e["seq"]) for e in page["entries"]]
+            if page["next_cursor"] is None:
+                break
+            page = api.client.get(
+                f"{url}&cursor={page['next_cursor']}", headers=bearer("org-a")
+            ).json()
+        assert len(seen) == 12
+        assert seen == sorted(seen, reverse=True)
+
+    def test_entries_explain_the_quantity_in_words(self, api: Api) -> None:
+        api.groups("org-a", 2)
+        api.project()
+        entries = api.client.get("/api/organizers/org-a/timeline", headers=bearer("org-a")).json()[
+            "entries"
+        ]
+        assert entries[0]["title"] == "Group g1 opened"
+        assert "2 groups billable" in entries[0]["description"]
+
+
+class TestBillingAndEnrollment:
+    def test_the_billing_page_estimates_the_charge_from_the_price(self, api: Api) -> None:
+        api.groups("org-a", 3)
+        api.project()
+        billing = api.client.get("/api/organizers/org-a", headers=bearer("org-a")).json()
+        assert billing["enrollment_status"] == "not_enrolled"
+        assert billing["active_groups"] == {"count": 3, "ids": ["g0", "g1", "g2"]}
+        assert billing["estimated_next_charge"]["total"] == 1500
+        assert billing["estimated_next_charge"]["currency"] == "eur"
+
+    def test_enrollment_opens_checkout_once_and_reuses_it_while_open(self, api: Api) -> None:
+        api.groups("org-a", 2)
+        first = api.client.post(
+            "/api/organizers/org-a/enrollment", json={}, headers=bearer("org-a")
+        )
+        assert first.status_code == 201, first.text
+        again = api.client.post(
+            "/api/organizers/org-a/enrollment", json={}, headers=bearer("org-a")
+        )
+        assert again.status_code == 200
+        assert again.json()["session_id"] == first.json()["session_id"]
+        assert again.json()["reused"] is True
+        sessions = [
+            r
+            for r in api.admin.get("/_double/requests").json()
+            if r["path"] == "/v1/checkout/sessions"
+        ]
+        assert len(sessions) == 1
+        params: dict[str, Any] = sessions[0]["params"]
+        assert params["client_reference_id"] == "org-a"
+        assert (
+            params["line_items"]["0"]["quantity"] == "2"
+            if isinstance(params["line_items"], dict)
+            else True
+        )
+        assert api.container.ledger.get("org-a").stripe_customer_id is not None
+
+    def test_an_enrolled_organizer_gets_409(self, api: Api) -> None:
+        api.subscribe("org-a", 1)
+        response = api.client.post(
+            "/api/organizers/org-a/enrollment", json={}, headers=bearer("org-a")
+        )
+        assert response.status_code == 409
+
+    def test_the_portal_needs_a_customer(self, api: Api) -> None:
+        api.groups("org-a", 1)
+        assert (
+            api.client.post(
+                "/api/organizers/org-a/portal-session", headers=bearer("org-a")
+            ).status_code
+            == 409
+        )
+        api.client.post("/api/organizers/org-a/enrollment", json={}, headers=bearer("org-a"))
+        portal = api.client.post("/api/organizers/org-a/portal-session", headers=bearer("org-a"))
+        assert portal.status_code == 200
+        assert "/_double/portal/" in portal.json()["url"]
+
+
+class TestHeadersAndDocs:
+    def test_security_headers_and_cors_for_the_configured_origin(self, api: Api) -> None:
+        response = api.client.get("/healthz", headers={"Origin": "https://app.example.com"})
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert response.headers["access-control-allow-origin"] == "https://app.example.com"
+        other = api.client.get("/healthz", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+
+    def test_openapi_31_describes_every_api_route(self, api: Api) -> None:
+        document = api.client.get("/openapi.json").json()
+        assert document["openapi"] == "3.1.0"
+        for path in (
+            "/api/organizers/{organizer_id}",
+            "/api/organizers/{organizer_id}/enrollment",
+            "/api/renewals",
+        ):
+            assert path in document["paths"]
+        assert api.client.get("/docs").status_code == 200
