@@ -15,6 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app.api import contract
 from app.bootstrap import Container
 from app.middleware import SecurityHeaders
 from app.problems import Problem
@@ -49,17 +50,8 @@ def create_app(container: Container) -> Starlette:
 
     operations = [
         operation
-        for module in (
-            health,
-            webhooks,
-            group_changes,
-            organizers,
-            audit,
-            ops,
-            organizer_api,
-            renewals,
-        )
-        for operation in getattr(module, "OPERATIONS", ())
+        for module in (contract, ops, organizer_api, renewals)
+        for operation in module.OPERATIONS
     ]
     settings = container.settings
     return Starlette(

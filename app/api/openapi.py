@@ -14,6 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
 Security = Literal["bearer", "service", "stripe-signature", "none"]
+# Opaque paging cursors: only values the API handed out are valid. The formats name them
+# so clients (and the contract test) know a cursor is not just any string.
+LOG_CURSOR = {"type": "string", "format": "log-cursor", "pattern": "^[A-Za-z0-9_-]+$"}
+OPS_CURSOR = {"type": "string", "format": "ops-cursor", "pattern": "^[A-Za-z0-9_-]+$"}
 ERROR_TITLES = {
     400: "Invalid request",
     401: "Missing, expired or invalid credentials",
@@ -61,6 +65,7 @@ class Operation:
     tag: str
     response: type[BaseModel] | None
     status: int = 200
+    also: tuple[int, ...] = ()  # other success statuses, same body
     params: tuple[Param, ...] = ()
     body: type[BaseModel] | None = None
     errors: tuple[int, ...] = (400, 401, 403, 404)
@@ -130,7 +135,9 @@ def _operation(operation: Operation, refs: Mapping[Any, Any]) -> dict[str, Any]:
         success["content"] = {
             media: {"schema": dict(schema)} for media, schema in operation.raw_content.items()
         }
-    responses: dict[str, Any] = {str(operation.status): success}
+    responses: dict[str, Any] = {
+        str(status): success for status in (operation.status, *operation.also)
+    }
     for status in operation.errors:
         responses[str(status)] = {
             "description": ERROR_TITLES.get(status, "Error"),

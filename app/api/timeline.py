@@ -7,8 +7,6 @@ the finance audit trail.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -17,6 +15,7 @@ import orjson
 
 from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
 from app.api.schemas import Money, Timeline, TimelineEntry
+from app.audit.entries import Key, encode_cursor
 
 SHOWN_KINDS = (
     "customer_linked",
@@ -33,27 +32,6 @@ SHOWN_KINDS = (
     "drift_corrected",
     "draft_invoice_mismatch",
 )
-
-
-class TimelineCursorError(ValueError):
-    pass
-
-
-def encode_cursor(position: int, seq: int) -> str:
-    return base64.urlsafe_b64encode(f"{position}:{seq}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(text: str) -> tuple[int, int]:
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-        position, seq = (int(part) for part in raw.split(":"))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        msg = "is not a cursor this API issued"
-        raise TimelineCursorError(msg) from None
-    if position < 0 or seq < 0:
-        msg = "is not a cursor this API issued"
-        raise TimelineCursorError(msg)
-    return position, seq
 
 
 def money(amount: int | None, currency: str | None) -> str:
@@ -161,7 +139,7 @@ def read_timeline(
     database: SQLiteDatabase | PostgresDatabase,
     organizer_id: str,
     *,
-    before: tuple[int, int] | None,
+    before: Key | None,
     limit: int,
 ) -> Timeline:
     """Newest first; ``before`` continues below the previous page (stable keyset paging)."""
@@ -171,7 +149,7 @@ def read_timeline(
     where = f"organizer_id = :organizer_id AND kind IN ({kinds})"
     if before is not None:
         where += " AND (position < :p OR (position = :p AND seq < :s))"
-        params |= {"p": before[0], "s": before[1]}
+        params |= {"p": before.position, "s": before.seq}
     with database.transaction() as cursor:
         rows = cursor.execute(
             f"SELECT * FROM rm_audit_entries WHERE {where}"
@@ -181,5 +159,5 @@ def read_timeline(
     page = [to_entry(row) for row in rows[:limit]]
     more = len(rows) > limit
     last = page[-1] if page else None
-    cursor_text = encode_cursor(last.position, last.seq) if more and last else None
+    cursor_text = encode_cursor(Key(last.position, last.seq)) if more and last else None
     return Timeline(entries=page, next_cursor=cursor_text)

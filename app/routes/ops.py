@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from app.api.auth import require_staff
-from app.api.openapi import Operation, path_param, query_param
+from app.api.openapi import OPS_CURSOR, Operation, path_param, query_param
 from app.audit.entries import MAX_LIMIT, InvalidCursorError, Page
 from app.bootstrap import Container
 from app.ops.drafts import read_drafts
@@ -86,7 +86,7 @@ class RetryAccepted(BaseModel):
 
 
 PAGING = (
-    query_param("cursor", {"type": "string"}, "next_cursor of the previous page"),
+    query_param("cursor", OPS_CURSOR, "next_cursor of the previous page"),
     query_param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
 )
 OPERATIONS = [

@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 from adapters.stripe.gateway import StripeCallError
 from app.api import organizers as service
 from app.api.auth import organizer_not_found, require_organizer_access
-from app.api.openapi import Operation, path_param, query_param
+from app.api.openapi import LOG_CURSOR, Operation, path_param, query_param
 from app.api.schemas import (
     CheckoutLink,
     EnrollmentRequest,
@@ -26,7 +26,8 @@ from app.api.schemas import (
     PortalLink,
     Timeline,
 )
-from app.api.timeline import TimelineCursorError, decode_cursor, read_timeline
+from app.api.timeline import read_timeline
+from app.audit.entries import InvalidCursorError, decode_cursor
 from app.bootstrap import Container
 from app.http import parse_json, read_body
 from app.problems import Problem
@@ -55,7 +56,7 @@ OPERATIONS = [
         roles=ROLES,
         params=(
             ORGANIZER,
-            query_param("cursor", {"type": "string"}, "next_cursor of the previous page"),
+            query_param("cursor", LOG_CURSOR, "next_cursor of the previous page"),
             query_param("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
         ),
     ),
@@ -73,9 +74,11 @@ OPERATIONS = [
         "post",
         "/api/organizers/{organizer_id}/enrollment",
         "startEnrollment",
-        "A Stripe Checkout Session for the per-group plan (reused while open)",
+        "A Stripe Checkout Session for the per-group plan (201; 200 when an open one is reused)",
         "organizers",
         CheckoutLink,
+        status=201,
+        also=(200,),
         params=(ORGANIZER,),
         body=EnrollmentRequest,
         errors=(400, 401, 403, 404, 409, 503),
@@ -137,7 +140,7 @@ def routes(container: Container) -> list[BaseRoute]:
         if cursor is not None:
             try:
                 before = decode_cursor(cursor)
-            except TimelineCursorError as error:
+            except InvalidCursorError as error:
                 raise invalid_parameter("cursor", str(error)) from None
         if await in_thread(service.summary_document, container, organizer_id) is None:
             raise organizer_not_found(organizer_id)
