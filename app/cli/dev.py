@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from types import FrameType
 from typing import Any
 
@@ -27,6 +28,7 @@ import stripe
 
 from adapters.stripe.double import serve as serve_double
 from adapters.stripe.translate import HANDLED_EVENT_TYPES
+from app.api.auth import issue_token
 from app.cli.core import port_argument
 from app.settings import Settings, load_settings
 
@@ -64,12 +66,18 @@ def run_up(args: argparse.Namespace) -> int:
         if settings.stripe_api_key is None:
             env |= start_double(children, settings, server=f"http://{args.host}:{args.port}")
         env.setdefault("LEDGER_SERVICE_TOKEN", secrets.token_urlsafe(24))
+        env.setdefault("LEDGER_TOKEN_SECRET", secrets.token_urlsafe(48))
+        env.setdefault("LEDGER_PUBLIC_URL", f"http://{args.host}:{args.port}")
         serve = [*LEDGER, "serve", "--host", args.host, "--port", str(args.port)]
         children["serve"] = subprocess.Popen(serve, env=env)  # noqa: S603
         children["worker"] = subprocess.Popen([*LEDGER, "worker"], env=env)  # noqa: S603
         log.info(
             "dev stack up on %s: http://%s:%d", settings.database.redacted, args.host, args.port
         )
+        demo = issue_token(
+            env["LEDGER_TOKEN_SECRET"], subject="org-demo", role="organizer", ttl=timedelta(hours=8)
+        )
+        log.warning("sign in as organizer org-demo: %s/#token=%s", env["LEDGER_PUBLIC_URL"], demo)
         supervise(children)
     finally:
         stop_all(children)
