@@ -290,18 +290,28 @@ class Organizer(Aggregate):
             org.last_synced_at = self.timestamp
 
     class QuantitySyncFailed(Event):
+        """An attempt failed. ``outcome_unknown``: Stripe answered 5xx, which it stores
+        under the key (a retry with that key replays the error, and the update may or
+        may not have happened): the next attempt checks Stripe first, then uses a new key.
+        """
+
         sync_id: str
         error_code: str
         message: str
         retryable: bool
         attempt: int
         next_attempt_at: datetime | None
+        outcome_unknown: bool
 
         def apply(self, org: Organizer) -> None:
             sync = org.syncs[self.sync_id]
             sync["status"] = "retrying" if self.retryable else "failed"
             sync["attempts"] = self.attempt
             sync["error"] = f"{self.error_code}: {self.message}"
+            sync["next_attempt_at"] = self.next_attempt_at
+            if self.outcome_unknown:
+                sync["key_generation"] = sync.get("key_generation", 0) + 1
+                sync["verify_first"] = True
 
     class DraftInvoiceQuantityMismatch(StripeFact):
         """A renewal draft bills another quantity than the ledger expects (draft window)."""
@@ -800,6 +810,7 @@ class Organizer(Aggregate):
         retryable: bool,
         next_attempt_at: datetime | None,
         at: datetime,
+        outcome_unknown: bool = False,
     ) -> bool:
         sync = self._sync(sync_id)
         if sync["status"] in ("confirmed", "failed", "superseded"):
@@ -812,9 +823,18 @@ class Organizer(Aggregate):
             retryable=retryable,
             attempt=sync["attempts"] + 1,
             next_attempt_at=next_attempt_at if retryable else None,
+            outcome_unknown=outcome_unknown and retryable,
             timestamp=at,
         )
         return True
+
+    @staticmethod
+    def sync_key(sync: dict[str, Any]) -> str:
+        """The Idempotency-Key of a sync's next attempt: the recorded one, suffixed after
+        each attempt whose outcome Stripe left unknown (its key is spent)."""
+        generation = int(sync.get("key_generation", 0))
+        base = str(sync["idempotency_key"])
+        return base if generation == 0 else f"{base}-r{generation}"
 
     def _sync(self, sync_id: str) -> dict[str, Any]:
         try:

@@ -39,6 +39,12 @@ class StripeCallError(Exception):
         self.retryable = retryable
         self.status = status
 
+    @property
+    def outcome_unknown(self) -> bool:
+        """A 5xx: Stripe may or may not have applied the request, and it stores the error
+        under the idempotency key, so retrying with the same key can only replay it."""
+        return self.status is not None and self.status >= 500
+
 
 class RateLimiter:
     """Evenly spaced slots at ``rate`` per second, shared by every calling thread."""
@@ -138,6 +144,13 @@ class StripeGateway:
             },
             options={"idempotency_key": idempotency_key},
         )
+        response = item.last_response
+        request_id = response.request_id if response is not None else None
+        return SentUpdate(request_id=request_id or "unknown", quantity=int(item["quantity"]))
+
+    def item_quantity(self, item_id: str) -> SentUpdate:
+        """A subscription item's current quantity (to settle an attempt Stripe left unknown)."""
+        item = self.call(self.client.v1.subscription_items.retrieve, item_id)
         response = item.last_response
         request_id = response.request_id if response is not None else None
         return SentUpdate(request_id=request_id or "unknown", quantity=int(item["quantity"]))

@@ -56,6 +56,8 @@ class QuantityPort(Protocol):
         metadata: Mapping[str, str],
     ) -> SentUpdate: ...
 
+    def item_quantity(self, item_id: str) -> SentUpdate: ...
+
 
 class RenewalReactor(ReadModel):
     """Reactions to the log. Tracked in ``read_model_tracking`` as ``process_manager``;
@@ -229,6 +231,8 @@ class SyncSender:
         now = self.ledger.clock()
         if sync is None or sync["status"] not in ("pending", "retrying"):
             return False  # the read model lags the ledger: already done or superseded
+        if sync.get("next_attempt_at") is not None and now < sync["next_attempt_at"]:
+            return False  # the read model lags the ledger: the backoff is not over
         if now - sync["requested_at"] > self.policy.retry_horizon:
             self._fail(
                 organizer_id,
@@ -242,13 +246,7 @@ class SyncSender:
             )
             return True
         try:
-            sent = self.port.set_item_quantity(
-                item_id=sync["item_id"],
-                quantity=sync["quantity"],
-                proration_behavior=sync["proration_behavior"],
-                idempotency_key=sync["idempotency_key"],
-                metadata={"ledger_sync_id": sync_id},
-            )
+            sent = self._attempt(sync_id, sync)
         except StripeCallError as error:
             log.warning("sync %s failed (%s, retryable=%s)", sync_id, error, error.retryable)
             self._fail(organizer_id, sync_id, error)
@@ -260,6 +258,21 @@ class SyncSender:
             ),
         )
         return True
+
+    def _attempt(self, sync_id: str, sync: dict[str, Any]) -> SentUpdate:
+        """One attempt. After an attempt with an unknown outcome, Stripe is asked first:
+        if the quantity is already the target, that attempt did apply it."""
+        if sync.get("verify_first"):
+            current = self.port.item_quantity(sync["item_id"])
+            if current.quantity == sync["quantity"]:
+                return current
+        return self.port.set_item_quantity(
+            item_id=sync["item_id"],
+            quantity=sync["quantity"],
+            proration_behavior=sync["proration_behavior"],
+            idempotency_key=Organizer.sync_key(sync),
+            metadata={"ledger_sync_id": sync_id},
+        )
 
     def _fail(self, organizer_id: UUID, sync_id: str, error: StripeCallError) -> None:
         def record(org: Organizer, at: datetime) -> bool:
@@ -276,6 +289,7 @@ class SyncSender:
                 message=error.message,
                 retryable=error.retryable,
                 next_attempt_at=at + timedelta(seconds=delay),
+                outcome_unknown=error.outcome_unknown,
                 at=at,
             )
 

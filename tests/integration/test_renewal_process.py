@@ -95,7 +95,11 @@ class Stack:
 
     def quantity_updates(self) -> list[dict[str, Any]]:
         requests = self.admin.get("/_double/requests").json()
-        return [r for r in requests if r["path"].startswith("/v1/subscription_items/")]
+        return [
+            r
+            for r in requests
+            if r["path"].startswith("/v1/subscription_items/") and r["method"] == "POST"
+        ]
 
     def stripe_quantity(self) -> int:
         return int(
@@ -224,6 +228,26 @@ class TestRetries:
         assert keys == {sync["idempotency_key"]}
         assert [r["status"] for r in stack.quantity_updates()] == [429, 200]
         assert stack.stripe_quantity() == 4
+
+    def test_a_stored_500_is_settled_by_asking_stripe_then_a_new_key(self, stack: Stack) -> None:
+        stack.admin.post(
+            "/_double/faults",
+            json={"path": "^/v1/subscription_items/", "status": 500, "count": 1},
+        ).raise_for_status()
+        stack.observe(quantity=1)
+        stack.groups(3)
+        stack.upcoming()
+        stack.react_and_project()
+        stack.sender.run_once()
+        (sync,) = stack.organizer().syncs.values()
+        assert (sync["status"], sync["verify_first"]) == ("retrying", True)
+        stack.react_and_project()
+        stack.clock.advance(timedelta(seconds=5))
+        stack.sender.run_once()
+        keys = [u["idempotency_key"] for u in stack.quantity_updates()]
+        assert keys == [sync["idempotency_key"], f"{sync['idempotency_key']}-r1"]
+        assert stack.stripe_quantity() == 3
+        assert [s["status"] for s in stack.organizer().syncs.values()] == ["confirmed"]
 
     def test_stripe_should_retry_false_fails_at_once(self, stack: Stack) -> None:
         stack.admin.post(

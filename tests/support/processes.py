@@ -46,10 +46,14 @@ def run_ledger(
 
 @contextmanager
 def ledger_server(
-    *, cwd: Path, env: Mapping[str, str] | None = None, log: Path | None = None
+    *,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    log: Path | None = None,
+    port: int | None = None,
 ) -> Iterator[str]:
-    """``ledger serve`` on a free port; yields its base URL once /healthz answers."""
-    port = free_port()
+    """``ledger serve`` on ``port`` (or a free one); yields its base URL once /healthz answers."""
+    port = port or free_port()
     log_path = log or cwd / "server.log"
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
