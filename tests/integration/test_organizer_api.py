@@ -65,7 +65,8 @@ class Api:
 
 
 @pytest.fixture
-def api(database_url: str, clock: SteppingClock) -> Iterator[Api]:
+def api(database_url: str, clock: SteppingClock, request: pytest.FixtureRequest) -> Iterator[Api]:
+    automatic_tax = request.node.get_closest_marker("automatic_tax") is not None
     with running_double() as double, httpx.Client(base_url=double.base_url) as admin:
         price = admin.post("/_double/seed", json={"unit_amount": 500, "currency": "eur"}).json()[
             "price"
@@ -79,6 +80,7 @@ def api(database_url: str, clock: SteppingClock) -> Iterator[Api]:
                 stripe_api_base=double.base_url,
                 stripe_price_id=price,
                 cors_origins="https://app.example.com",
+                stripe_automatic_tax=automatic_tax,
             ),
             clock=clock,
             embedded_migrate=False,
@@ -279,3 +281,57 @@ class TestHeadersAndDocs:
         ):
             assert path in document["paths"]
         assert api.client.get("/docs").status_code == 200
+
+
+@pytest.mark.automatic_tax
+class TestStripeTax:
+    def test_checkout_asks_stripe_to_compute_tax_and_the_estimate_leaves_it_open(
+        self, api: Api
+    ) -> None:
+        api.groups("org-t", 2)
+        api.project()
+        created = api.client.post(
+            "/api/organizers/org-t/enrollment", json={}, headers=bearer("org-t")
+        )
+        assert created.status_code == 201
+        (session,) = [
+            r
+            for r in api.admin.get("/_double/requests").json()
+            if r["path"] == "/v1/checkout/sessions"
+        ]
+        assert session["params"]["automatic_tax"] == {"enabled": "true"}
+        billing = api.client.get("/api/organizers/org-t", headers=bearer("org-t")).json()
+        assert billing["estimated_next_charge"]["tax"] is None
+        assert billing["estimated_next_charge"]["subtotal"] == 1000
+
+    def test_invoices_show_tax_apart_from_the_per_group_amount(self, api: Api) -> None:
+        from domain.billing import InvoiceFacts
+
+        api.groups("org-t", 2)
+        invoice = InvoiceFacts(
+            invoice_id="in_tax",
+            subscription_id="sub_t",
+            billing_reason="subscription_cycle",
+            period_start=api.clock.now,
+            period_end=api.clock.now + timedelta(days=30),
+            quantity=2,
+            subtotal=1000,
+            tax=190,
+            total=1190,
+            amount_due=1190,
+            amount_paid=1190,
+            currency="eur",
+            status="paid",
+        )
+        api.container.ledger.update(
+            "org-t", lambda o, at: o.record_invoice(invoice, source="evt_tax", at=at)
+        )
+        api.project()
+        (shown,) = api.client.get("/api/organizers/org-t/invoices", headers=bearer("org-t")).json()[
+            "invoices"
+        ]
+        assert (shown["subtotal"], shown["tax"], shown["total"]) == (1000, 190, 1190)
+        entries = api.client.get("/api/organizers/org-t/timeline", headers=bearer("org-t")).json()[
+            "entries"
+        ]
+        assert "+ 1.90 EUR tax" in entries[0]["description"]
