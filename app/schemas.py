@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.organizer import Organizer
+
+if TYPE_CHECKING:
+    from app.ledger import LedgerApplication
 
 
 class StripeState(BaseModel):
@@ -68,3 +72,16 @@ class OrganizerState(BaseModel):
             last_synced_quantity=organizer.last_synced_quantity,
             last_synced_at=organizer.last_synced_at,
         )
+
+
+def organizer_state(
+    ledger: LedgerApplication, organizer_id: str, as_of: datetime | None, *, minimum_quantity: int
+) -> OrganizerState | None:
+    """The organizer's state now, or as the event store knew it at ``as_of``; None if it
+    was unknown then. Built from the event store, never from the read models."""
+    organizer = (
+        ledger.find(organizer_id) if as_of is None else ledger.get_as_of(organizer_id, as_of)
+    )
+    if organizer is None:
+        return None
+    return OrganizerState.of(organizer, minimum_quantity=minimum_quantity, as_of=as_of)

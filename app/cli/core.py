@@ -13,7 +13,7 @@ from rich.table import Table
 
 from app.bootstrap import bootstrap
 from app.ledger import UnknownOrganizerError
-from app.schemas import OrganizerState
+from app.schemas import OrganizerState, organizer_state
 from app.settings import load_settings
 from app.timeparse import InstantError, parse_instant
 
@@ -94,16 +94,14 @@ def run_organizer_show(args: argparse.Namespace) -> int:
     settings = load_settings()
     container = bootstrap(settings)
     try:
-        ledger = container.ledger
-        if args.as_of is None:
-            organizer = ledger.find(args.organizer_id)
-        else:
-            organizer = ledger.get_as_of(args.organizer_id, args.as_of)
-        if organizer is None:
-            raise UnknownOrganizerError(args.organizer_id)
-        state = OrganizerState.of(
-            organizer, minimum_quantity=settings.minimum_quantity, as_of=args.as_of
+        state = organizer_state(
+            container.ledger,
+            args.organizer_id,
+            args.as_of,
+            minimum_quantity=settings.minimum_quantity,
         )
+        if state is None:
+            raise UnknownOrganizerError(args.organizer_id)
     finally:
         container.close()
     if args.json:

@@ -17,32 +17,21 @@ from app.api.auth import require_organizer_access
 from app.bootstrap import Container
 from app.problems import Problem
 from app.routes.params import in_thread, query_instant
-from app.schemas import OrganizerState
-
-
-def state_at(
-    container: Container, organizer_id: str, as_of: datetime | None
-) -> OrganizerState | None:
-    """The organizer's state now or as of an instant; None if unknown then."""
-    ledger = container.ledger
-    organizer = (
-        ledger.find(organizer_id) if as_of is None else ledger.get_as_of(organizer_id, as_of)
-    )
-    if organizer is None:
-        return None
-    return OrganizerState.of(
-        organizer, minimum_quantity=container.settings.minimum_quantity, as_of=as_of
-    )
+from app.schemas import OrganizerState, organizer_state
 
 
 def routes(container: Container) -> list[BaseRoute]:
-    async def organizer_state(request: Request) -> Response:
+    def state(organizer_id: str, as_of: datetime | None) -> OrganizerState | None:
+        minimum = container.settings.minimum_quantity
+        return organizer_state(container.ledger, organizer_id, as_of, minimum_quantity=minimum)
+
+    async def get_state(request: Request) -> Response:
         """The organizer's ``OrganizerState``; 404 if unknown (or not registered at as_of)."""
         organizer_id: str = request.path_params["organizer_id"]
         require_organizer_access(request, container.settings, organizer_id)
         as_of = query_instant(request, "as_of")
-        state = await in_thread(state_at, container, organizer_id, as_of)
-        if state is None:
+        found = await in_thread(state, organizer_id, as_of)
+        if found is None:
             when = "" if as_of is None else f" at {as_of.isoformat()}"
             raise Problem(
                 404,
@@ -50,6 +39,6 @@ def routes(container: Container) -> list[BaseRoute]:
                 f"no organizer {organizer_id!r} was registered{when}",
                 slug="organizer-not-found",
             )
-        return Response(state.model_dump_json(), media_type="application/json")
+        return Response(found.model_dump_json(), media_type="application/json")
 
-    return [Route("/api/organizers/{organizer_id}/state", organizer_state, methods=["GET"])]
+    return [Route("/api/organizers/{organizer_id}/state", get_state, methods=["GET"])]
