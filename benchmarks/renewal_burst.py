@@ -1,0 +1,694 @@
+"""Renewal-day burst: every subscription renewing in the same hour, against Stripe's rate limit.
+
+Sets up (not timed) ``--subscriptions`` customers and subscriptions (quantity 1) on the
+Stripe test double, run as its own process (``ledger dev stripe``) so that its CPU does
+not share the ledger's GIL, and on the ledger side one organizer per subscription with
+its snapshot, 2 to 5 active groups and an upcoming renewal (``RenewalUpcoming``, period end
+= the item's ``current_period_end``: all within the same hour). Then, timed, it runs what
+the worker runs on renewal day:
+
+1. the ``RenewalReactor`` over the log → one ``QuantitySyncRequested`` per organizer;
+2. the read models catch up (the sender's queue is ``rm_quantity_syncs``);
+3. ``SyncSender.run_once`` in a loop through ``StripeGateway(max_rps=--max-rps)`` with
+   ``--concurrency`` threads, while the read models follow the log in a thread (as in
+   ``ledger worker``), until no sync is pending.
+
+The double answers 429 beyond ``--max-rps`` requests per one-second window
+(``rate_limit_rps``), so overshooting the limit would show. Sending time is taken from
+the double's request log (first to last quantity update). Finally a full reconciliation
+runs — ``app.process.reconcile.Reconciliation`` (what ``ledger reconcile`` runs) when the
+checkout has it, else the bare listing it needs — which lists every subscription with
+``StripeGateway.subscriptions()`` (100 per page): its requests are the Stripe cost of a
+reconciliation, and the listing checks every Stripe quantity against the groups.
+
+Targets (issue): achieved rate ≥ 0.9 x the limit; 0 429s from our own pacing; ≤ 0.02
+Stripe calls per organizer for a full reconciliation. It reports PASS/MISS, it does not
+assert; it exits 1 only if the run itself went wrong (a sync not confirmed, a wrong
+quantity on Stripe).
+
+    .venv/bin/python benchmarks/renewal_burst.py [--subscriptions 10000] [--max-rps 100]
+        [--concurrency 8] [--database-url URL | --sqlite]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: make app/ and tests/support importable
+    sys.path.insert(0, str(ROOT))
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import itertools  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from collections import Counter  # noqa: E402
+from collections.abc import Iterator, Sequence  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
+from typing import Any  # noqa: E402
+
+import httpx  # noqa: E402
+import psycopg  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from adapters.stripe.gateway import PACING_FACTOR, StripeGateway  # noqa: E402
+from app.bootstrap import Container  # noqa: E402
+from app.ledger import LedgerApplication  # noqa: E402
+from app.process.manager import RenewalReactor, SyncSender  # noqa: E402
+from app.settings import load_settings  # noqa: E402
+from domain.billing import SubscriptionSnapshot  # noqa: E402
+from domain.groups import GroupAction  # noqa: E402
+from domain.organizer import Organizer  # noqa: E402
+from projections.runner import Follower, LogReader, build_read_models, catch_up  # noqa: E402
+from tests.support.postgres import with_schema  # noqa: E402
+from tests.support.processes import LEDGER, free_port, ledger_env  # noqa: E402
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+API_KEY = "sk_test_double"
+SETUP_THREADS = 8
+SAVE_ORGANIZERS = 500  # organizers per ledger.save(): one transaction (and table lock) each
+SEND_DEADLINE_S = 1800  # stop by itself even if syncs never settle
+RATE_TARGET = 0.9
+CALLS_TARGET = 0.02
+QUANTITY_UPDATE = "/v1/subscription_items/"
+console = Console(stderr=True)
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """One subscription created on the double, and the groups its organizer has."""
+
+    organizer_id: str
+    subscription_id: str
+    item_id: str
+    price_id: str
+    period_start: int
+    period_end: int
+    groups: int
+
+
+@dataclass
+class Timings:
+    reactor_s: float = 0.0
+    projections_s: float = 0.0
+    sending_s: float = 0.0  # the ledger's side: first run_once to no sync pending
+    run_once_calls: int = 0
+    attempted: int = 0
+    ledger_cpu_s: float = 0.0  # this process's CPU while sending
+    double_cpu_s: float = 0.0  # the double's process's CPU while sending
+    load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average as sending starts, ends
+
+    @property
+    def total_s(self) -> float:
+        return self.reactor_s + self.projections_s + self.sending_s
+
+
+@dataclass
+class Sent:
+    """The timed phase as the double's request log saw it."""
+
+    updates: list[dict[str, Any]]
+    statuses: Counter[int | None]
+    pacing_rate: float
+
+    @property
+    def span_s(self) -> float:
+        if len(self.updates) < 2:
+            return float("nan")
+        return float(self.updates[-1]["at"] - self.updates[0]["at"])
+
+    @property
+    def rate(self) -> float:
+        return len(self.updates) / self.span_s if len(self.updates) > 1 else 0.0
+
+    @property
+    def ideal_s(self) -> float:
+        """First to last update if every one left exactly on its pacing slot."""
+        return (len(self.updates) - 1) / self.pacing_rate
+
+    def gaps(self) -> list[float]:
+        at = [float(u["at"]) for u in self.updates]
+        return sorted((b - a for a, b in itertools.pairwise(at)), reverse=True)
+
+
+@dataclass
+class Reconciled:
+    """The full reconciliation's listing, its Stripe calls, and what it found."""
+
+    calls: int
+    statuses: Counter[int | None]
+    seconds: float
+    listed: list[dict[str, Any]]
+    differences: int | None  # None: no reconciliation code to run, only the listing
+    note: str
+
+
+# -- the store and the double ---------------------------------------------------------
+
+
+@contextmanager
+def store(args: argparse.Namespace) -> Iterator[str]:
+    """A fresh ``bench_<hex>`` PostgreSQL schema (dropped afterwards), or a temp SQLite file."""
+    if args.sqlite:
+        with tempfile.TemporaryDirectory(prefix="renewal-burst-") as folder:
+            yield f"sqlite:///{Path(folder) / 'ledger.sqlite3'}"
+        return
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(args.database_url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield with_schema(args.database_url, schema)
+    finally:
+        with psycopg.connect(args.database_url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@dataclass(frozen=True)
+class DoubleProcess:
+    base_url: str
+    pid: int
+
+    def cpu_s(self) -> float:
+        """CPU seconds the double's process has used so far (user + system)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def double_process() -> Iterator[DoubleProcess]:
+    """``ledger dev stripe`` on a free loopback port, its own process (its own GIL)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as log_file:
+        process = subprocess.Popen(  # our own interpreter and module, fixed arguments
+            [*LEDGER, "dev", "stripe", "--port", str(port)],
+            cwd=ROOT,
+            env=ledger_env(),
+            stdout=subprocess.DEVNULL,  # an access-log line per request: not worth keeping
+            stderr=log_file,
+        )
+        try:
+            wait_until_up(base, process, log_file)
+            yield DoubleProcess(base, process.pid)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wait_until_up(base: str, process: subprocess.Popen[bytes], log_file: Any) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log_file.seek(0)
+            msg = f"the double exited with {process.returncode}: {log_file.read().decode()}"
+            raise RuntimeError(msg)
+        try:
+            httpx.get(f"{base}/_double/config", timeout=1).raise_for_status()
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    msg = "the double did not start within 30 s"
+    raise RuntimeError(msg)
+
+
+# -- setup (not timed) ----------------------------------------------------------------
+
+
+def seed_stripe(base: str, count: int) -> list[Seeded]:
+    """A price, then ``count`` customers with one subscription (quantity 1) each.
+
+    Plain form POSTs from a thread pool: it is setup, and the SDK's per-request work
+    would double the time the client spends.
+    """
+    with httpx.Client(base_url=base, timeout=30) as admin:
+        admin.post("/_double/config", json={"quantity_updates_per_hour": None}).raise_for_status()
+        seeded = admin.post("/_double/seed", json={"unit_amount": 500, "currency": "eur"})
+        price = str(seeded.raise_for_status().json()["price"])
+    rnd = random.Random(7)
+    groups = [rnd.randint(2, 5) for _ in range(count)]
+    local = threading.local()
+    clients: list[httpx.Client] = []
+    lock = threading.Lock()
+
+    def client() -> httpx.Client:
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(
+                base_url=base, timeout=30, headers={"Authorization": f"Bearer {API_KEY}"}
+            )
+            with lock:
+                clients.append(local.client)
+        found: httpx.Client = local.client
+        return found
+
+    def create(index: int) -> Seeded:
+        http = client()
+        customer = http.post("/v1/customers", data={"email": f"org{index}@example.com"})
+        subscription = http.post(
+            "/v1/subscriptions",
+            data={
+                "customer": customer.raise_for_status().json()["id"],
+                "items[0][price]": price,
+                "items[0][quantity]": "1",
+            },
+        )
+        body = subscription.raise_for_status().json()
+        item = body["items"]["data"][0]
+        return Seeded(
+            organizer_id=f"burst-org-{index:05d}",
+            subscription_id=str(body["id"]),
+            item_id=str(item["id"]),
+            price_id=price,
+            period_start=int(item["current_period_start"]),
+            period_end=int(item["current_period_end"]),
+            groups=groups[index],
+        )
+
+    try:
+        with ThreadPoolExecutor(SETUP_THREADS, thread_name_prefix="seed") as pool:
+            return list(pool.map(create, range(count)))
+    finally:
+        for http in clients:
+            http.close()
+
+
+def seed_ledger(ledger: LedgerApplication, subscriptions: Sequence[Seeded]) -> None:
+    """Organizers with their snapshot and groups, then every renewal upcoming at once.
+
+    Built in memory through the real commands and saved many organizers per
+    ``ledger.save`` (one transaction each), as ``tests/support/histories.seed_bulk`` does.
+    """
+    now = ledger.clock()
+    organizers = [build_organizer(s, now) for s in subscriptions]
+    save_in_chunks(ledger, organizers)
+    # Then Stripe's invoice.upcoming for everyone: the renewal-day burst.
+    upcoming_at = ledger.clock()
+    for organizer, seeded in zip(organizers, subscriptions, strict=True):
+        organizer.note_renewal_upcoming(
+            subscription_id=seeded.subscription_id,
+            period_end=datetime.fromtimestamp(seeded.period_end, tz=UTC),
+            expected_quantity=1,
+            expected_amount=500,
+            currency="eur",
+            source=f"evt_upcoming_{seeded.organizer_id}",
+            at=upcoming_at,
+        )
+    save_in_chunks(ledger, organizers)
+
+
+def build_organizer(seeded: Seeded, now: datetime) -> Organizer:
+    organizer = Organizer.register(seeded.organizer_id, at=now)
+    snapshot = SubscriptionSnapshot(
+        subscription_id=seeded.subscription_id,
+        item_id=seeded.item_id,
+        price_id=seeded.price_id,
+        status="active",
+        quantity=1,
+        current_period_start=datetime.fromtimestamp(seeded.period_start, tz=UTC),
+        current_period_end=datetime.fromtimestamp(seeded.period_end, tz=UTC),
+        observed_at=now,
+    )
+    organizer.observe_subscription(snapshot, source=f"evt_sub_{seeded.organizer_id}", at=now)
+    for group in range(seeded.groups):
+        organizer.change_group(
+            action=GroupAction.ACTIVATED,
+            group_id=f"g{group}",
+            change_id=f"chg-{seeded.organizer_id}-{group}",
+            occurred_at=now - timedelta(minutes=5),
+            at=now,
+        )
+    return organizer
+
+
+def save_in_chunks(ledger: LedgerApplication, organizers: Sequence[Organizer]) -> None:
+    for start in range(0, len(organizers), SAVE_ORGANIZERS):
+        ledger.save(*organizers[start : start + SAVE_ORGANIZERS])
+
+
+# -- the timed phase ------------------------------------------------------------------
+
+
+def renewal_day(
+    container: Container, gateway: StripeGateway, double: DoubleProcess, concurrency: int
+) -> Timings:
+    """React, project, then send until no sync is pending (projections following)."""
+    timings = Timings()
+    ledger, database = container.ledger, container.database
+    policy = container.renewal_policy()
+    reader = LogReader(ledger, container.settings.projection_batch_size)
+    started = time.perf_counter()
+    catch_up(reader, [RenewalReactor(database, ledger, policy)])
+    timings.reactor_s = time.perf_counter() - started
+    console.print(f"  reactor: {timings.reactor_s:.1f} s")
+
+    started = time.perf_counter()
+    models = build_read_models(database, minimum_quantity=container.settings.minimum_quantity)
+    catch_up(reader, models)
+    timings.projections_s = time.perf_counter() - started
+    console.print(f"  read models: {timings.projections_s:.1f} s")
+
+    sender = SyncSender(database, ledger, gateway, policy, concurrency=concurrency)
+    stop = threading.Event()
+    follower = threading.Thread(
+        target=Follower(LogReader(ledger), models, poll_s=0.2).run,
+        args=(stop,),
+        name="projections",
+        daemon=True,
+    )
+    follower.start()
+    started, cpu, double_cpu = time.perf_counter(), time.process_time(), double.cpu_s()
+    load_before = os.getloadavg()[0]
+    try:
+        while pending_syncs(container) and time.perf_counter() - started < SEND_DEADLINE_S:
+            attempted = sender.run_once()
+            timings.run_once_calls += 1
+            timings.attempted += attempted
+            if attempted == 0:
+                time.sleep(0.05)  # the read models lag, or retries are not due yet
+        timings.sending_s = time.perf_counter() - started
+        timings.ledger_cpu_s = time.process_time() - cpu
+        timings.double_cpu_s = double.cpu_s() - double_cpu
+        timings.load = (load_before, os.getloadavg()[0])
+    finally:
+        stop.set()
+        follower.join(timeout=30)
+        sender.close()
+    catch_up(reader, models)
+    console.print(f"  sending: {timings.sending_s:.1f} s ({timings.run_once_calls} run_once calls)")
+    return timings
+
+
+def pending_syncs(container: Container) -> int:
+    with container.database.transaction() as cursor:
+        row = cursor.execute(
+            "SELECT count(*) AS n FROM rm_quantity_syncs WHERE status IN ('pending', 'retrying')"
+        ).fetchone()
+    return int(row["n"]) if row is not None else 0
+
+
+def sync_statuses(container: Container) -> Counter[str]:
+    with container.database.transaction() as cursor:
+        rows = cursor.execute(
+            "SELECT status, count(*) AS n FROM rm_quantity_syncs GROUP BY status"
+        ).fetchall()
+    return Counter({str(r["status"]): int(r["n"]) for r in rows})
+
+
+# -- reconciliation and checks --------------------------------------------------------
+
+
+def requests_log(admin: httpx.Client) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = admin.get("/_double/requests").raise_for_status().json()
+    return entries
+
+
+def sent_log(admin: httpx.Client, pacing_rate: float) -> Sent:
+    """The timed phase's requests; the log is emptied for the reconciliation."""
+    entries = requests_log(admin)
+    admin.delete("/_double/requests").raise_for_status()
+    updates = [r for r in entries if r["path"].startswith(QUANTITY_UPDATE)]
+    return Sent(updates, Counter(r["status"] for r in entries), pacing_rate)
+
+
+def reconciliation_code() -> Any | None:
+    """``app.process.reconcile`` (behind ``ledger reconcile``) if this checkout has it.
+
+    Imported by name: the benchmark predates the command and must run without it.
+    """
+    try:
+        return importlib.import_module("app.process.reconcile")
+    except ImportError:
+        return None
+
+
+def reconcile(container: Container, gateway: StripeGateway, admin: httpx.Client) -> Reconciled:
+    """A full reconciliation (list, compare) — or, without the code, the listing it needs."""
+    module = reconciliation_code()
+    listed: list[dict[str, Any]] = []
+
+    def keep(subscriptions: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for subscription in subscriptions:
+            listed.append(subscription)
+            yield subscription
+
+    started = time.perf_counter()
+    differences: int | None = None
+    if module is None:
+        note = "no app/process/reconcile.py: the listing a reconciliation needs was measured"
+        for _ in keep(gateway.subscriptions()):
+            pass
+    else:
+        note = "app.process.reconcile.Reconciliation: list every subscription, compare"
+        run = module.Reconciliation(
+            container.database,
+            container.ledger,
+            gateway,
+            minimum_quantity=container.settings.minimum_quantity,
+        )
+        differences = len(run.differences(keep(run.subscriptions())))
+    seconds = time.perf_counter() - started
+    entries = requests_log(admin)
+    return Reconciled(
+        calls=len(entries),
+        statuses=Counter(r["status"] for r in entries),
+        seconds=seconds,
+        listed=listed,
+        differences=differences,
+        note=note,
+    )
+
+
+def wrong_quantities(
+    subscriptions: Sequence[Seeded], listed: Sequence[dict[str, Any]]
+) -> list[str]:
+    """Subscriptions whose Stripe quantity is not their organizer's active group count."""
+    by_id = {s["id"]: s for s in listed}
+    wrong = []
+    for seeded in subscriptions:
+        found = by_id.get(seeded.subscription_id)
+        quantity = None if found is None else found["items"]["data"][0]["quantity"]
+        if quantity != seeded.groups:
+            wrong.append(f"{seeded.subscription_id}: {quantity} on Stripe, {seeded.groups} groups")
+    return wrong
+
+
+# -- the run and the report -----------------------------------------------------------
+
+
+@dataclass
+class Results:
+    timings: Timings
+    sent: Sent
+    syncs: Counter[str]
+    reconciled: Reconciled
+    wrong: list[str]
+    setup_s: tuple[float, float]
+
+    def ok(self, count: int) -> bool:
+        return self.syncs["confirmed"] == count and not self.wrong
+
+
+def run(args: argparse.Namespace) -> int:
+    wall = time.perf_counter()
+    with store(args) as url, double_process() as double:
+        results = measure(args, url, double)
+    report(args, results, wall_s=time.perf_counter() - wall)
+    return 0 if results.ok(args.subscriptions) else 1
+
+
+def measure(args: argparse.Namespace, url: str, double: DoubleProcess) -> Results:
+    base = double.base_url
+    container = Container(load_settings(LEDGER_DATABASE_URL=url, LEDGER_MINIMUM_QUANTITY=1))
+    gateway = StripeGateway(api_key=API_KEY, api_base=base, max_rps=args.max_rps)
+    try:
+        with httpx.Client(base_url=base, timeout=60) as admin:
+            container.migrate()
+            console.print(f"[bold]setup[/]: {args.subscriptions:,} subscriptions on the double")
+            started = time.perf_counter()
+            subscriptions = seed_stripe(base, args.subscriptions)
+            stripe_s = time.perf_counter() - started
+            console.print(f"  {stripe_s:.1f} s; the ledger side …")
+            started = time.perf_counter()
+            seed_ledger(container.ledger, subscriptions)
+            ledger_s = time.perf_counter() - started
+            console.print(f"  {ledger_s:.1f} s")
+            admin.post("/_double/config", json={"rate_limit_rps": args.max_rps}).raise_for_status()
+            admin.delete("/_double/requests").raise_for_status()
+            console.print("[bold]renewal day[/] (timed)")
+            timings = renewal_day(container, gateway, double, args.concurrency)
+            sent = sent_log(admin, args.max_rps * PACING_FACTOR)
+            console.print("[bold]reconciliation[/]")
+            reconciled = reconcile(container, gateway, admin)
+            console.print(f"  {reconciled.seconds:.1f} s")
+            return Results(
+                timings,
+                sent,
+                sync_statuses(container),
+                reconciled,
+                wrong_quantities(subscriptions, reconciled.listed),
+                (stripe_s, ledger_s),
+            )
+    finally:
+        gateway.close()
+        container.close()
+
+
+def verdict(ok: bool) -> str:
+    return "[green]PASS[/]" if ok else "[red]MISS[/]"
+
+
+def report(args: argparse.Namespace, results: Results, *, wall_s: float) -> None:
+    n = args.subscriptions
+    store_name = "SQLite" if args.sqlite else "PostgreSQL"
+    table = Table(
+        title=f"Renewal-day burst — {n:,} subscriptions, STRIPE_MAX_RPS={args.max_rps},"
+        f" sender concurrency {args.concurrency}, {store_name}"
+    )
+    for column in ("figure", "measured", "target / baseline", "verdict"):
+        table.add_column(column)
+    add_sending_rows(table, args, results)
+    add_time_rows(table, args, results.timings)
+    add_check_rows(table, n, results)
+    out = Console(width=160)
+    out.print(table)
+    out.print(f"reconciliation: {results.reconciled.note}")
+    out.print(f"total wall time, setup included: {wall_s / 60:.1f} min")
+
+
+def add_sending_rows(table: Table, args: argparse.Namespace, results: Results) -> None:
+    sent, reconciled = results.sent, results.reconciled
+    ratio = sent.rate / args.max_rps
+    table.add_row(
+        "achieved quantity-update rate",
+        f"{sent.rate:.1f} req/s = {ratio:.3f} x the limit",
+        f"≥ {RATE_TARGET} x {args.max_rps} (pacing ceiling {PACING_FACTOR} x)",
+        verdict(ratio >= RATE_TARGET),
+    )
+    table.add_row(
+        "quantity updates, first → last (double's log)",
+        f"{len(sent.updates):,} in {sent.span_s:.1f} s",
+        f"{sent.ideal_s:.1f} s on every pacing slot",
+        "",
+    )
+    gaps = sent.gaps()
+    slack = [g for g in gaps if g > 0.1]
+    table.add_row(
+        "gaps between updates > 100 ms",
+        f"{len(slack)}, {sum(slack):.1f} s in all; longest"
+        f" {', '.join(f'{g * 1000:.0f}' for g in gaps[:3])} ms",
+        f"pacing interval {1000 / sent.pacing_rate:.1f} ms",
+        "",
+    )
+    too_many = sent.statuses[429] + reconciled.statuses[429]
+    table.add_row(
+        "429s received",
+        f"{too_many} ({sent.statuses[429]} sending, {reconciled.statuses[429]} reconciling)",
+        "0",
+        verdict(too_many == 0),
+    )
+    other = {k: v for k, v in (sent.statuses + reconciled.statuses).items() if k not in (200, 429)}
+    table.add_row("other non-200 answers", str(other or 0), "0", "")
+
+
+def add_time_rows(table: Table, args: argparse.Namespace, timings: Timings) -> None:
+    table.add_row(
+        "wall time: reactor (catch-up → syncs requested)", f"{timings.reactor_s:.1f} s", "", ""
+    )
+    table.add_row("wall time: read models catch-up", f"{timings.projections_s:.1f} s", "", "")
+    table.add_row(
+        "wall time: sending (first run_once → none pending)",
+        f"{timings.sending_s:.1f} s ({timings.run_once_calls} run_once,"
+        f" {timings.attempted:,} attempted)",
+        f"{args.subscriptions / (args.max_rps * PACING_FACTOR):.1f} s at the pacing rate",
+        "",
+    )
+    table.add_row("wall time: total (timed phase)", f"{timings.total_s:.1f} s", "", "")
+    table.add_row(
+        "CPU while sending: ledger / double",
+        f"{timings.ledger_cpu_s:.1f} s / {timings.double_cpu_s:.1f} s"
+        f" ({timings.ledger_cpu_s / timings.sending_s:.0%} /"
+        f" {timings.double_cpu_s / timings.sending_s:.0%} of a core)",
+        "both share the machine with the store",
+        "",
+    )
+    table.add_row(
+        "machine load (1-min average) as sending starts / ends",
+        f"{timings.load[0]:.1f} / {timings.load[1]:.1f}",
+        f"{os.cpu_count()} CPUs",
+        "",
+    )
+
+
+def add_check_rows(table: Table, n: int, results: Results) -> None:
+    syncs, reconciled = results.syncs, results.reconciled
+    table.add_row(
+        "syncs in rm_quantity_syncs",
+        ", ".join(f"{v:,} {k}" for k, v in sorted(syncs.items())),
+        f"{n:,} confirmed",
+        verdict(syncs["confirmed"] == n),
+    )
+    listed = len(reconciled.listed)
+    wrong = results.wrong
+    table.add_row(
+        "Stripe quantities = active groups",
+        f"{listed - len(wrong):,} of {listed:,} listed" + (f" (e.g. {wrong[0]})" if wrong else ""),
+        f"{n:,}",
+        verdict(not wrong and listed == n),
+    )
+    per_organizer = reconciled.calls / n
+    table.add_row(
+        "Stripe calls per organizer, full reconciliation",
+        f"{per_organizer:.4f} ({reconciled.calls} calls for {n:,} organizers)",
+        f"≤ {CALLS_TARGET}",
+        verdict(per_organizer <= CALLS_TARGET),
+    )
+    found = "listing only" if reconciled.differences is None else f"{reconciled.differences} found"
+    table.add_row(
+        "reconciliation: wall time, differences",
+        f"{reconciled.seconds:.1f} s, {found}",
+        "0 differences",
+        "",
+    )
+    stripe_s, ledger_s = results.setup_s
+    table.add_row(
+        "setup (not timed): double / ledger", f"{stripe_s:.0f} s / {ledger_s:.0f} s", "", ""
+    )
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--subscriptions", type=int, default=10_000)
+    parser.add_argument("--max-rps", type=int, default=100, help="STRIPE_MAX_RPS and the limit")
+    parser.add_argument("--concurrency", type=int, default=8, help="the sender's threads")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("LEDGER_BENCH_DATABASE_URL", DEFAULT_URL),
+        help="PostgreSQL server (a fresh bench_<hex> schema is created in it)",
+    )
+    parser.add_argument("--sqlite", action="store_true", help="a temp SQLite file instead")
+    args = parser.parse_args(argv)
+    if args.subscriptions < 2 or args.max_rps <= 0 or args.concurrency < 1:
+        parser.error("need --subscriptions ≥ 2, --max-rps > 0, --concurrency ≥ 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
