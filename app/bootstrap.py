@@ -56,7 +56,9 @@ class Container:
                     raise NotReadyError(readiness.reason)
                 self._ledger = LedgerApplication(
                     eventsourcing_env(
-                        self.settings.database, snapshot_interval=self.settings.snapshot_interval
+                        self.settings.database,
+                        snapshot_interval=self.settings.snapshot_interval,
+                        extra_connections=4 + self.settings.stripe_max_concurrency,
                     ),
                     clock=self.clock,
                     minimum_quantity=self.settings.minimum_quantity,

@@ -38,7 +38,9 @@ class ConcurrencyError(RuntimeError):
     """A command kept losing the race for an organizer's next version."""
 
 
-def eventsourcing_env(url: DatabaseUrl, *, snapshot_interval: int) -> dict[str, str]:
+def eventsourcing_env(
+    url: DatabaseUrl, *, snapshot_interval: int, extra_connections: int = 4
+) -> dict[str, str]:
     """The eventsourcing library's environment for a ledger store.
 
     Tables come from ``ledger migrate`` (``CREATE_TABLE=no``); pools are kept small
@@ -66,7 +68,8 @@ def eventsourcing_env(url: DatabaseUrl, *, snapshot_interval: int) -> dict[str, 
             "POSTGRES_PASSWORD": info.get("password", ""),
             "POSTGRES_SCHEMA": url.schema,
             "POSTGRES_POOL_SIZE": "2",
-            "POSTGRES_MAX_OVERFLOW": "4",
+            # Bursts: every Stripe sender thread may hold one while it records an outcome.
+            "POSTGRES_MAX_OVERFLOW": str(extra_connections),
             "POSTGRES_CONNECT_TIMEOUT": "5",
             "POSTGRES_PRE_PING": "y",
             "POSTGRES_LOCK_TIMEOUT": "10",
@@ -145,10 +148,23 @@ class LedgerApplication(Application[UUID]):
 
         return self._update(platform_organizer_id, load, decide)
 
-    def update_by_id(self, organizer_id: UUID, decide: Callable[[Organizer, datetime], T]) -> T:
-        """``update`` for a caller that knows the stream id (a reaction to an event)."""
+    def update_by_id(
+        self,
+        organizer_id: UUID,
+        decide: Callable[[Organizer, datetime], T],
+        *,
+        loaded: Organizer | None = None,
+    ) -> T:
+        """``update`` for a caller that knows the stream id (a reaction to an event).
+
+        ``loaded``: an organizer the caller already read; it is tried first (a conflict
+        reloads it), saving a read on hot paths like the Stripe sender.
+        """
+        first = [loaded] if loaded is not None else []
 
         def load() -> Organizer | None:
+            if first:
+                return first.pop()
             try:
                 found: object = self.repository.get(organizer_id)
             except AggregateNotFoundError:

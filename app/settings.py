@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     stripe_price_id: str | None = Field(default=None, validation_alias="STRIPE_PRICE_ID")
     stripe_max_rps: float = Field(default=25, gt=0, le=10_000, validation_alias="STRIPE_MAX_RPS")
     stripe_max_concurrency: int = Field(
-        default=4, ge=1, le=64, validation_alias="STRIPE_MAX_CONCURRENCY"
+        default=8, ge=1, le=64, validation_alias="STRIPE_MAX_CONCURRENCY"
     )
     stripe_timeout_s: float = Field(default=20, gt=0, le=120, validation_alias="STRIPE_TIMEOUT_S")
     sync_lead: timedelta = Field(default=timedelta(hours=1), validation_alias="LEDGER_SYNC_LEAD")

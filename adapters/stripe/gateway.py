@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,23 +48,49 @@ class StripeCallError(Exception):
 
 
 class RateLimiter:
-    """Evenly spaced slots at ``rate`` per second, shared by every calling thread."""
+    """At most ``rate`` calls in any trailing second, shared by every calling thread.
 
-    def __init__(self, rate: float) -> None:
+    Calls are at least half an interval apart (never more than twice the paced rate),
+    so a slot lost to a stall (every sender busy in the database, a slow response) is
+    used later within the same second's budget: the achieved rate stays near the limit,
+    and no one-second window ever holds more than ``rate`` calls.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if rate <= 0:
             msg = "rate must be positive"
             raise ValueError(msg)
+        self.clock = clock
+        self.sleep = sleep
+        self.budget = max(1, int(rate))
         self.interval = 1.0 / rate
-        self._next = 0.0
+        self._sent: deque[float] = deque()
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        if slot > now:
-            time.sleep(slot - now)
+        while True:
+            with self._lock:
+                now = self.clock()
+                # Same expression as the wait below, so a call due "now" is never stuck.
+                while self._sent and self._sent[0] + 1.0 <= now:
+                    self._sent.popleft()
+                if len(self._sent) >= self.budget:
+                    slot = self._sent[0] + 1.0  # the trailing second is full
+                elif self._sent:
+                    # Up to twice the paced rate, so slots lapsed in a stall are caught up.
+                    slot = self._sent[-1] + self.interval / 2
+                else:
+                    slot = now
+                if slot <= now:
+                    self._sent.append(now)
+                    return
+            self.sleep(slot - now)
 
 
 def classify(error: stripe.StripeError) -> StripeCallError:

@@ -249,13 +249,14 @@ class SyncSender:
             sent = self._attempt(sync_id, sync)
         except StripeCallError as error:
             log.warning("sync %s failed (%s, retryable=%s)", sync_id, error, error.retryable)
-            self._fail(organizer_id, sync_id, error)
+            self._fail(organizer_id, sync_id, error, loaded=organizer)
             return True
         self.ledger.update_by_id(
             organizer_id,
             lambda org, at: org.confirm_quantity_sync(
                 sync_id=sync_id, stripe_request_id=sent.request_id, at=at
             ),
+            loaded=organizer,
         )
         return True
 
@@ -274,7 +275,14 @@ class SyncSender:
             metadata={"ledger_sync_id": sync_id},
         )
 
-    def _fail(self, organizer_id: UUID, sync_id: str, error: StripeCallError) -> None:
+    def _fail(
+        self,
+        organizer_id: UUID,
+        sync_id: str,
+        error: StripeCallError,
+        *,
+        loaded: Organizer | None = None,
+    ) -> None:
         def record(org: Organizer, at: datetime) -> bool:
             attempt = org.syncs[sync_id]["attempts"] + 1
             delay = retry_delay_s(
@@ -293,4 +301,4 @@ class SyncSender:
                 at=at,
             )
 
-        self.ledger.update_by_id(organizer_id, record)
+        self.ledger.update_by_id(organizer_id, record, loaded=loaded)
