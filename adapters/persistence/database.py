@@ -9,6 +9,7 @@ truly differ.
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 import threading
@@ -128,11 +129,14 @@ class Database(Protocol):
         self, sql: str, params: Mapping[str, Any] | None = None, *, size: int = 2000
     ) -> AbstractContextManager[Iterator[Mapping[str, Any]]]: ...
 
+    def execute_once(self, sql: str, params: Mapping[str, Any]) -> int: ...
+
     def ping(self) -> None: ...
 
     def close(self) -> None: ...
 
 
+@functools.lru_cache(maxsize=1024)
 def to_pyformat(sql: str) -> str:
     """``:name`` placeholders to psycopg's ``%(name)s`` (``::`` casts are left alone)."""
     return _NAMED_PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
@@ -200,6 +204,12 @@ class PostgresDatabase:
     def transaction(self) -> Iterator[Cursor]:
         with self.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             yield _PgCursor(cursor)
+
+    def execute_once(self, sql: str, params: Mapping[str, Any]) -> int:
+        """One statement in autocommit (atomic on its own: no BEGIN/COMMIT round trips);
+        returns the affected row count."""
+        with self.connection() as conn:
+            return conn.execute(to_pyformat(sql), params).rowcount
 
     @contextmanager
     def stream(
@@ -299,6 +309,13 @@ class SQLiteDatabase:
             conn.execute("COMMIT")
         finally:
             conn.close()
+
+    def execute_once(self, sql: str, params: Mapping[str, Any]) -> int:
+        """One statement in autocommit (atomic on its own); the affected row count."""
+        try:
+            return self.connect().execute(sql, params).rowcount
+        except sqlite3.OperationalError as error:
+            raise StoreUnavailableError(str(error)) from error
 
     def ping(self) -> None:
         try:

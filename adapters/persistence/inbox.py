@@ -92,15 +92,14 @@ class StripeInbox:
 
     def insert(self, delivery: InboxDelivery) -> bool:
         """Store a delivery once; False when this event id is already stored."""
-        with self.database.transaction() as cursor:
-            cursor.execute(
-                "INSERT INTO stripe_inbox (event_id, type, api_version, created, livemode,"
-                " account, payload, received_at) VALUES (:event_id, :type, :api_version,"
-                " :created, :livemode, :account, :payload, :received_at)"
-                " ON CONFLICT (event_id) DO NOTHING",
-                vars(delivery),
-            )
-            return cursor.rowcount == 1
+        inserted = self.database.execute_once(
+            "INSERT INTO stripe_inbox (event_id, type, api_version, created, livemode,"
+            " account, payload, received_at) VALUES (:event_id, :type, :api_version,"
+            " :created, :livemode, :account, :payload, :received_at)"
+            " ON CONFLICT (event_id) DO NOTHING",
+            vars(delivery),
+        )
+        return inserted == 1
 
     def pending(self, limit: int) -> list[InboxRow]:
         """Oldest first by Stripe's own time, so the audit trail reads naturally."""

@@ -66,7 +66,9 @@ def verify_signature(
     raise Problem(400, "Invalid signature", detail, slug="invalid-signature")
 
 
-def delivery_from_event(event: Any, *, received_at: datetime) -> InboxDelivery:
+def delivery_from_event(
+    event: Any, *, received_at: datetime, payload: bytes = b""
+) -> InboxDelivery:
     """The inbox row for a parsed body, or 400 when it is not a Stripe event."""
     if not isinstance(event, dict):
         raise _not_an_event("the body is not a JSON object")
@@ -90,7 +92,7 @@ def delivery_from_event(event: Any, *, received_at: datetime) -> InboxDelivery:
         created=created,
         livemode=bool(event.get("livemode", False)),
         account=account if isinstance(account, str) else None,
-        payload=b"",  # set by the caller: the exact bytes we received
+        payload=payload,  # the exact bytes received (they are what the signature covers)
         received_at=received_at.isoformat(),
     )
 
@@ -112,8 +114,9 @@ def routes(container: Container) -> list[BaseRoute]:
             settings.webhook_secrets,
             settings.stripe_webhook_tolerance_s,
         )
-        parsed = delivery_from_event(parse_json(body), received_at=container.clock())
-        delivery = InboxDelivery(**{**vars(parsed), "payload": body})
+        delivery = delivery_from_event(
+            parse_json(body), received_at=container.clock(), payload=body
+        )
         try:
             stored = await run_in_threadpool(inbox.insert, delivery)
         except (StoreUnavailableError, OperationalError, InterfaceError) as error:

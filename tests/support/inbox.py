@@ -7,11 +7,12 @@ from typing import Any
 
 import orjson
 
-from adapters.persistence.inbox import InboxDelivery, StripeInbox
+from adapters.persistence.inbox import StripeInbox
 from app.routes.webhooks import delivery_from_event
 
 
 def deliver(inbox: StripeInbox, event: dict[str, Any]) -> bool:
-    body = orjson.dumps(event)
-    parsed = delivery_from_event(event, received_at=datetime.now(UTC))
-    return inbox.insert(InboxDelivery(**{**vars(parsed), "payload": body}))
+    delivery = delivery_from_event(
+        event, received_at=datetime.now(UTC), payload=orjson.dumps(event)
+    )
+    return inbox.insert(delivery)
