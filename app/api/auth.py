@@ -84,9 +84,14 @@ def require_staff(request: Request, settings: Settings, *roles: Role) -> Princip
 def require_organizer_access(request: Request, settings: Settings, organizer_id: str) -> Principal:
     """Organizer routes: the organizer itself, or staff. Another organizer's id is a 404."""
     principal = principal_of(request, settings)
-    if not principal.may_see(organizer_id):
+    if not principal.may_see(organizer_id) or not is_platform_id(organizer_id):
         raise organizer_not_found(organizer_id)
     return principal
+
+
+def is_platform_id(value: str) -> bool:
+    """Could this be a platform id at all? (The domain refuses blank or overlong ones.)"""
+    return bool(value.strip()) and len(value) <= 200
 
 
 def organizer_not_found(organizer_id: str) -> Problem:

@@ -32,6 +32,7 @@ from app.bootstrap import Container
 from app.http import parse_json, read_body
 from app.problems import Problem
 from app.routes.params import in_thread, invalid_parameter, query_text
+from domain.organizer import OrganizerError
 
 ORGANIZER = path_param("organizer_id", "the platform's organizer id")
 ROLES = "the organizer itself, finance, ops"
@@ -119,6 +120,8 @@ def routes(container: Container) -> list[BaseRoute]:
                     slug="stripe-unavailable",
                     headers={"Retry-After": "5"},
                 ) from None
+            except OrganizerError as error:
+                raise Problem(409, "Not possible now", str(error), slug="conflict") from None
             except service.StripeNotConfiguredError as error:
                 raise Problem(
                     503, "Stripe not configured", str(error), slug="not-configured"
