@@ -97,7 +97,10 @@ def test_every_operation_answers_within_its_contract(api_schema: Any, label: str
         excluded = [positive_data_acceptance]
 
     @given(operation.as_strategy())
-    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    # Derandomized: CI must be reproducible (random seeds were explored while writing it).
+    @settings(
+        max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+    )
     def check(case: Any) -> None:
         case.call_and_validate(headers=headers, excluded_checks=excluded)
 
