@@ -220,18 +220,21 @@ class LedgerApplication(Application[UUID]):
         """The organizer as the ledger knew it at ``as_of`` (None if not yet registered).
 
         Recorded times are monotonic per stream, so the version in force at ``as_of``
-        is found by bisecting versions (one indexed single-event read per step); the
-        repository then rebuilds that version from the nearest snapshot.
+        is found by bisecting versions (one indexed single-event read per step, starting
+        from the stream's last event — never the whole current state); the repository
+        then rebuilds only that version, from the nearest snapshot.
         """
-        current = self.find(platform_organizer_id)
-        if current is None:
+        stream = organizer_uuid(platform_organizer_id)
+        last = list(self.events.get(stream, desc=True, limit=1))
+        if not last:
             return None
-        if current.modified_on <= as_of:
-            return current
-        low, high = 0, current.version  # invariant: time(low) <= as_of < time(high)
+        newest = last[0]
+        if _recorded(newest) <= as_of:
+            return self.find(platform_organizer_id)
+        low, high = 0, newest.originator_version  # invariant: time(low) <= as_of < time(high)
         while high - low > 1:
             middle = (low + high) // 2
-            if self._recorded_at(current.id, middle) <= as_of:
+            if self._recorded_at(stream, middle) <= as_of:
                 low = middle
             else:
                 high = middle
@@ -244,8 +247,12 @@ class LedgerApplication(Application[UUID]):
         if len(events) != 1:
             msg = f"organizer {organizer_id} has no version {version}"
             raise LookupError(msg)
-        event = events[0]
-        if not isinstance(event, Organizer.Event):
-            msg = f"organizer {organizer_id} version {version} is not an organizer event"
-            raise TypeError(msg)
-        return event.timestamp
+        return _recorded(events[0])
+
+
+def _recorded(event: object) -> datetime:
+    """When the ledger recorded an organizer event (its ``timestamp``)."""
+    if not isinstance(event, Organizer.Event):
+        msg = f"{event!r} is not an organizer event"
+        raise TypeError(msg)
+    return event.timestamp

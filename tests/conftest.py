@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from app.bootstrap import Container, bootstrap
 from app.settings import load_settings
@@ -13,6 +15,11 @@ from tests.support.clock import SteppingClock
 from tests.support.postgres import fresh_schema, postgres_server_url
 
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+# CI must be reproducible: the same examples on every run (local runs keep exploring).
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
