@@ -348,22 +348,21 @@ class Quarters:
 
 
 def child_replay(url: str) -> dict[str, Any]:
-    """Rebuild every read model from position 0 (and swap it in), one after the other."""
-    seconds: dict[str, float] = {}
+    """Rebuild every read model from position 0 in one pass over the log, then swap
+    them all in (what `ledger replay` does)."""
     with container_for(url) as container:
         ledger = container.ledger
         total = ledger.recorder.max_notification_id() or 0
         rss_before = current_rss_mb()
-        for name in READ_MODELS:
-            started = time.perf_counter()
-            replay(
-                ledger,
-                container.database,
-                name,
-                minimum_quantity=1,
-                progress=Quarters(name, total),
-            )
-            seconds[name] = time.perf_counter() - started
+        started = time.perf_counter()
+        replay(
+            ledger,
+            container.database,
+            list(READ_MODELS),
+            minimum_quantity=1,
+            progress=Quarters("all read models", total),
+        )
+        seconds = {"all read models, one pass": time.perf_counter() - started}
     return {"events": total, "seconds": seconds, "rss_before_mb": rss_before}
 
 
@@ -638,12 +637,11 @@ def add_stage_rows(table: Table, stage: Stage, label: str) -> None:
         f"≥ {RATIO_TARGET}",
         verdict(ratio >= RATIO_TARGET),
     )
-    models = len(stage.replay["seconds"])
-    rereads_s = models * float(stage.read["seconds"]) * stage.replay["events"] / stage.events
+    reads_s = float(stage.read["seconds"]) * stage.replay["events"] / stage.events
     table.add_row(
-        f"{label}:   of which re-reading the log (est.)",
-        f"{models} x raw read ≈ {rereads_s:.0f} s = {rereads_s / stage.replay_seconds:.0%}",
-        "replay() reads and decodes the log once per read model",
+        f"{label}:   of which reading the log (est.)",
+        f"1 x raw read ≈ {reads_s:.0f} s = {reads_s / stage.replay_seconds:.0%}",
+        "one pass: each event read and decoded once for all read models",
         "",
     )
     peak = stage.replay["peak_rss_mb"]

@@ -261,10 +261,10 @@ class AuditProjection(ReadModel):
         upsert_rows(cursor, organizers, AUDIT_ORGANIZERS, list(states.values()))
         if entries:
             columns = AUDIT_ENTRIES.column_names
-            cursor.executemany(
-                f"INSERT INTO {self.t('rm_audit_entries')} ({', '.join(columns)})"
-                f" VALUES ({', '.join(':' + c for c in columns)})",
-                [{c: entry.get(c) for c in columns} for entry in entries],
+            cursor.insert_many(
+                self.t("rm_audit_entries"),
+                columns,
+                [tuple(entry.get(c) for c in columns) for entry in entries],
             )
 
     def facts(self, event: Any, position: int, state: dict[str, Any]) -> list[Entry]:
@@ -274,12 +274,13 @@ class AuditProjection(ReadModel):
         state["billable_quantity"] = max(state["active_groups"], self.minimum_quantity)
         drift_after = has_drift(state)
         state["drift"] = int(drift_after)
+        recorded = fmt_time(event.timestamp)
         base = {
             "position": position,
             "organizer_uuid": state["organizer_uuid"],
             "organizer_id": state["organizer_id"],
-            "recorded_at": fmt_time(event.timestamp),
-            "occurred_at": fmt_time(event.timestamp),
+            "recorded_at": recorded,
+            "occurred_at": recorded,
             "stripe_event_id": getattr(event, "source", None),
             "cause": f"stripe {event.source}" if hasattr(event, "source") else "ledger",
         }

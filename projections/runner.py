@@ -208,39 +208,50 @@ class VerifyResult:
 def replay(
     app: Application[Any],
     database: SQLiteDatabase | PostgresDatabase,
-    name: str,
+    names: Sequence[str],
     *,
     minimum_quantity: int,
     verify: bool = False,
     batch_size: int = 2000,
     progress: Progress | None = None,
-) -> VerifyResult | None:
-    """Rebuild one read model from position 0 into fresh tables beside the live ones.
+) -> list[VerifyResult]:
+    """Rebuild read models from position 0 into fresh tables beside the live ones, in
+    ONE pass over the log (each event is read and decoded once for all of them).
 
     Without ``verify`` the rebuilt tables then replace the live ones atomically: the
-    final catch-up and the swap happen in ONE transaction holding the live view's
+    final catch-up and the swap happen in ONE transaction holding every live view's
     lock, so the live runner cannot commit in between and no event is skipped.
-    With ``verify`` nothing is swapped; both sets are checksummed and the rebuild dropped.
+    With ``verify`` nothing is swapped; both sets are checksummed and the rebuilds
+    dropped (one result per read model).
     """
-    (live,) = build_read_models(database, minimum_quantity=minimum_quantity, names=[name])
-    (rebuilt,) = build_read_models(
-        database, minimum_quantity=minimum_quantity, names=[name], suffix=REBUILD_SUFFIX
+    live = build_read_models(database, minimum_quantity=minimum_quantity, names=names)
+    rebuilt = build_read_models(
+        database, minimum_quantity=minimum_quantity, names=names, suffix=REBUILD_SUFFIX
     )
-    rebuilt.view.drop_tables()
-    rebuilt.view.create_tables()
-    live.view.create_tables()
+    for model in rebuilt:
+        model.view.drop_tables()
+        model.view.create_tables()
+    for model in live:
+        model.view.create_tables()
     reader = LogReader(app, batch_size)
-    catch_up(reader, [rebuilt], progress=progress)
+    catch_up(reader, rebuilt, progress=progress)
     if verify:
         try:
-            return VerifyResult(name, live.view.checksums(), rebuilt.view.checksums())
+            return [
+                VerifyResult(old.name, old.view.checksums(), new.view.checksums())
+                for old, new in zip(live, rebuilt, strict=True)
+            ]
         finally:
-            rebuilt.view.drop_tables()
-    with live.view.transaction() as cursor:
-        live.view.lock(cursor)
-        position = rebuilt.view.position(cursor)
+            for model in rebuilt:
+                model.view.drop_tables()
+    with live[0].view.transaction() as cursor:
+        for model in live:
+            model.view.lock(cursor)
+        position = min(model.view.position(cursor) or 0 for model in rebuilt)
         for batch in reader.batches(position):
-            rebuilt.process_in(cursor, batch)
-        rebuilt.view.swap_into(cursor, live.view)
-    log.info("replayed %s and swapped it in", name)
-    return None
+            for model in rebuilt:
+                model.process_in(cursor, batch)
+        for old, new in zip(live, rebuilt, strict=True):
+            new.view.swap_into(cursor, old.view)
+    log.info("replayed %s and swapped them in", ", ".join(names))
+    return []

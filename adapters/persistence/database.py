@@ -110,6 +110,10 @@ class Cursor(Protocol):
 
     def executemany(self, sql: str, params: Sequence[Mapping[str, Any]]) -> None: ...
 
+    def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None: ...
+
     def fetchone(self) -> Mapping[str, Any] | None: ...
 
     def fetchall(self) -> list[Mapping[str, Any]]: ...
@@ -152,6 +156,14 @@ class _PgCursor:
 
     def executemany(self, sql: str, params: Sequence[Mapping[str, Any]]) -> None:
         self._cursor.executemany(to_pyformat(sql), params)
+
+    def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Append rows with COPY: far cheaper than one INSERT per row on a rebuild."""
+        with self._cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def fetchone(self) -> Mapping[str, Any] | None:
         return self._cursor.fetchone()
@@ -357,6 +369,14 @@ class _SQLiteCursor:
 
     def executemany(self, sql: str, params: Sequence[Mapping[str, Any]]) -> None:
         self._cursor.executemany(sql, params)
+
+    def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        marks = ", ".join("?" for _ in columns)
+        self._cursor.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
+        )
 
     def fetchone(self) -> Mapping[str, Any] | None:
         row = self._cursor.fetchone()

@@ -42,23 +42,24 @@ def run_replay(args: argparse.Namespace) -> int:
     try:
         ledger = container.ledger
         total = ledger.recorder.max_notification_id() or 0
-        for name in names:
-            with progress_bar("events", console) as progress:
-                task = progress.add_task(name, total=total)
-                result = replay(
-                    ledger,
-                    container.database,
-                    name,
-                    minimum_quantity=settings.minimum_quantity,
-                    verify=args.verify,
-                    batch_size=args.batch_size,
-                    progress=partial(_advance, progress, task),
-                )
-            if result is None:
-                console.print(f"{name}: rebuilt and swapped in ({total} events)")
-            else:
-                differ |= not result.identical
-                _print_verify(result)
+        with progress_bar("events", console) as progress:
+            task = progress.add_task(", ".join(names), total=total)
+            results = replay(
+                ledger,
+                container.database,
+                names,
+                minimum_quantity=settings.minimum_quantity,
+                verify=args.verify,
+                batch_size=args.batch_size,
+                progress=partial(_advance, progress, task),
+            )
+        if not args.verify:
+            console.print(
+                f"{', '.join(names)}: rebuilt in one pass and swapped in ({total} events)"
+            )
+        for result in results:
+            differ |= not result.identical
+            _print_verify(result)
     finally:
         container.close()
     return 1 if differ else 0

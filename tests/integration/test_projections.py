@@ -76,13 +76,14 @@ class TestExactlyOnce:
         assert [m.view.checksums() for m in all_models] == before
 
 
-@pytest.mark.parametrize("name", ["renewals", "audit", "summary"])
+@pytest.mark.parametrize("name", ["renewals", "audit", "summary", "syncs", "invoices"])
 class TestReplay:
     def test_verify_finds_live_and_rebuilt_identical(self, container: Container, name: str) -> None:
         seed_history(container.ledger, organizers=4, steps=60)
         catch_up(LogReader(container.ledger, batch_size=7), models(container))
-        result = replay(container.ledger, container.database, name, minimum_quantity=1, verify=True)
-        assert result is not None
+        (result,) = replay(
+            container.ledger, container.database, [name], minimum_quantity=1, verify=True
+        )
         assert result.identical, (result.live, result.rebuilt)
         assert any(c.rows for c in result.live)
 
@@ -95,6 +96,24 @@ class TestReplay:
         before = live.view.checksums()
         with container.database.transaction() as cursor:  # damage the live read model
             cursor.execute(f"DELETE FROM {live.tables[0].name}")
-        replay(container.ledger, container.database, name, minimum_quantity=1)
+        replay(container.ledger, container.database, [name], minimum_quantity=1)
         assert live.view.checksums() == before
         assert live.view.max_tracking_id() == container.ledger.recorder.max_notification_id()
+
+
+def test_all_read_models_are_rebuilt_in_one_pass_and_swapped_together(
+    container: Container,
+) -> None:
+    seed_history(container.ledger, organizers=4, steps=60)
+    live = models(container)
+    catch_up(LogReader(container.ledger), live)
+    before = [m.view.checksums() for m in live]
+    names = [m.name for m in live]
+    results = replay(container.ledger, container.database, names, minimum_quantity=1, verify=True)
+    assert [r.name for r in results] == names
+    assert all(r.identical for r in results)
+    with container.database.transaction() as cursor:
+        cursor.execute("DELETE FROM rm_renewals")
+        cursor.execute("DELETE FROM rm_audit_entries")
+    assert replay(container.ledger, container.database, names, minimum_quantity=1) == []
+    assert [m.view.checksums() for m in live] == before
