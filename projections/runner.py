@@ -212,7 +212,7 @@ def replay(
     *,
     minimum_quantity: int,
     verify: bool = False,
-    batch_size: int = 2000,
+    batch_size: int = 5000,
     progress: Progress | None = None,
 ) -> list[VerifyResult]:
     """Rebuild read models from position 0 into fresh tables beside the live ones, in

@@ -20,7 +20,7 @@ import stripe
 
 PINNED_API_VERSION: str = stripe.api_version
 # Pace a little under the configured limit: arrival jitter must not tip a 1-second window.
-PACING_FACTOR = 0.95
+PACING_FACTOR = 0.93
 PRICE_CACHE_S = 300.0
 
 
@@ -50,7 +50,7 @@ class StripeCallError(Exception):
 class RateLimiter:
     """At most ``rate`` calls in any trailing second, shared by every calling thread.
 
-    Calls are at least half an interval apart (never more than twice the paced rate),
+    Calls are at least 0.8 interval apart (never more than 1.25 x the paced rate),
     so a slot lost to a stall (every sender busy in the database, a slow response) is
     used later within the same second's budget: the achieved rate stays near the limit,
     and no one-second window ever holds more than ``rate`` calls.
@@ -83,8 +83,9 @@ class RateLimiter:
                 if len(self._sent) >= self.budget:
                     slot = self._sent[0] + 1.0  # the trailing second is full
                 elif self._sent:
-                    # Up to twice the paced rate, so slots lapsed in a stall are caught up.
-                    slot = self._sent[-1] + self.interval / 2
+                    # Up to 1.25 x the paced rate, so slots lapsed in a stall are caught up
+                    # without bunching so much that network jitter tips Stripe's window.
+                    slot = self._sent[-1] + self.interval * 0.8
                 else:
                     slot = now
                 if slot <= now:

@@ -29,7 +29,7 @@ def register(commands: Any) -> None:
         action="store_true",
         help="rebuild beside the live tables, compare row counts and checksums, swap nothing",
     )
-    parser.add_argument("--batch-size", type=int, default=2000, help=argparse.SUPPRESS)
+    parser.add_argument("--batch-size", type=int, default=5000, help=argparse.SUPPRESS)
     parser.set_defaults(handler=run_replay)
 
 
