@@ -11,6 +11,7 @@ beside them, then swaps them in atomically.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -30,7 +31,13 @@ def fmt_time(value: datetime | None) -> str | None:
     """Fixed-width UTC text, so times sort and compare as strings on both backends."""
     if value is None:
         return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return _fmt_time(value)
+
+
+@functools.lru_cache(maxsize=8192)
+def _fmt_time(value: datetime) -> str:
+    # Cached: a replay formats the same few instants (one per saved batch) many times.
+    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
