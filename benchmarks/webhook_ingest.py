@@ -52,7 +52,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from tests.support.postgres import with_schema  # noqa: E402
-from tests.support.processes import LEDGER, free_port, ledger_env  # noqa: E402
+from tests.support.processes import LEDGER, free_port, http_process, ledger_env  # noqa: E402
 from tests.support.stripe_payloads import subscription_event  # noqa: E402
 from tests.support.webhooks import SECRET, signed  # noqa: E402
 
@@ -307,42 +307,10 @@ async def drive(targets: list[Target], args: argparse.Namespace, schema: str) ->
 @contextmanager
 def server(command: list[str], env: dict[str, str], log: Path) -> Iterator[tuple[str, int]]:
     """A server subprocess on a free loopback port; yields (base URL, pid) once /readyz is 200."""
-    port = free_port()
-    with log.open("w") as log_file:
-        process = subprocess.Popen(
-            [*command, "--port", str(port)],
-            cwd=ROOT,
-            env=ledger_env(env),
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_ready(base, process, log)
-            yield base, process.pid
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            msg = f"{base} exited with {process.returncode}: {log.read_text()}"
-            raise RuntimeError(msg)
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    msg = f"{base} did not become ready: {log.read_text()}"
-    raise RuntimeError(msg)
+    with http_process(
+        command, cwd=ROOT, env=env, log=log, port=free_port(), ready_path="/readyz"
+    ) as (base, process):
+        yield base, process.pid
 
 
 @contextmanager

@@ -45,19 +45,20 @@ def run_ledger(
 
 
 @contextmanager
-def ledger_server(
+def http_process(
+    argv: list[str],
     *,
     cwd: Path,
-    env: Mapping[str, str] | None = None,
-    log: Path | None = None,
-    port: int | None = None,
-) -> Iterator[str]:
-    """``ledger serve`` on ``port`` (or a free one); yields its base URL once /healthz answers."""
-    port = port or free_port()
-    log_path = log or cwd / "server.log"
-    with log_path.open("w") as log_file:
+    env: Mapping[str, str] | None,
+    log: Path,
+    port: int,
+    ready_path: str = "/healthz",
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """An HTTP server subprocess (``argv`` + ``--port``); yields (base URL, process) once
+    ``ready_path`` answers 200, and stops it on exit."""
+    with log.open("w") as log_file:
         process = subprocess.Popen(
-            [*LEDGER, "serve", "--port", str(port)],
+            [*argv, "--port", str(port)],
             cwd=cwd,
             env=ledger_env(env),
             stdout=log_file,
@@ -65,8 +66,8 @@ def ledger_server(
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            _wait_healthy(base, process, log_path)
-            yield base
+            _wait_ready(f"{base}{ready_path}", process, log)
+            yield base, process
         finally:
             process.terminate()
             try:
@@ -76,19 +77,38 @@ def ledger_server(
                 process.wait()
 
 
-def _wait_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+@contextmanager
+def ledger_server(
+    *,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    log: Path | None = None,
+    port: int | None = None,
+) -> Iterator[str]:
+    """``ledger serve`` on ``port`` (or a free one); yields its base URL once /healthz answers."""
+    with http_process(
+        [*LEDGER, "serve"],
+        cwd=cwd,
+        env=env,
+        log=log or cwd / "server.log",
+        port=port or free_port(),
+    ) as (base, _):
+        yield base
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             msg = f"server exited with {process.returncode}: {log.read_text()}"
             raise RuntimeError(msg)
         try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+            if httpx.get(url, timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    msg = f"server did not become healthy: {log.read_text()}"
+    msg = f"{url} did not answer 200: {log.read_text()}"
     raise RuntimeError(msg)
 
 
