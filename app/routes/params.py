@@ -1,4 +1,4 @@
-"""What the read-only API routes share: service-token auth, query parameters that fail
+"""What the read-only API routes share: query parameters that fail
 as a 400 naming themselves, and blocking store work off the event loop (503 when the
 store cannot answer)."""
 
@@ -14,20 +14,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from adapters.persistence.database import StoreUnavailableError
-from app.bootstrap import Container, NotReadyError
-from app.http import require_service_token
+from app.bootstrap import NotReadyError
 from app.problems import Problem
 from app.timeparse import InstantError, parse_instant
 
 T = TypeVar("T")
 log = logging.getLogger("ledger.web")
 STORE_ERRORS = (StoreUnavailableError, NotReadyError, OperationalError, InterfaceError)
-
-
-def require_service(request: Request, container: Container) -> None:
-    """401 unless the request carries ``LEDGER_SERVICE_TOKEN`` (until the API has auth)."""
-    token = container.settings.service_token
-    require_service_token(request, None if token is None else token.get_secret_value())
 
 
 def invalid_parameter(name: str, reason: str) -> Problem:
