@@ -98,3 +98,32 @@ def test_replay_verify_reports_a_tampered_read_model(tmp_path: Path) -> None:
     verify = run_ledger("replay", "--verify", "--projection", "renewals", cwd=tmp_path, env=env)
     assert verify.returncode == 1
     assert "DIFFERENT" in verify.stdout
+
+
+@pytest.mark.postgres
+def test_the_worker_recovers_after_its_database_connections_are_cut(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    import psycopg
+
+    with fresh_schema(postgres_url) as url:
+        env = {"LEDGER_DATABASE_URL": url, "LEDGER_WORKER_POLL_S": "0.1"}
+        first = seed(tmp_path, env, steps=50)
+        with ledger_worker(cwd=tmp_path, env=env) as worker:
+            wait_for(lambda: positions(url).get("renewals") == first, what="the first catch-up")
+            with psycopg.connect(postgres_url, autocommit=True) as admin:
+                cut = admin.execute(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    " AND backend_type = 'client backend'"
+                ).fetchone()
+            assert cut is not None
+            assert cut[0] > 0  # the worker's connections (LISTEN included) are gone
+            last = seed(tmp_path, env, steps=50)
+            wait_for(
+                lambda: all(positions(url).get(name) == last for name in READ_MODELS),
+                timeout=90,
+                what="the worker to reconnect and project the new events",
+            )
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(timeout=20) == 0
