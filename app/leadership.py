@@ -18,7 +18,9 @@ import psycopg
 from adapters.persistence.database import DatabaseUrl
 
 log = logging.getLogger("ledger.leadership")
-LEADER_LOCK_KEY = 7_361_004_211
+# Advisory locks are per database, not per schema: the key names the schema too, so two
+# ledgers in one database (one schema each) elect their leaders independently.
+LEADER_LOCK_CLASS = 736_100_421
 
 
 class Leadership:
@@ -59,7 +61,9 @@ class Leadership:
             self._conn = psycopg.connect(
                 self.url.libpq_conninfo(), autocommit=True, connect_timeout=5
             )
-        row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK_KEY,)).fetchone()
+        row = self._conn.execute(
+            "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (LEADER_LOCK_CLASS, self.url.schema)
+        ).fetchone()
         return bool(row and row[0])
 
     def _watch_session(self, stop: threading.Event) -> None:
