@@ -43,7 +43,7 @@ lint: $(STAMP) $(WEB_STAMP)
 # unpacked, not installed, so no Prometheus server is set up or started on this machine.
 $(PROMTOOL):
 	rm -rf $(VENV)/tools/deb && mkdir -p $(VENV)/tools/deb
-	apt-get update -qq
+	if [ "$$(id -u)" = 0 ]; then apt-get update -qq; fi
 	cd $(VENV)/tools/deb && apt-get download -qq prometheus
 	dpkg-deb -x $(VENV)/tools/deb/prometheus_*.deb $(VENV)/tools/deb
 	mv $(VENV)/tools/deb/usr/bin/promtool $(PROMTOOL)
