@@ -1,16 +1,30 @@
-# Production image: `ledger serve` as a non-root user, with the built SPA.
-# Not built in this workplace (no Docker engine here); reviewed by eye. See README.
+# The production image: `ledger` as the entrypoint, as a fixed non-root UID, on a read-only
+# root file system (it writes nothing outside /tmp and mounted volumes). Build with BuildKit:
+#   docker build -t renewal-ledger .                     # what CI's release workflow does
+# Without a registry to pull bases from, point the bases elsewhere (tests/deploy/test_image.py
+# builds a Python base from Debian's packages and takes the SPA prebuilt from web/dist):
+#   docker build --build-arg PYTHON_IMAGE=... --build-arg SPA=prebuilt -t renewal-ledger .
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+ARG NODE_IMAGE=node:20-slim
+# "build" compiles the SPA in its own Node stage; "prebuilt" copies web/dist from the context.
+ARG SPA=build
 
 # --- the single-page app ------------------------------------------------------------------
-FROM node:20-slim AS web
+FROM ${NODE_IMAGE} AS spa-build
 WORKDIR /web
 COPY web/package.json web/package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY web ./
 RUN npm run build
 
-# --- the Python package and its dependencies ------------------------------------------------
-FROM python:3.11-slim AS build
+FROM scratch AS spa-prebuilt
+COPY web/dist /web/dist
+
+# BuildKit builds only the stage chosen here.
+FROM spa-${SPA} AS spa
+
+# --- the Python package and its dependencies, in a virtualenv -------------------------------
+FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -19,24 +33,32 @@ COPY projections ./projections
 COPY adapters ./adapters
 COPY app ./app
 COPY migrations ./migrations
-RUN python -m venv /opt/ledger \
+# pip compiles every module at install: the read-only image never needs to write a .pyc.
+RUN python3 -m venv /opt/ledger \
  && /opt/ledger/bin/pip install --upgrade pip \
- && /opt/ledger/bin/pip install .
+ && /opt/ledger/bin/pip install . \
+ && /opt/ledger/bin/pip uninstall --yes pip
 
-# --- runtime: the virtualenv and the SPA, no compilers, no sources ----------------------------
-FROM python:3.11-slim AS runtime
+# --- runtime: the virtualenv and the SPA; no compilers, no sources, no shell tools added ------
+FROM ${PYTHON_IMAGE} AS runtime
 ENV PATH=/opt/ledger/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    LEDGER_WEB_DIST=/srv/ledger/web
-RUN groupadd --system ledger && useradd --system --gid ledger --home-dir /srv/ledger ledger \
- && mkdir -p /srv/ledger/var && chown -R ledger:ledger /srv/ledger
+    LEDGER_LOG_FORMAT=json \
+    LEDGER_WEB_DIST=/srv/ledger/web \
+    HOME=/tmp
+# A numeric UID/GID (10001), so Kubernetes can check runAsNonRoot without a passwd lookup.
+# /srv/ledger/var is the only place the embedded SQLite default would write: mount a volume
+# there to use it; production uses PostgreSQL (LEDGER_DATABASE_URL) and writes nothing.
+RUN groupadd --system --gid 10001 ledger \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /srv/ledger --no-create-home ledger \
+ && mkdir -p /srv/ledger/var \
+ && chown 10001:10001 /srv/ledger/var
 COPY --from=build /opt/ledger /opt/ledger
-COPY --from=web /web/dist /srv/ledger/web
+COPY --from=spa /web/dist /srv/ledger/web
 WORKDIR /srv/ledger
-USER ledger
-EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz').status != 200)"
-# In production set LEDGER_DATABASE_URL=postgresql://... and run `ledger migrate` as a
-# release step; the embedded SQLite default is for development.
-CMD ["ledger", "serve", "--host", "0.0.0.0", "--port", "8000"]
+USER 10001:10001
+EXPOSE 8000 9464
+# No HEALTHCHECK: Kubernetes probes /healthz and /readyz (deploy/kubernetes/).
+ENTRYPOINT ["ledger"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WEB_STAMP := web/node_modules/.installed
 SPA := web/dist/index.html
+PROMTOOL := $(VENV)/tools/promtool
 
 .PHONY: run test lint check web clean
 
@@ -38,7 +39,17 @@ lint: $(STAMP) $(WEB_STAMP)
 	$(BIN)/mypy
 	cd web && npm run typecheck && npm run format:check
 
-test: lint $(SPA) /usr/bin/chromium
+# Alert rules are checked by Prometheus' own promtool, from Debian's prometheus package:
+# unpacked, not installed, so no Prometheus server is set up or started on this machine.
+$(PROMTOOL):
+	rm -rf $(VENV)/tools/deb && mkdir -p $(VENV)/tools/deb
+	if [ "$$(id -u)" = 0 ]; then apt-get update -qq; fi
+	cd $(VENV)/tools/deb && apt-get download -qq prometheus
+	dpkg-deb -x $(VENV)/tools/deb/prometheus_*.deb $(VENV)/tools/deb
+	mv $(VENV)/tools/deb/usr/bin/promtool $(PROMTOOL)
+	rm -rf $(VENV)/tools/deb
+
+test: lint $(SPA) /usr/bin/chromium $(PROMTOOL)
 	cd web && npm test
 	$(BIN)/python -m pytest -q
 
