@@ -63,6 +63,11 @@ def ensure_tables(database: SQLiteDatabase | PostgresDatabase) -> None:
         model.view.create_tables()
 
 
+def read_model_tables() -> list[str]:
+    """The live tables of every read model (``ledger migrate`` creates them)."""
+    return [spec.name for cls in READ_MODELS.values() for spec in cls.tables]
+
+
 class LogReader:
     """Decoded events from an application's notification log, in batches."""
 
