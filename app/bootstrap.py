@@ -12,12 +12,18 @@ from adapters.persistence.database import (
     StoreUnavailableError,
     open_database,
 )
-from adapters.persistence.migrations import MigrationError, migrate, migration_status
+from adapters.persistence.migrations import (
+    MigrationError,
+    migrate,
+    migration_status,
+    missing_tables,
+    shipped_tables,
+)
 from adapters.stripe.gateway import StripeGateway
 from app.ledger import Clock, LedgerApplication, eventsourcing_env, utc_now
 from app.process.policy import RenewalPolicy
 from app.settings import Settings
-from projections.runner import ensure_tables
+from projections.runner import ensure_tables, read_model_tables
 
 log = logging.getLogger("ledger")
 NOT_MIGRATED_HINT = "the database is not migrated: run `ledger migrate`"
@@ -44,6 +50,7 @@ class Container:
         )
         self._ledger: LedgerApplication | None = None
         self._gateway: StripeGateway | None = None
+        self._tables: list[str] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -70,13 +77,22 @@ class Container:
         try:
             self.database.ping()
             status = migration_status(self.database)
+            missing = missing_tables(self.database, self._required_tables())
         except StoreUnavailableError as error:
             return Readiness(False, f"store unreachable: {error}")
         except MigrationError as error:
             return Readiness(False, str(error))
         if not status.current:
             return Readiness(False, NOT_MIGRATED_HINT)
+        if missing:
+            return Readiness(False, f"tables missing: {', '.join(missing)}: run `ledger migrate`")
         return Readiness(True, "ok")
+
+    def _required_tables(self) -> list[str]:
+        if self._tables is None:
+            backend = self.settings.database.backend
+            self._tables = shipped_tables(backend) + read_model_tables()
+        return self._tables
 
     def migrate(self) -> list[str]:
         """Apply pending SQL migrations, then create any missing read-model tables."""

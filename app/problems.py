@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import uuid
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -9,6 +12,21 @@ from starlette.responses import Response
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://renewal-ledger.invalid/problems/"
+# Set per request by app.middleware.RequestId; every problem body names it, so a caller
+# can quote it and an operator find the request's log lines.
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+_CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def current_request_id() -> str | None:
+    return REQUEST_ID.get()
+
+
+def request_id_from(header: str | None) -> str:
+    """The caller's ``X-Request-Id`` when it is a sane token, else a fresh one."""
+    if header is not None and _CLIENT_REQUEST_ID.match(header):
+        return header
+    return uuid.uuid4().hex
 
 
 class Problem(Exception):
@@ -42,6 +60,9 @@ class Problem(Exception):
             body["detail"] = self.detail
         if instance:
             body["instance"] = instance
+        request_id = REQUEST_ID.get()
+        if request_id is not None:
+            body["request_id"] = request_id
         body.update(self.extensions)
         return Response(
             orjson.dumps(body),

@@ -75,16 +75,25 @@ class Settings(BaseSettings):
     )
     # -- the organizer API and the SPA ---------------------------------------------
     token_secret: SecretStr | None = Field(default=None, validation_alias="LEDGER_TOKEN_SECRET")
+    token_max_ttl: timedelta = Field(
+        default=timedelta(hours=24), validation_alias="LEDGER_TOKEN_MAX_TTL"
+    )
     cors_origins: str = Field(default="", validation_alias="LEDGER_CORS_ORIGINS")
     sign_in_url: str = Field(default="/", validation_alias="LEDGER_SIGN_IN_URL")
     public_url: str = Field(default="http://127.0.0.1:8000", validation_alias="LEDGER_PUBLIC_URL")
+    redirect_origins: str = Field(default="", validation_alias="LEDGER_REDIRECT_ORIGINS")
     stripe_automatic_tax: bool = Field(default=False, validation_alias="STRIPE_AUTOMATIC_TAX")
     reconcile_every: timedelta | None = Field(
         default=None, validation_alias="LEDGER_RECONCILE_EVERY"
     )
 
     @field_validator(
-        "sync_lead", "sync_retry_horizon", "sync_retry_base", "reconcile_every", mode="before"
+        "sync_lead",
+        "sync_retry_horizon",
+        "sync_retry_base",
+        "reconcile_every",
+        "token_max_ttl",
+        mode="before",
     )
     @classmethod
     def _durations(cls, value: object) -> object:
@@ -93,6 +102,14 @@ class Settings(BaseSettings):
             if text in ("", "off", "none"):
                 return None
             return parse_duration(text) or value
+        return value
+
+    @field_validator("token_max_ttl")
+    @classmethod
+    def _check_token_ttl(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            msg = "must be a positive duration (e.g. 24h)"
+            raise ValueError(msg)
         return value
 
     @field_validator("database_url")
@@ -136,6 +153,22 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         return value
 
+    @field_validator("service_token", "token_secret", "stripe_api_key", mode="before")
+    @classmethod
+    def _check_secret_text(cls, value: object) -> object:
+        """A secret of spaces is as unusable as an empty one (and signs tokens anyone can
+        forge); one with a stray newline from a secrets file never matches. Refuse both."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if not isinstance(text, str):
+            return value
+        if text and not text.strip():
+            msg = "must not be blank (it is only whitespace)"
+            raise ValueError(msg)
+        if text and text != text.strip():
+            msg = "must not start or end with whitespace"
+            raise ValueError(msg)
+        return value
+
     @field_validator("token_secret")
     @classmethod
     def _check_token_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -148,6 +181,13 @@ class Settings(BaseSettings):
     def allowed_origins(self) -> tuple[str, ...]:
         """``LEDGER_CORS_ORIGINS``: comma-separated origins allowed to call the API."""
         return tuple(o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip())
+
+    @cached_property
+    def checkout_return_origins(self) -> tuple[str, ...]:
+        """Where Checkout may send the organizer back: our public origin, plus
+        ``LEDGER_REDIRECT_ORIGINS`` (comma-separated; e.g. the platform's own app)."""
+        extra = (o.strip() for o in self.redirect_origins.split(",") if o.strip())
+        return (self.public_url, *extra)
 
     @field_validator("service_token")
     @classmethod

@@ -11,13 +11,13 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from app.api import contract
 from app.bootstrap import Container
-from app.middleware import SecurityHeaders
+from app.middleware import ProblemCORSMiddleware, RequestId, SecurityHeaders
 from app.problems import Problem
 from app.routes import (
     audit,
@@ -33,6 +33,14 @@ from app.routes import (
 )
 
 log = logging.getLogger("ledger.web")
+
+
+class LedgerApp(Starlette):
+    """Starlette with the security headers and the request id outside everything, so that
+    even the 500s that Starlette's outermost error middleware answers carry them."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(RequestId(super().build_middleware_stack()))
 
 
 def create_app(container: Container) -> Starlette:
@@ -54,7 +62,7 @@ def create_app(container: Container) -> Starlette:
         for operation in module.OPERATIONS
     ]
     settings = container.settings
-    return Starlette(
+    return LedgerApp(
         routes=[
             *health.routes(container),
             *webhooks.routes(container),
@@ -68,9 +76,8 @@ def create_app(container: Container) -> Starlette:
             *spa.routes(),  # last: its fallback catches every other GET
         ],
         middleware=[
-            Middleware(SecurityHeaders),
             Middleware(
-                CORSMiddleware,
+                ProblemCORSMiddleware,
                 allow_origins=list(settings.allowed_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=["Authorization", "Content-Type"],

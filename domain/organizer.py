@@ -28,6 +28,7 @@ from domain.groups import (
     classify_change,
     insert_in_history,
 )
+from domain.limits import id_problem, instant_problem
 from domain.policy import DEFAULT_MINIMUM_QUANTITY, billable_quantity
 from domain.renewal import (
     CheckOutcome,
@@ -56,14 +57,16 @@ def source_key(fact: type[Any], source: str) -> str:
 
 
 def check_platform_id(value: str, what: str) -> None:
-    if not value or not value.strip() or len(value) > 200:
-        msg = f"{what} must be a non-empty string of at most 200 characters"
+    problem = id_problem(value)
+    if problem is not None:
+        msg = f"{what} {problem}"
         raise OrganizerError(msg)
 
 
 def check_aware(value: datetime, what: str) -> None:
-    if value.tzinfo is None or value.utcoffset() is None:
-        msg = f"{what} must be timezone-aware (UTC)"
+    problem = instant_problem(value)
+    if problem is not None:
+        msg = f"{what} {problem}"
         raise OrganizerError(msg)
 
 

@@ -8,16 +8,20 @@ same transaction, so a batch replayed after a crash changes nothing twice.
 
 from __future__ import annotations
 
+import logging
 from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import InterfaceError, OperationalError, Tracking
 from eventsourcing.projection import Projection
 
-from adapters.persistence.database import Cursor
+from adapters.persistence.database import Cursor, StoreUnavailableError
+from projections import quarantine
 from projections.view import ReadModelView, TableSpec
 
+log = logging.getLogger("ledger.projections")
+TRANSIENT_STORE_ERRORS = (StoreUnavailableError, OperationalError, InterfaceError)
 # Domain events are duck-typed here: read models depend on field names, not classes.
 Positioned = tuple[Any, int]
 
@@ -34,12 +38,33 @@ class ReadModel(Projection[ReadModelView]):
 
     def process_batch(self, events: Sequence[Positioned]) -> int:
         """Apply the events after the view's position, in one transaction; returns how
-        many were new."""
+        many were new. A batch that fails is retried event by event, and an event that
+        fails alone is quarantined (projections/quarantine.py) instead of stopping the
+        model for everyone. A store that is down still raises: that is no event's fault."""
         if not events:
             return 0
+        try:
+            with self.view.transaction() as cursor:
+                self.view.lock(cursor)
+                return self.process_in(cursor, events)
+        except TRANSIENT_STORE_ERRORS:
+            raise
+        except Exception as error:
+            if len(events) > 1:
+                return sum(self.process_batch([one]) for one in events)
+            return self.quarantine(events[0], error)
+
+    def quarantine(self, positioned: Positioned, error: Exception) -> int:
+        event, position = positioned
+        log.exception("%s: quarantined event %d", self.view.tracking_key, position)
         with self.view.transaction() as cursor:
             self.view.lock(cursor)
-            return self.process_in(cursor, events)
+            current = self.view.position(cursor)
+            if current is not None and position <= current:
+                return 0
+            quarantine.record(cursor, self.view.tracking_key, event, position, error)
+            self.view.track(cursor, position)
+        return 1
 
     def process_in(self, cursor: Cursor, events: Sequence[Positioned]) -> int:
         """Apply inside the caller's (locked) transaction, rows and position together."""

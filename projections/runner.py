@@ -19,6 +19,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
 from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
+from projections import quarantine
 from projections.audit import AuditProjection
 from projections.base import Positioned, ReadModel
 from projections.invoices import InvoicesProjection
@@ -61,6 +62,13 @@ def ensure_tables(database: SQLiteDatabase | PostgresDatabase) -> None:
     """Create every live read-model table that does not exist yet (``ledger migrate``)."""
     for model in build_read_models(database, minimum_quantity=1):
         model.view.create_tables()
+    view_for(database, "quarantine", (quarantine.QUARANTINE,)).create_tables()
+
+
+def read_model_tables() -> list[str]:
+    """The live tables of every read model (``ledger migrate`` creates them)."""
+    models = [spec.name for cls in READ_MODELS.values() for spec in cls.tables]
+    return [*models, quarantine.QUARANTINE.name]
 
 
 class LogReader:
@@ -231,6 +239,8 @@ def replay(
     for model in rebuilt:
         model.view.drop_tables()
         model.view.create_tables()
+        with model.view.transaction() as cursor:
+            quarantine.forget(cursor, model.view.tracking_key)
     for model in live:
         model.view.create_tables()
     reader = LogReader(app, batch_size)
@@ -253,5 +263,6 @@ def replay(
                 model.process_in(cursor, batch)
         for old, new in zip(live, rebuilt, strict=True):
             new.view.swap_into(cursor, old.view)
+            quarantine.hand_over(cursor, new.view.tracking_key, old.view.tracking_key)
     log.info("replayed %s and swapped them in", ", ".join(names))
     return []

@@ -40,6 +40,15 @@ class StoreUnavailableError(RuntimeError):
     """The database could not be reached (network, server down, file not writable)."""
 
 
+# Anything a store can raise on a statement: for paths that must answer "not stored,
+# retry" (a webhook) whatever went wrong down there, e.g. a table dropped by hand.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    StoreUnavailableError,
+    psycopg.Error,
+    sqlite3.Error,
+)
+
+
 @dataclass(frozen=True)
 class DatabaseUrl:
     """A parsed ``LEDGER_DATABASE_URL``."""

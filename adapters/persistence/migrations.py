@@ -77,6 +77,30 @@ def available_migrations(backend: Backend) -> list[Migration]:
     return found
 
 
+_TABLE_IN_SQL = re.compile(r"CREATE TABLE (?:IF NOT EXISTS )?([a-z_][a-z0-9_]*)", re.IGNORECASE)
+
+
+def shipped_tables(backend: Backend) -> list[str]:
+    """Every table the shipped migrations create (what a migrated store must have)."""
+    names = {
+        m.lower() for mig in available_migrations(backend) for m in _TABLE_IN_SQL.findall(mig.sql)
+    }
+    return sorted(names)
+
+
+def missing_tables(database: SQLiteDatabase | PostgresDatabase, names: list[str]) -> list[str]:
+    """Those of ``names`` that do not exist (one query: cheap enough for ``/readyz``)."""
+    if isinstance(database, SQLiteDatabase):
+        rows = database.connect().execute("SELECT name FROM sqlite_master WHERE type='table'")
+        present = {str(r[0]).lower() for r in rows.fetchall()}
+        return [n for n in names if n not in present]
+    with database.connection() as conn:
+        absent = conn.execute(
+            "SELECT n FROM unnest(%s::text[]) AS n WHERE to_regclass(n) IS NULL", (names,)
+        ).fetchall()
+    return sorted(str(r["n"]) for r in absent)
+
+
 def _check_applied(applied: dict[int, str], available: list[Migration]) -> list[Migration]:
     known = {m.version: m for m in available}
     for version, checksum in applied.items():

@@ -11,6 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from domain.limits import (
+    MAX_ABS_AMOUNT,
+    MAX_QUANTITY,
+    MAX_STRIPE_ID_LENGTH,
+    id_problem,
+    instant_problem,
+)
+
 _CURRENCY_LENGTH = 3
 
 
@@ -56,9 +64,15 @@ class Node:
         )
 
     def text(self, key: str) -> str:
+        """An id, a status, a type: printable, bounded text (never a control character,
+        which PostgreSQL's ``text`` or a one-line log could not hold)."""
         value = self._required(key)
         if not isinstance(value, str) or not value.strip():
             raise self._wrong(key, "a non-empty string")
+        problem = id_problem(value, max_length=MAX_STRIPE_ID_LENGTH)
+        if problem is not None:
+            msg = f"{self.where(key)} {problem}"
+            raise TranslationError(msg)
         return value
 
     def optional_text(self, key: str) -> str | None:
@@ -69,6 +83,21 @@ class Node:
         # bool is an int subclass; a JSON true is never an amount or a count.
         if not isinstance(value, int) or isinstance(value, bool):
             raise self._wrong(key, "an integer")
+        # Beyond any real amount or time, and beyond what a 64-bit column holds.
+        if abs(value) > MAX_ABS_AMOUNT:
+            msg = f"{self.where(key)} is out of range (|value| must be below 10^15)"
+            raise TranslationError(msg)
+        return value
+
+    def quantity(self, key: str) -> int:
+        """A count of groups (a subscription item's or an invoice line's quantity)."""
+        value = self.integer(key)
+        if value < 0:
+            msg = f"{self.where(key)} must not be negative, got {value}"
+            raise TranslationError(msg)
+        if value > MAX_QUANTITY:
+            msg = f"{self.where(key)} must be at most {MAX_QUANTITY:,}, got {value}"
+            raise TranslationError(msg)
         return value
 
     def optional_integer(self, key: str) -> int | None:
@@ -87,9 +116,14 @@ class Node:
         """A Unix timestamp (Stripe's only time format) as an aware UTC datetime."""
         seconds = self.integer(key)
         try:
-            return datetime.fromtimestamp(seconds, tz=UTC)
+            value = datetime.fromtimestamp(seconds, tz=UTC)
         except (OverflowError, OSError, ValueError):
             raise self._wrong(key, "a Unix timestamp") from None
+        problem = instant_problem(value)
+        if problem is not None:
+            msg = f"{self.where(key)} {problem}"
+            raise TranslationError(msg)
+        return value
 
     def currency(self, key: str) -> str:
         value = self.text(key)

@@ -113,7 +113,7 @@ class LegacyShape:
         return [
             SubscriptionLine(
                 price_id=price_of(line),
-                quantity=line.integer("quantity"),
+                quantity=line.quantity("quantity"),
                 period=read_period(line.child("period"), "start", "end"),
             )
             for line in invoice.list_data("lines")
@@ -159,7 +159,7 @@ class BasilShape:
             lines.append(
                 SubscriptionLine(
                     price_id=details.optional_ref("price") if details else None,
-                    quantity=line.integer("quantity"),
+                    quantity=line.quantity("quantity"),
                     period=read_period(line.child("period"), "start", "end"),
                 )
             )

@@ -13,7 +13,7 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 from adapters.stripe.commands import DeleteCustomer, LinkCustomer, ObserveSubscription
-from adapters.stripe.delivery import Delivery, Translation, count, metadata_organizer
+from adapters.stripe.delivery import Delivery, Translation, metadata_organizer
 from adapters.stripe.invoices import invoice_changed, renewal_upcoming
 from adapters.stripe.payload import Node, TranslationError
 from adapters.stripe.shapes import price_of, shape_for_version, shape_from_fields
@@ -141,7 +141,7 @@ def _subscription_changed(d: Delivery) -> Translation:
         item_id=item.text("id"),
         price_id=_item_price(item),
         status="canceled" if deleted else subscription.text("status"),
-        quantity=count(item, "quantity"),
+        quantity=item.quantity("quantity"),
         current_period_start=period.start,
         current_period_end=period.end,
         observed_at=d.created,

@@ -8,6 +8,7 @@ a token never reveals whether another organizer exists.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -67,10 +68,33 @@ def principal_of(request: Request, settings: Settings) -> Principal:
         raise _unauthorized("the token has expired") from None
     except jwt.InvalidTokenError as error:
         raise _unauthorized(f"the token is invalid: {error}") from None
+    check_times(claims, now=datetime.now(UTC), max_ttl=settings.token_max_ttl)
     role, subject = claims.get("role", "organizer"), claims.get("sub")
     if role not in ROLES or not isinstance(subject, str) or not subject:
         raise _unauthorized("the token's role or subject is not valid")
     return Principal(subject=subject, role=role)
+
+
+def check_times(claims: dict[str, object], *, now: datetime, max_ttl: timedelta) -> None:
+    """RFC 7519's time claims are NumericDates (PyJWT also takes ``"exp": "99999999999"``),
+    and no token may live longer than ``LEDGER_TOKEN_MAX_TTL`` from now: a leaked token
+    with a far ``exp`` would be a permanent key."""
+    for name in ("exp", "nbf", "iat"):
+        value = claims.get(name)
+        if name in claims and not _is_numeric_date(value):
+            raise _unauthorized(f"the token's `{name}` must be a NumericDate (seconds)")
+    expires = float(claims["exp"])  # type: ignore[arg-type]
+    if expires - now.timestamp() > max_ttl.total_seconds():
+        raise _unauthorized(f"the token's `exp` is more than {max_ttl} in the future")
+
+
+def _is_numeric_date(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and 0 <= value < 1e11
+    )
 
 
 def require_staff(request: Request, settings: Settings, *roles: Role) -> Principal:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.api.openapi import LOG_CURSOR, Operation, path_param, query_param
+from app.api.openapi import INSTANT, LOG_CURSOR, Operation, path_param, query_param
 from app.schemas import OrganizerState
 
 
@@ -76,7 +76,6 @@ class AuditPage(BaseModel):
     next_cursor: str | None
 
 
-INSTANT = {"type": "string", "format": "date-time"}
 OPERATIONS = [
     Operation(
         "get",

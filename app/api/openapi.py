@@ -18,6 +18,14 @@ Security = Literal["bearer", "service", "stripe-signature", "none"]
 # so clients (and the contract test) know a cursor is not just any string.
 LOG_CURSOR = {"type": "string", "format": "log-cursor", "pattern": "^[A-Za-z0-9_-]+$"}
 OPS_CURSOR = {"type": "string", "format": "ops-cursor", "pattern": "^[A-Za-z0-9_-]+$"}
+# An instant query parameter: ISO 8601 with an offset, inside the ledger's range
+# (domain/limits.py: 1970 to 9000 UTC; the years below stay inside it at any offset).
+INSTANT = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": "^(197[1-9]|19[89][0-9]|[2-8][0-9]{3})-",
+    "description": "ISO 8601 with Z or an offset, years 1971 to 8999",
+}
 ERROR_TITLES = {
     400: "Invalid request",
     401: "Missing, expired or invalid credentials",
@@ -44,6 +52,7 @@ class ProblemDetails(BaseModel):
     status: int
     detail: str | None = None
     instance: str | None = None
+    request_id: str | None = Field(default=None, description="quote it to support")
     invalid_params: list[InvalidParam] | None = Field(default=None)
 
 

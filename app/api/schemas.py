@@ -107,9 +107,15 @@ class Invoices(Model):
     invoices: list[Invoice]
 
 
+_RETURN_URL = (
+    "Where Checkout sends the organizer back: an absolute http(s) URL on this service's "
+    "origin (LEDGER_PUBLIC_URL) or one of LEDGER_REDIRECT_ORIGINS; others are a 400"
+)
+
+
 class EnrollmentRequest(Model):
-    success_url: str | None = Field(default=None, max_length=2000)
-    cancel_url: str | None = Field(default=None, max_length=2000)
+    success_url: str | None = Field(default=None, max_length=2000, description=_RETURN_URL)
+    cancel_url: str | None = Field(default=None, max_length=2000, description=_RETURN_URL)
 
 
 class CheckoutLink(Model):

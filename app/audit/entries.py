@@ -28,6 +28,7 @@ COLUMNS = AUDIT_ENTRIES.column_names
 INTEGER_COLUMNS = frozenset(c.name for c in AUDIT_ENTRIES.columns if c.kind in {"int", "bigint"})
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+MAX_POSITION = 2**63 - 1
 _CURSOR_TEXT = re.compile(r"^(0|[1-9][0-9]{0,18}):(0|[1-9][0-9]{0,8})$")
 
 
@@ -104,9 +105,11 @@ def decode_cursor(cursor: str) -> Key:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidCursorError("not a cursor returned by this API") from None
     match = _CURSOR_TEXT.match(text)
-    if match is None or encode_cursor(Key(int(match[1]), int(match[2]))) != cursor:
+    key = None if match is None else Key(int(match[1]), int(match[2]))
+    # Positions are 64-bit (bigint): a larger one was never handed out.
+    if key is None or key.position > MAX_POSITION or encode_cursor(key) != cursor:
         raise InvalidCursorError("not a cursor returned by this API")
-    return Key(int(match[1]), int(match[2]))
+    return key
 
 
 def entry_of(row: Mapping[str, Any]) -> dict[str, Any]:

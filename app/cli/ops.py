@@ -1,4 +1,5 @@
-"""``ledger ops failures|retry|drafts``: what operators see and do about syncs.
+"""``ledger ops failures|retry|drafts|quarantine``: what operators see and do about syncs
+and about inputs the worker set aside.
 
 ``failures`` and ``drafts`` print whole lists (a table, or ``--json``: one JSON array
 of the API's entries). ``retry`` records a retry of a failed sync; the worker sends it.
@@ -21,6 +22,7 @@ from rich.table import Table
 from app.bootstrap import Container, NotReadyError, bootstrap
 from app.ops.drafts import all_drafts
 from app.ops.failures import FailureFilter, all_failures
+from app.ops.quarantine import quarantined_inputs
 from app.ops.retry import SyncNotRetryableError, UnknownSyncError, request_retry
 from app.settings import load_settings
 
@@ -57,9 +59,16 @@ DRAFT_TABLE: tuple[tuple[str, Callable[[Row], str]], ...] = (
     ("expected", lambda r: str(r["expected_quantity"])),
     ("reported", lambda r: short_time(r["reported_at"])),
 )
+QUARANTINE_TABLE: tuple[tuple[str, Callable[[Row], str]], ...] = (
+    ("kind", lambda r: r["kind"]),
+    ("id", lambda r: r["id"]),
+    ("where", lambda r: r["where"]),
+    ("error", lambda r: r["error"]),
+    ("retry with", lambda r: r["retry"]),
+)
 # Ids are what an operator copies into ``ledger ops retry``: never cut them.
 UNBROKEN = frozenset(
-    {"sync", "organizer", "invoice", "subscription", "followed by", "status", "renewal"}
+    {"sync", "organizer", "invoice", "subscription", "followed by", "status", "renewal", "id"}
 )
 
 
@@ -90,6 +99,12 @@ def register(commands: Any) -> None:
     )
     drafts.add_argument("--json", action="store_true", help="print one JSON array")
     drafts.set_defaults(handler=run_drafts)
+
+    held = ops_commands.add_parser(
+        "quarantine", help="inputs the worker set aside after they kept failing"
+    )
+    held.add_argument("--json", action="store_true", help="print one JSON array")
+    held.set_defaults(handler=run_quarantine)
 
 
 @contextmanager
@@ -132,6 +147,13 @@ def run_drafts(args: argparse.Namespace) -> int:
     with ready_container() as container:
         drafts = all_drafts(container.database)
     _print(drafts, DRAFT_TABLE, title="Draft mismatches", as_json=args.json)
+    return 0
+
+
+def run_quarantine(args: argparse.Namespace) -> int:
+    with ready_container() as container:
+        entries = quarantined_inputs(container.database)
+    _print(entries, QUARANTINE_TABLE, title="Quarantined inputs", as_json=args.json)
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import timedelta
 from typing import Any
 
@@ -34,6 +35,13 @@ def run_issue(args: argparse.Namespace) -> int:
     if settings.token_secret is None:
         msg = "LEDGER_TOKEN_SECRET: must be set to issue tokens"
         raise ConfigurationError(msg)
+    if args.ttl > settings.token_max_ttl:
+        # The server would refuse it: better one clear line now than a 401 later.
+        print(
+            f"ledger: --ttl {args.ttl} exceeds LEDGER_TOKEN_MAX_TTL ({settings.token_max_ttl})",
+            file=sys.stderr,
+        )
+        return 2
     secret = settings.token_secret.get_secret_value()
     if args.organizer:
         token = issue_token(secret, subject=args.organizer, role="organizer", ttl=args.ttl)

@@ -30,6 +30,7 @@ from app.bootstrap import NotReadyError
 from app.ledger import ConcurrencyError
 from app.timeparse import parse_instant
 from domain.groups import ChangeOutcome, GroupAction
+from domain.limits import id_problem
 from domain.organizer import Organizer, OrganizerError
 
 T = TypeVar("T")
@@ -73,10 +74,10 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
 
 
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        msg = "must not be blank"
-        raise ValueError(msg)
+def _platform_id(value: str) -> str:
+    problem = id_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
@@ -88,7 +89,7 @@ def _instant(value: object) -> datetime:
 
 
 PlatformId = Annotated[
-    str, StringConstraints(min_length=1, max_length=200), AfterValidator(_not_blank)
+    str, StringConstraints(min_length=1, max_length=200), AfterValidator(_platform_id)
 ]
 
 

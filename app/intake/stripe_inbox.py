@@ -14,13 +14,26 @@ from datetime import datetime
 from threading import Event
 
 import orjson
+from eventsourcing.persistence import InterfaceError, OperationalError
 
+from adapters.persistence.database import StoreUnavailableError
 from adapters.persistence.inbox import InboxRow, Outcome, StripeInbox
 from adapters.stripe.translate import Translation, TranslationError, translate
-from app.ledger import LedgerApplication
+from app.bootstrap import NotReadyError
+from app.ledger import ConcurrencyError, LedgerApplication
 from domain.organizer import Organizer, OrganizerError
 
 log = logging.getLogger("ledger.inbox")
+MAX_ATTEMPTS = 3
+QUARANTINED = "quarantined"
+# The store's trouble, not the row's: the loop stops and retries later.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
+    StoreUnavailableError,
+    OperationalError,
+    InterfaceError,
+    NotReadyError,
+    ConcurrencyError,
+)
 
 
 class InboxProcessor:
@@ -46,15 +59,33 @@ class InboxProcessor:
         for row in self.inbox.pending(batch_size):
             if stop is not None and stop.is_set():
                 break
-            self.inbox.record(row.delivery.event_id, self.process(row))
+            self.inbox.record(row.delivery.event_id, self.process_guarded(row))
             handled += 1
         return handled
+
+    def process_guarded(self, row: InboxRow) -> Outcome:
+        """``process``, except that an unexpected error (a bug, a value the store refuses)
+        costs this row an attempt instead of stopping the inbox for every organizer: after
+        ``MAX_ATTEMPTS`` it is quarantined as ``failed`` with the error, for ops to fix and
+        ``ledger inbox reprocess --id``. A store that is down still stops the loop (the row
+        stays pending and the worker backs off): that is not the row's fault."""
+        try:
+            return self.process(row)
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception as error:
+            attempt = row.attempts + 1
+            what = f"{type(error).__name__}: {error}"[:500]
+            log.exception("inbox %s: attempt %d failed", row.delivery.event_id, attempt)
+            if attempt < MAX_ATTEMPTS:
+                return Outcome("pending", f"attempt {attempt} failed: {what}")
+            return Outcome("failed", f"{QUARANTINED} after {attempt} attempts: {what}")
 
     def reprocess(self, rows: list[InboxRow]) -> list[tuple[str, Outcome]]:
         """Translate archived rows again (after a fix); harmless for rows already applied."""
         results = []
         for row in rows:
-            outcome = self.process(row)
+            outcome = self.process_guarded(row)
             self.inbox.record(row.delivery.event_id, outcome)
             results.append((row.delivery.event_id, outcome))
         return results

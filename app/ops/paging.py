@@ -37,7 +37,9 @@ def decode_cursor(cursor: str) -> TextKey:
     if (
         not isinstance(value, list)
         or len(value) != 2
-        or not all(isinstance(v, str) and 0 < len(v) <= _MAX_KEY_PART for v in value)
+        or not all(
+            isinstance(v, str) and 0 < len(v) <= _MAX_KEY_PART and v.isprintable() for v in value
+        )
     ):
         raise InvalidCursorError("not a cursor returned by this API")
     key: TextKey = (value[0], value[1])

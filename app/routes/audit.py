@@ -27,17 +27,13 @@ from app.routes.params import (
     in_thread,
     invalid_parameter,
     query_instant,
+    query_limit,
     query_text,
 )
 
 
 def limit_of(request: Request) -> int:
-    text = query_text(request, "limit")
-    if text is None:
-        return DEFAULT_LIMIT
-    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
-        raise invalid_parameter("limit", f"must be an integer from 1 to {MAX_LIMIT}")
-    return int(text)
+    return query_limit(request, default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
 
 
 def cursor_of(request: Request) -> Key | None:

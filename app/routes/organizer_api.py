@@ -6,6 +6,7 @@ never reveals that another organizer exists) or finance/ops staff.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ from adapters.stripe.gateway import StripeCallError
 from app.api import organizers as service
 from app.api.auth import organizer_not_found, require_organizer_access
 from app.api.openapi import LOG_CURSOR, Operation, path_param, query_param
+from app.api.redirects import redirect_problem
 from app.api.schemas import (
     CheckoutLink,
     EnrollmentRequest,
@@ -30,10 +32,11 @@ from app.api.timeline import read_timeline
 from app.audit.entries import InvalidCursorError, decode_cursor
 from app.bootstrap import Container
 from app.http import parse_json, read_body
-from app.problems import Problem
-from app.routes.params import in_thread, invalid_parameter, query_text
+from app.problems import Problem, current_request_id
+from app.routes.params import in_thread, invalid_parameter, query_limit, query_text
 from domain.organizer import OrganizerError
 
+log = logging.getLogger("ledger.api")
 ORGANIZER = path_param("organizer_id", "the platform's organizer id")
 ROLES = "the organizer itself, finance, ops"
 OPERATIONS = [
@@ -113,13 +116,7 @@ def routes(container: Container) -> list[BaseRoute]:
             try:
                 result: Response = await handler(request, organizer_id)
             except StripeCallError as error:
-                raise Problem(
-                    503,
-                    "Stripe unavailable",
-                    error.message,
-                    slug="stripe-unavailable",
-                    headers={"Retry-After": "5"},
-                ) from None
+                raise stripe_unavailable(organizer_id, error) from None
             except OrganizerError as error:
                 raise Problem(409, "Not possible now", str(error), slug="conflict") from None
             except service.StripeNotConfiguredError as error:
@@ -163,6 +160,7 @@ def routes(container: Container) -> list[BaseRoute]:
             enrollment = EnrollmentRequest.model_validate(parse_json(body) if body else {})
         except ValidationError as error:
             raise _invalid_body(error) from None
+        check_return_urls(enrollment, settings.checkout_return_origins)
         try:
             link = await in_thread(service.enroll, container, organizer_id, enrollment)
         except service.AlreadyEnrolledError:
@@ -197,12 +195,35 @@ def routes(container: Container) -> list[BaseRoute]:
 
 
 def _limit(request: Request) -> int:
-    text = query_text(request, "limit")
-    if text is None:
-        return 50
-    if not text.isdigit() or not 1 <= int(text) <= 200:
-        raise invalid_parameter("limit", "must be an integer from 1 to 200")
-    return int(text)
+    return query_limit(request, default=50, maximum=200)
+
+
+def stripe_unavailable(organizer_id: str, error: StripeCallError) -> Problem:
+    """Stripe's text can name our hosts or end in the key's last characters: it goes to
+    the log under the request id; the caller gets the id and a generic 503."""
+    log.warning("Stripe failed for %s (request %s): %s", organizer_id, current_request_id(), error)
+    return Problem(
+        503,
+        "Stripe unavailable",
+        "the payment provider could not complete the request; retry later",
+        slug="stripe-unavailable",
+        headers={"Retry-After": "5"},
+    )
+
+
+def check_return_urls(enrollment: EnrollmentRequest, origins: tuple[str, ...]) -> None:
+    """400 for a Checkout return URL off our origins (an open redirect otherwise)."""
+    for name in ("success_url", "cancel_url"):
+        url = getattr(enrollment, name)
+        problem = None if url is None else redirect_problem(url, origins)
+        if problem is not None:
+            raise Problem(
+                400,
+                "Invalid request body",
+                f"`{name}` {problem}",
+                slug="invalid-body",
+                invalid_params=[{"name": name, "reason": problem}],
+            )
 
 
 def _invalid_body(error: ValidationError) -> Problem:

@@ -38,6 +38,17 @@ def query_text(request: Request, name: str) -> str | None:
     return request.query_params.get(name) or None
 
 
+def query_limit(request: Request, *, default: int, maximum: int, name: str = "limit") -> int:
+    """A page size from 1 to ``maximum``. Only ASCII digits, and few of them: ``int()``
+    refuses thousands of digits, and ``"²".isdigit()`` is true but not a number."""
+    text = query_text(request, name)
+    if text is None:
+        return default
+    if not (text.isascii() and text.isdigit() and len(text) <= 6) or not 1 <= int(text) <= maximum:
+        raise invalid_parameter(name, f"must be an integer from 1 to {maximum}")
+    return int(text)
+
+
 def query_instant(request: Request, name: str) -> datetime | None:
     text = query_text(request, name)
     if text is None:

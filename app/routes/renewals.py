@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
 from app.api.auth import require_staff
-from app.api.openapi import Operation, query_param
+from app.api.openapi import INSTANT, Operation, query_param
 from app.bootstrap import Container
 from app.routes.params import in_thread, invalid_parameter, query_instant, query_text
 from projections.view import fmt_time
@@ -54,7 +54,7 @@ OPERATIONS = [
         params=(
             query_param(
                 "due_before",
-                {"type": "string", "format": "date-time"},
+                INSTANT,
                 "only renewals whose period ends before this instant",
             ),
             query_param("drift", {"type": "boolean"}, "only organizers billed ≠ billable"),

@@ -12,7 +12,14 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 # API-ish prefixes never fall back to index.html: a typo there must be a 404.
+MAX_PATH_LENGTH = 1024
 NOT_SPA = ("api/", "internal/", "webhooks/", "openapi.json", "healthz", "readyz")
+
+
+def is_page_path(path: str) -> bool:
+    """A path the SPA could have made: printable (no NUL or other control characters,
+    which no file name or route holds) and of a sane length."""
+    return len(path) <= MAX_PATH_LENGTH and path.isprintable()
 
 
 def dist_folder() -> Path | None:
@@ -32,10 +39,14 @@ def routes() -> list[BaseRoute]:
 
     async def spa(request: Request) -> Response:
         path: str = request.path_params["path"]
-        if path.startswith(NOT_SPA):
-            raise HTTPException(404, f"no route for /{path}")
-        candidate = (folder / path).resolve()
-        if path and candidate.is_file() and folder.resolve() in candidate.parents:
+        if path.startswith(NOT_SPA) or not is_page_path(path):
+            raise HTTPException(404, "no such page")
+        try:
+            candidate = (folder / path).resolve()
+            is_file = bool(path) and candidate.is_file()
+        except (OSError, ValueError):  # a name the file system cannot even look up
+            raise HTTPException(404, "no such page") from None
+        if is_file and folder.resolve() in candidate.parents:
             return FileResponse(candidate)
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 

@@ -7,6 +7,7 @@ out slow endpoints and retries, so the answer must only mean "durably stored".
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 from typing import Any
 
@@ -17,14 +18,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from adapters.persistence.database import StoreUnavailableError
+from adapters.persistence.database import DATABASE_ERRORS
 from adapters.persistence.inbox import InboxDelivery, StripeInbox
 from app.bootstrap import Container
 from app.http import parse_json, read_body
 from app.problems import Problem
+from domain.limits import LATEST_INSTANT, id_problem
 
 log = logging.getLogger("ledger.webhooks")
 MAX_WEBHOOK_BYTES = 1024 * 1024
+NOT_STORED: tuple[type[Exception], ...] = (*DATABASE_ERRORS, OperationalError, InterfaceError)
 
 
 def verify_signature(
@@ -53,6 +56,14 @@ def verify_signature(
         payload = body.decode("utf-8")
     except UnicodeDecodeError:
         raise Problem(400, "Malformed body", "the body is not UTF-8 text") from None
+    if tolerance_s and _signed_at(header) > time.time() + tolerance_s:
+        # The SDK refuses only old signatures; one from the future is no less a replay risk.
+        raise Problem(
+            400,
+            "Invalid signature",
+            "the signature's timestamp is in the future beyond the tolerance",
+            slug="invalid-signature",
+        )
     errors: list[str] = []
     for secret in secrets:
         try:
@@ -66,6 +77,16 @@ def verify_signature(
     raise Problem(400, "Invalid signature", detail, slug="invalid-signature")
 
 
+def _signed_at(header: str) -> int:
+    """The ``t=`` of a Stripe-Signature header (0 when absent or not a number: the SDK's
+    own check then refuses the header)."""
+    for part in header.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t" and value.isascii() and value.isdigit() and len(value) <= 12:
+            return int(value)
+    return 0
+
+
 def delivery_from_event(
     event: Any, *, received_at: datetime, payload: bytes = b""
 ) -> InboxDelivery:
@@ -75,16 +96,25 @@ def delivery_from_event(
     event_id, event_type, created = event.get("id"), event.get("type"), event.get("created")
     if event.get("object") != "event":
         raise _not_an_event('object must be "event"')
-    if not isinstance(event_id, str) or not event_id.startswith("evt_"):
-        raise _not_an_event("id must be an evt_ identifier")
-    if not isinstance(event_type, str) or not event_type:
-        raise _not_an_event("type must be a non-empty string")
-    if not isinstance(created, int) or isinstance(created, bool) or created <= 0:
+    # The envelope goes into the inbox's own columns (the body is kept as bytes), so its
+    # values must be ones every store can hold: printable, bounded, in range.
+    if not isinstance(event_id, str) or not event_id.startswith("evt_") or id_problem(event_id):
+        raise _not_an_event("id must be an evt_ identifier of printable characters")
+    if not isinstance(event_type, str) or id_problem(event_type):
+        raise _not_an_event("type must be a non-empty string of printable characters")
+    if (
+        not isinstance(created, int)
+        or isinstance(created, bool)
+        or not 0 < created < LATEST_INSTANT.timestamp()
+    ):
         raise _not_an_event("created must be a positive unix timestamp")
     data = event.get("data")
     if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
         raise _not_an_event("data.object must be an object")
     api_version, account = event.get("api_version"), event.get("account")
+    for name, value in (("api_version", api_version), ("account", account)):
+        if isinstance(value, str) and id_problem(value):
+            raise _not_an_event(f"{name} must be a string of printable characters")
     return InboxDelivery(
         event_id=event_id,
         type=event_type,
@@ -119,7 +149,7 @@ def routes(container: Container) -> list[BaseRoute]:
         )
         try:
             stored = await run_in_threadpool(inbox.insert, delivery)
-        except (StoreUnavailableError, OperationalError, InterfaceError) as error:
+        except NOT_STORED as error:
             log.warning(
                 "inbox unavailable, asking Stripe to retry %s: %s", delivery.event_id, error
             )

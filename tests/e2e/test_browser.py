@@ -24,7 +24,13 @@ from playwright.sync_api import Page, expect
 from adapters.stripe.double import running_double, sdk_client
 from adapters.stripe.translate import HANDLED_EVENT_TYPES
 from tests.e2e.browser_support import DESKTOP, Screenshots, built_spa, chromium
-from tests.support.processes import ledger_server, ledger_worker, run_ledger, wait_for
+from tests.support.processes import (
+    free_port,
+    ledger_server,
+    ledger_worker,
+    run_ledger,
+    wait_for,
+)
 
 ORGANIZER = "org-browser"
 SERVICE_TOKEN = "browser-test-service-token-0123456789"
@@ -106,9 +112,12 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
             "STRIPE_PRICE_ID": str(price),
             "STRIPE_WEBHOOK_SECRET": str(endpoint["secret"]),
         }
+        # The SPA asks Checkout to return to its own origin, which must be the public one.
+        port = free_port()
+        env["LEDGER_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
         migrated = run_ledger("migrate", cwd=tmp_path, env=env)
         assert migrated.returncode == 0, migrated.stderr
-        with ledger_server(cwd=tmp_path, env=env) as base:
+        with ledger_server(cwd=tmp_path, env=env, port=port) as base:
             url_params: Any = {"url": f"{base}/webhooks/stripe"}
             stripe.v1.webhook_endpoints.update(str(endpoint["id"]), params=url_params)
             with ledger_worker(cwd=tmp_path, env=env):

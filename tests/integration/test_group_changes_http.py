@@ -176,6 +176,12 @@ class TestRejectedItems:
             ({"occurred_at": "2025-12-01T00:00:00"}, "occurred_at"),
             ({"occurred_at": "yesterday"}, "occurred_at"),
             ({"occurred_at": 1764547200}, "occurred_at"),
+            ({"group_id": "g\x00"}, "group_id"),
+            ({"change_id": "c\n1"}, "change_id"),
+            ({"organizer_id": "org\x7f"}, "organizer_id"),
+            ({"occurred_at": "0001-01-01T00:00:00+14:00"}, "occurred_at"),
+            ({"occurred_at": "9999-12-31T23:59:59-14:00"}, "occurred_at"),
+            ({"occurred_at": "1969-07-20T20:17:00Z"}, "occurred_at"),
         ],
     )
     def test_a_bad_field_is_rejected_with_a_reason_naming_it(
@@ -214,6 +220,18 @@ class TestRejectedItems:
         organizer = service.ledger.get("org-1")
         assert organizer.active_group_ids == ["g1", "g3"]
         assert "c2" not in organizer.change_outcomes
+
+    def test_an_item_no_store_can_hold_fails_alone_and_the_batch_is_applied(
+        self, client: TestClient, service: Container
+    ) -> None:
+        batch = [
+            change("c1", "g1"),
+            change("c2", "g\x00"),
+            change("c3", "g3", occurred_at="0001-01-01T00:00:00+14:00"),
+            change("c4", "g4"),
+        ]
+        assert outcomes(post(client, batch)) == ["applied", "rejected", "rejected", "applied"]
+        assert service.ledger.get("org-1").active_group_ids == ["g1", "g4"]
 
     def test_a_change_more_than_five_minutes_ahead_of_the_clock_is_rejected(
         self, client: TestClient, clock: SteppingClock

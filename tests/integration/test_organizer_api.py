@@ -335,3 +335,91 @@ class TestStripeTax:
             "entries"
         ]
         assert "+ 1.90 EUR tax" in entries[0]["description"]
+
+
+class TestNoOpenRedirect:
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "https://evil.example/phish",
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "/enroll/return",
+            "http://127.0.0.1:8000@evil.example/",
+            "https://127.0.0.1:8000.evil.example/",
+            "http://127.0.0.1:8001/enroll",
+            "http:\\\\evil.example",
+        ],
+    )
+    def test_a_return_url_off_our_origin_is_a_400_and_opens_no_checkout(
+        self, api: Api, url: str
+    ) -> None:
+        api.groups("org-r", 1)
+        for field in ("success_url", "cancel_url"):
+            response = api.client.post(
+                "/api/organizers/org-r/enrollment", json={field: url}, headers=bearer("org-r")
+            )
+            assert response.status_code == 400, response.text
+            assert response.json()["invalid_params"][0]["name"] == field
+        paths = [r["path"] for r in api.admin.get("/_double/requests").json()]
+        assert "/v1/checkout/sessions" not in paths
+
+    def test_a_return_url_on_our_origin_is_handed_to_checkout(self, api: Api) -> None:
+        api.groups("org-r", 1)
+        url = "http://127.0.0.1:8000/enroll/return?session_id={CHECKOUT_SESSION_ID}"
+        response = api.client.post(
+            "/api/organizers/org-r/enrollment", json={"success_url": url}, headers=bearer("org-r")
+        )
+        assert response.status_code == 201, response.text
+        sessions = [
+            r
+            for r in api.admin.get("/_double/requests").json()
+            if r["path"] == "/v1/checkout/sessions"
+        ]
+        assert sessions[0]["params"]["success_url"] == url
+
+
+class TestStripeWordsStayInside:
+    def test_a_stripe_error_is_a_generic_503_with_a_request_id(self, api: Api) -> None:
+        api.groups("org-s", 1)
+        leaky = "Invalid API Key provided: sk_test_****************************wxyz at 10.0.0.7:443"
+        api.admin.post(
+            "/_double/faults",
+            json={"path": "^/v1/customers$", "status": 500, "message": leaky, "count": 5},
+        )
+        response = api.client.post(
+            "/api/organizers/org-s/enrollment",
+            json={},
+            headers={**bearer("org-s"), "X-Request-Id": "support-me-1"},
+        )
+        assert response.status_code == 503
+        assert response.headers["retry-after"]
+        assert response.json()["request_id"] == "support-me-1"
+        for secret in ("wxyz", "10.0.0.7", "Invalid API Key", "sk_test"):
+            assert secret not in response.text
+
+    def test_an_unreachable_stripe_names_no_host(
+        self, database_url: str, clock: SteppingClock
+    ) -> None:
+        container = bootstrap(
+            load_settings(
+                database_url=database_url,
+                token_secret=TOKEN_SECRET,
+                stripe_api_key="sk_test_double",
+                stripe_api_base="http://127.0.0.1:9",
+                stripe_price_id="price_x",
+            ),
+            clock=clock,
+            embedded_migrate=False,
+        )
+        container.migrate()
+        try:
+            with TestClient(create_app(container)) as client:
+                response = client.post(
+                    "/api/organizers/org-u/enrollment", json={}, headers=bearer("org-u")
+                )
+            assert response.status_code == 503
+            assert "127.0.0.1" not in response.text
+            assert ":9" not in response.text
+        finally:
+            container.close()

@@ -621,6 +621,49 @@ MALFORMED: list[
         _edit("data.object.id", ""),
         r"data\.object\.id must be a non-empty string",
     ),
+    # Values a store could not hold (issue: poison inputs must fail translation, not jam).
+    (
+        subscription_event,
+        "basil",
+        _edit("data.object.items.data.0.quantity", 2**70),
+        r"quantity is out of range",
+    ),
+    (
+        subscription_event,
+        "legacy",
+        _edit("data.object.items.data.0.quantity", 1_000_001),
+        r"quantity must be at most 1,000,000",
+    ),
+    (
+        subscription_event,
+        "basil",
+        _edit("data.object.id", "sub_\x00x"),
+        r"data\.object\.id must not contain control characters",
+    ),
+    (
+        subscription_event,
+        "legacy",
+        _edit("data.object.customer", "cus_" + "x" * 300),
+        r"data\.object\.customer must be at most 255 characters",
+    ),
+    (
+        invoice_event,
+        "basil",
+        _edit("data.object.amount_paid", 10**16),
+        r"data\.object\.amount_paid is out of range",
+    ),
+    (
+        invoice_event,
+        "legacy",
+        _edit("data.object.lines.data.0.quantity", -3),
+        r"quantity must not be negative",
+    ),
+    (
+        subscription_event,
+        "legacy",
+        _edit("data.object.current_period_end", 250_000_000_000),
+        r"current_period_end must be between 1970-01-01 and 9000-01-01",
+    ),
 ]
 
 
