@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -34,11 +35,14 @@ class Leadership:
         self._conn: psycopg.Connection[Any] | None = None
         self._watch: threading.Thread | None = None
 
-    def acquire(self, stop: threading.Event) -> bool:
+    def acquire(self, stop: threading.Event, on_poll: Callable[[], None] | None = None) -> bool:
+        """``on_poll`` is called at every attempt: a standby's sign of life."""
         if self.url.backend != "postgres":
             return not stop.is_set()
         announced = False
         while not stop.is_set():
+            if on_poll is not None:
+                on_poll()
             try:
                 if self._try_lock():
                     log.info("this worker is the leader")

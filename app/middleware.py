@@ -8,7 +8,8 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.problems import REQUEST_ID, Problem, request_id_from
+from adapters.observability.logs import log_context
+from app.problems import Problem, request_id_from
 
 # The SPA and the docs page load only their own files; no inline scripts, no framing.
 CSP = (
@@ -84,14 +85,11 @@ class RequestId:
             await self.app(scope, receive, send)
             return
         request_id = request_id_from(Headers(scope=scope).get("x-request-id"))
-        token = REQUEST_ID.set(request_id)
 
         async def with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 MutableHeaders(scope=message)["X-Request-Id"] = request_id
             await send(message)
 
-        try:
+        with log_context(request_id=request_id):
             await self.app(scope, receive, with_id)
-        finally:
-            REQUEST_ID.reset(token)

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import re
 import uuid
-from contextvars import ContextVar
 from typing import Any
 
 import orjson
 from starlette.responses import Response
 
+from adapters.observability.logs import context_field
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://renewal-ledger.invalid/problems/"
-# Set per request by app.middleware.RequestId; every problem body names it, so a caller
-# can quote it and an operator find the request's log lines.
-REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 def current_request_id() -> str | None:
-    return REQUEST_ID.get()
+    """Set per request by app.middleware.RequestId (as a log context field): every problem
+    body names it, so a caller can quote it and an operator find the request's log lines."""
+    return context_field("request_id")
 
 
 def request_id_from(header: str | None) -> str:
@@ -60,7 +60,7 @@ class Problem(Exception):
             body["detail"] = self.detail
         if instance:
             body["instance"] = instance
-        request_id = REQUEST_ID.get()
+        request_id = current_request_id()
         if request_id is not None:
             body["request_id"] = request_id
         body.update(self.extensions)

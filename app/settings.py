@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from functools import cached_property
+from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +44,20 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = Field(default=4, ge=1, le=64, validation_alias="LEDGER_DB_POOL_SIZE")
     log_level: str = Field(default="info", validation_alias="LEDGER_LOG_LEVEL")
+    log_format: Literal["json", "text"] = Field(
+        default="text", validation_alias="LEDGER_LOG_FORMAT"
+    )
+    worker_metrics_port: int = Field(
+        default=9464, ge=0, le=65_535, validation_alias="LEDGER_WORKER_METRICS_PORT"
+    )
+    # All interfaces: Prometheus and the kubelet reach the worker's pod IP.
+    worker_metrics_host: str = Field(
+        default="0.0.0.0",  # noqa: S104
+        validation_alias="LEDGER_WORKER_METRICS_HOST",
+    )
+    worker_liveness_s: float = Field(
+        default=180, ge=5, le=3600, validation_alias="LEDGER_WORKER_LIVENESS_S"
+    )
     service_token: SecretStr | None = Field(default=None, validation_alias="LEDGER_SERVICE_TOKEN")
     stripe_webhook_secret: SecretStr | None = Field(
         default=None, validation_alias="STRIPE_WEBHOOK_SECRET"

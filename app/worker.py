@@ -11,24 +11,49 @@ batch (rows and position commit together, so nothing is lost or repeated), exit 
 from __future__ import annotations
 
 import logging
+import math
 import signal
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
+from functools import partial
 from types import FrameType
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 
+from adapters.observability.metrics import WORKER_LEADER
 from adapters.persistence.database import StoreUnavailableError
 from adapters.persistence.inbox import StripeInbox
 from app.bootstrap import Container, NotReadyError
 from app.intake.stripe_inbox import InboxProcessor
 from app.leadership import Leadership
+from app.metrics import WorkerEndpoint, store_registry
 from app.process.manager import RenewalReactor, RenewalScheduler, SyncSender
 from projections.runner import Follower, LogReader, build_read_models
 
 log = logging.getLogger("ledger.worker")
 TRANSIENT = (StoreUnavailableError, OperationalError, InterfaceError, NotReadyError)
 MAX_BACKOFF_S = 30.0
+IDLE_BEAT_S = 5.0  # a loop that sleeps long (reconcile: hours) still shows it is alive
+
+
+class Heartbeats:
+    """When each loop last showed it was alive; the liveness probe reads them."""
+
+    def __init__(self, deadline_s: float) -> None:
+        self.deadline_s = deadline_s
+        self._beats: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def beat(self, name: str) -> None:
+        with self._lock:
+            self._beats[name] = time.monotonic()
+
+    def stale(self, names: Iterable[str]) -> list[str]:
+        """Those of ``names`` that have not beaten within the deadline (or never)."""
+        now = time.monotonic()
+        with self._lock:
+            return [n for n in names if now - self._beats.get(n, -math.inf) > self.deadline_s]
 
 
 class Worker:
@@ -36,6 +61,8 @@ class Worker:
         self.container = container
         self.stop = threading.Event()
         self.leadership = Leadership(container.settings.database)
+        self.beats = Heartbeats(container.settings.worker_liveness_s)
+        self.leading = False
         self.loops: dict[str, Callable[[], None]] = {
             "inbox": self.run_inbox,
             "projections": self.run_projections,
@@ -44,11 +71,50 @@ class Worker:
             "reconcile": self.run_reconcile,
         }
 
+    def health(self) -> tuple[bool, dict[str, object]]:
+        """Liveness: a standby keeps polling the election; a leader's every loop beats.
+        A loop backing off from a store outage still beats (that is no wedge)."""
+        if not self.leading:
+            stale = self.beats.stale(["election"])
+            return not stale, {"role": "standby", "stale": stale}
+        stale = self.beats.stale(self.loops)
+        return not stale, {"role": "leader", "stale": stale}
+
     def run(self) -> int:
         """Wait for leadership, then run every loop until stopped. Returns the exit code."""
         log.info("worker started on %s", self.container.settings.database.redacted)
-        if not self.leadership.acquire(self.stop):
+        endpoint = self.start_endpoint()
+        WORKER_LEADER.set(0)
+        try:
+            return self.lead()
+        finally:
+            self.leading = False
+            WORKER_LEADER.set(0)
+            if endpoint is not None:
+                endpoint.stop()
+
+    def start_endpoint(self) -> WorkerEndpoint | None:
+        """``/metrics`` and ``/healthz`` on ``LEDGER_WORKER_METRICS_PORT`` (0: none). A port
+        that is taken costs the metrics, not the worker: it logs and goes on."""
+        settings = self.container.settings
+        if settings.worker_metrics_port == 0:
+            return None
+        endpoint = WorkerEndpoint(store_registry(self.container), self.health)
+        try:
+            port = endpoint.start(settings.worker_metrics_host, settings.worker_metrics_port)
+        except OSError as error:
+            log.error("worker metrics port %d unavailable: %s", settings.worker_metrics_port, error)
+            return None
+        log.info("worker metrics and health on port %d", port)
+        return endpoint
+
+    def lead(self) -> int:
+        if not self.leadership.acquire(self.stop, on_poll=lambda: self.beats.beat("election")):
             return 0
+        self.leading = True
+        WORKER_LEADER.set(1)
+        for name in self.loops:
+            self.beats.beat(name)
         threads = [
             threading.Thread(target=self.supervise, args=(name, loop), name=f"worker-{name}")
             for name, loop in self.loops.items()
@@ -70,6 +136,7 @@ class Worker:
         """Run ``loop`` until stopped; restart it after failures, backing off."""
         backoff = 0.5
         while not self.stop.is_set():
+            self.beats.beat(name)
             try:
                 loop()
                 backoff = 0.5
@@ -79,8 +146,18 @@ class Worker:
                 log.exception("%s: unexpected error; restarting in %.1fs", name, backoff)
             else:
                 continue
-            self.stop.wait(backoff)
+            self.idle(name, backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+    def idle(self, name: str, seconds: float) -> bool:
+        """Wait ``seconds`` (or until stopped), beating for ``name`` meanwhile; True if
+        stopped."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if self.stop.wait(min(left, IDLE_BEAT_S)):
+                return True
+            self.beats.beat(name)
+        return self.stop.is_set()
 
     def run_inbox(self) -> None:
         processor = InboxProcessor(self.container.ledger, StripeInbox(self.container.database))
@@ -88,6 +165,7 @@ class Worker:
         while not self.stop.is_set():
             if processor.process_pending(stop=self.stop) == 0:
                 self.stop.wait(poll)
+            self.beats.beat("inbox")
 
     def run_projections(self) -> None:
         settings = self.container.settings
@@ -95,7 +173,8 @@ class Worker:
             self.container.database, minimum_quantity=settings.minimum_quantity
         )
         reader = LogReader(self.container.ledger, settings.projection_batch_size)
-        Follower(reader, models, poll_s=settings.worker_poll_s).run(self.stop)
+        beat = partial(self.beats.beat, "projections")
+        Follower(reader, models, poll_s=settings.worker_poll_s, heartbeat=beat).run(self.stop)
 
     def reactor(self) -> RenewalReactor:
         container = self.container
@@ -104,7 +183,10 @@ class Worker:
     def run_reactions(self) -> None:
         settings = self.container.settings
         reader = LogReader(self.container.ledger, settings.projection_batch_size)
-        Follower(reader, [self.reactor()], poll_s=settings.worker_poll_s).run(self.stop)
+        beat = partial(self.beats.beat, "reactions")
+        Follower(reader, [self.reactor()], poll_s=settings.worker_poll_s, heartbeat=beat).run(
+            self.stop
+        )
 
     def run_renewals(self) -> None:
         """Scheduled checks, then sending due syncs — each pass, until stopped."""
@@ -130,6 +212,7 @@ class Worker:
                 sent = sender.run_once() if sender is not None else 0
                 if sent == 0:
                     self.stop.wait(container.settings.worker_poll_s)
+                self.beats.beat("renewals")
         finally:
             if sender is not None:
                 sender.close()
@@ -150,12 +233,13 @@ class Worker:
         if every is None or gateway is None:
             if every is not None:
                 log.warning("LEDGER_RECONCILE_EVERY is set without STRIPE_API_KEY: not reconciling")
-            self.stop.wait()  # returning would only make supervise() start this loop again
+            while not self.idle("reconcile", MAX_BACKOFF_S):
+                pass  # returning would only make supervise() start this loop again
             return
         minimum = container.settings.minimum_quantity
         try:
             # The first run waits one interval, so a crash-looping worker never hammers Stripe.
-            while not self.stop.wait(every.total_seconds()):
+            while not self.idle("reconcile", every.total_seconds()):
                 run = Reconciliation(
                     container.database, container.ledger, gateway, minimum_quantity=minimum
                 )

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from eventsourcing.persistence import InterfaceError, OperationalError, Tracking
 from eventsourcing.projection import Projection
 
+from adapters.observability.metrics import QUARANTINED_INPUTS
 from adapters.persistence.database import Cursor, StoreUnavailableError
 from projections import quarantine
 from projections.view import ReadModelView, TableSpec
@@ -64,6 +65,7 @@ class ReadModel(Projection[ReadModelView]):
                 return 0
             quarantine.record(cursor, self.view.tracking_key, event, position, error)
             self.view.track(cursor, position)
+        QUARANTINED_INPUTS.labels(kind="read_model").inc()
         return 1
 
     def process_in(self, cursor: Cursor, events: Sequence[Positioned]) -> int:

@@ -129,22 +129,33 @@ class Follower:
     """Keeps read models current until stopped: catch up, then wait for new events."""
 
     def __init__(
-        self, reader: LogReader, models: Sequence[ReadModel], *, poll_s: float = 0.5
+        self,
+        reader: LogReader,
+        models: Sequence[ReadModel],
+        *,
+        poll_s: float = 0.5,
+        heartbeat: Callable[[], None] | None = None,
     ) -> None:
         self.reader = reader
         self.models = models
         self.poll_s = poll_s
+        # Called after every batch and every idle wait: the worker's liveness probe.
+        self.heartbeat = heartbeat or (lambda: None)
 
     def run(self, stop: threading.Event) -> None:
-        catch_up(self.reader, self.models, stop=stop)
+        self._catch_up(stop)
         if isinstance(self.models[0].view.database, PostgresDatabase):
             self._follow_notifications(stop)
         else:
             self._poll(stop)
 
+    def _catch_up(self, stop: threading.Event) -> None:
+        catch_up(self.reader, self.models, stop=stop, progress=lambda _n, _p: self.heartbeat())
+        self.heartbeat()
+
     def _poll(self, stop: threading.Event) -> None:
         while not stop.wait(self.poll_s):
-            catch_up(self.reader, self.models, stop=stop)
+            self._catch_up(stop)
 
     def _follow_notifications(self, stop: threading.Event) -> None:
         """PostgreSQL: the library's LISTEN/NOTIFY subscription, drained into batches."""
@@ -165,6 +176,7 @@ class Follower:
                     batch = _drain(pending, self.reader.batch_size, self.poll_s)
                     if batch:
                         apply_batch(self.models, self.reader.decode(batch))
+                    self.heartbeat()
             finally:
                 subscription.stop()
                 feeder.join(timeout=5)

@@ -18,6 +18,8 @@ from typing import Any
 import requests
 import stripe
 
+from adapters.observability.metrics import observe_stripe_request
+
 PINNED_API_VERSION: str = stripe.api_version
 # Pace a little under the configured limit: arrival jitter must not tip a 1-second window.
 PACING_FACTOR = 0.93
@@ -115,6 +117,29 @@ def classify(error: stripe.StripeError) -> StripeCallError:
     return StripeCallError(code, message, retryable=False, status=status)
 
 
+class MeteredRequestsClient(stripe.RequestsClient):
+    """The SDK's HTTP client, counting each exchange (``ledger_stripe_requests_total``,
+    ``ledger_stripe_request_seconds``, ``ledger_stripe_rate_limited_total``): the one place
+    every request to Stripe passes, whichever call made it."""
+
+    # RequestsClient's own signature (it narrows HTTPClient's, as the SDK itself does).
+    def request(  # type: ignore[override]
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+    ) -> tuple[bytes, int, Mapping[str, str]]:
+        started = time.perf_counter()
+        try:
+            content, status, response_headers = super().request(method, url, headers, post_data)
+        except Exception:
+            observe_stripe_request(method, None, time.perf_counter() - started)
+            raise
+        observe_stripe_request(method, status, time.perf_counter() - started)
+        return content, status, response_headers
+
+
 class StripeGateway:
     """Stripe through ``StripeClient``; one instance per process (thread-safe)."""
 
@@ -136,7 +161,7 @@ class StripeGateway:
             stripe_version=PINNED_API_VERSION,
             base_addresses=bases,  # type: ignore[arg-type]
             max_network_retries=0,
-            http_client=stripe.RequestsClient(timeout=timeout_s, session=self._session),
+            http_client=MeteredRequestsClient(timeout=timeout_s, session=self._session),
         )
         self.limiter = RateLimiter(max_rps * PACING_FACTOR)
         self._prices: dict[str, tuple[float, dict[str, Any]]] = {}

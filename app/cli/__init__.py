@@ -7,11 +7,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from adapters.observability.logs import configure_logging
 from adapters.persistence.database import StoreUnavailableError
 from app.bootstrap import NotReadyError
 from app.cli import audit, core, dev, imports, ops, reconcile, replay, tokens, worker
@@ -49,9 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ledger`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    # One-shot commands stay quiet; long-running ones raise the level from settings.
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    # One-shot commands stay quiet; long-running ones raise the level from settings. The
+    # format is known before settings load (whose own errors must be logged in it too).
+    configure_logging(
+        "warning", "json" if os.environ.get("LEDGER_LOG_FORMAT") == "json" else "text"
     )
     try:
         code: int = args.handler(args)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from datetime import datetime
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from adapters.observability.logs import configure_logging
 from app.bootstrap import bootstrap
 from app.ledger import UnknownOrganizerError
 from app.schemas import OrganizerState, organizer_state
@@ -76,7 +76,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from app.web import create_app
 
     settings = load_settings()
-    logging.getLogger().setLevel(settings.log_level.upper())
+    configure_logging(settings.log_level, settings.log_format)
     container = bootstrap(settings)
     uvicorn.run(
         create_app(container),
@@ -86,6 +86,7 @@ def run_serve(args: argparse.Namespace) -> int:
         # Per-request lines are noise at info level in production; debug turns them on.
         access_log=settings.log_level == "debug",
         proxy_headers=True,
+        log_config=None,  # uvicorn's loggers propagate into ours (JSON or text, one format)
     )
     return 0
 

@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 import stripe
 
+from adapters.observability.logs import configure_logging
 from adapters.stripe.double import serve as serve_double
 from adapters.stripe.translate import HANDLED_EVENT_TYPES
 from app.api.auth import issue_token
@@ -59,7 +60,7 @@ def run_double(args: argparse.Namespace) -> int:
 
 def run_up(args: argparse.Namespace) -> int:
     settings = load_settings()  # fail fast, in one line, before starting anything
-    logging.getLogger().setLevel(settings.log_level.upper())
+    configure_logging(settings.log_level, settings.log_format)
     children: dict[str, subprocess.Popen[bytes]] = {}
     env = dict(os.environ)
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from typing import Any
 
@@ -11,6 +10,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from adapters.observability.logs import configure_logging
 from adapters.persistence.inbox import InboxRow, StripeInbox
 from app.bootstrap import Container, bootstrap
 from app.cli.core import instant_argument
@@ -54,7 +54,7 @@ def register(commands: Any) -> None:
 
 def run_worker(_: argparse.Namespace) -> int:
     settings = load_settings()
-    logging.getLogger().setLevel(settings.log_level.upper())
+    configure_logging(settings.log_level, settings.log_format)
     container = bootstrap(settings)
     worker = Worker(container)
     worker.install_signal_handlers()

@@ -25,6 +25,7 @@ from pydantic import (
     ValidationError,
 )
 
+from adapters.observability.metrics import QUARANTINED_INPUTS
 from adapters.persistence.database import StoreUnavailableError
 from app.bootstrap import NotReadyError
 from app.ledger import ConcurrencyError
@@ -188,7 +189,13 @@ def apply_checked(ledger: ChangeLedger, checked: Sequence[Checked]) -> list[Item
     for organizer_id, changes in by_organizer.items():
         for result in ledger.update(organizer_id, _decider(changes), register=True):
             outcomes[result.index] = result
-    return [outcomes[entry.index] if isinstance(entry, ValidChange) else entry for entry in checked]
+    results = [
+        outcomes[entry.index] if isinstance(entry, ValidChange) else entry for entry in checked
+    ]
+    rejected_items = sum(1 for r in results if r.outcome is Outcome.REJECTED)
+    if rejected_items:
+        QUARANTINED_INPUTS.labels(kind="group_change").inc(rejected_items)
+    return results
 
 
 def _decider(changes: list[ValidChange]) -> Callable[[Organizer, datetime], list[ItemResult]]:

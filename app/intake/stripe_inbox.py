@@ -16,6 +16,8 @@ from threading import Event
 import orjson
 from eventsourcing.persistence import InterfaceError, OperationalError
 
+from adapters.observability.logs import log_context
+from adapters.observability.metrics import QUARANTINED_INPUTS
 from adapters.persistence.database import StoreUnavailableError
 from adapters.persistence.inbox import InboxRow, Outcome, StripeInbox
 from adapters.stripe.translate import Translation, TranslationError, translate
@@ -69,6 +71,13 @@ class InboxProcessor:
         ``MAX_ATTEMPTS`` it is quarantined as ``failed`` with the error, for ops to fix and
         ``ledger inbox reprocess --id``. A store that is down still stops the loop (the row
         stays pending and the worker backs off): that is not the row's fault."""
+        with log_context(event_id=row.delivery.event_id, organizer_id=row.organizer_id):
+            outcome = self._process_or_hold(row)
+        if outcome.status == "failed":
+            QUARANTINED_INPUTS.labels(kind="inbox").inc()
+        return outcome
+
+    def _process_or_hold(self, row: InboxRow) -> Outcome:
         try:
             return self.process(row)
         except TRANSIENT_ERRORS:

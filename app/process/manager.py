@@ -29,6 +29,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
+from adapters.observability.logs import log_context
+from adapters.observability.metrics import SYNCS
 from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
 from adapters.stripe.gateway import SentUpdate, StripeCallError
 from app.ledger import LedgerApplication
@@ -222,7 +224,11 @@ class SyncSender:
         return sum(f.result() for f in futures)
 
     def _send_all(self, organizer_id: UUID, sync_ids: list[str]) -> int:
-        return sum(self.send(organizer_id, sync_id) for sync_id in sync_ids)
+        sent = 0
+        for sync_id in sync_ids:
+            with log_context(organizer_id=str(organizer_id), sync_id=sync_id):
+                sent += self.send(organizer_id, sync_id)
+        return sent
 
     def send(self, organizer_id: UUID, sync_id: str) -> bool:
         """Send one sync if the ledger still says it is due; record what Stripe said."""
@@ -258,6 +264,7 @@ class SyncSender:
             ),
             loaded=organizer,
         )
+        SYNCS.labels(outcome="confirmed").inc()
         return True
 
     def _attempt(self, sync_id: str, sync: dict[str, Any]) -> SentUpdate:
@@ -301,4 +308,5 @@ class SyncSender:
                 at=at,
             )
 
-        self.ledger.update_by_id(organizer_id, record, loaded=loaded)
+        if self.ledger.update_by_id(organizer_id, record, loaded=loaded):
+            SYNCS.labels(outcome="retrying" if error.retryable else "failed").inc()

@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from app.bootstrap import NOT_MIGRATED_HINT, Container
+from app.metrics import CONTENT_TYPE, exposition, store_registry
 from app.problems import Problem
 
 log = logging.getLogger("ledger.web")
@@ -29,7 +30,15 @@ def routes(container: Container) -> list[BaseRoute]:
             log.warning(NOT_MIGRATED_HINT)
         raise Problem(503, "Not ready", readiness.reason, slug="not-ready")
 
+    store = store_registry(container)
+
+    async def metrics(_: Request) -> Response:
+        """Prometheus text: this process's counters and the store gauges (docs/deploy.md).
+        Meant for the cluster's scraper: keep it off the public ingress."""
+        return Response(await run_in_threadpool(exposition, store), media_type=CONTENT_TYPE)
+
     return [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
     ]

@@ -13,7 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 # API-ish prefixes never fall back to index.html: a typo there must be a 404.
 MAX_PATH_LENGTH = 1024
-NOT_SPA = ("api/", "internal/", "webhooks/", "openapi.json", "healthz", "readyz")
+NOT_SPA = ("api/", "internal/", "webhooks/", "openapi.json", "healthz", "readyz", "metrics")
 
 
 def is_page_path(path: str) -> bool:

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from adapters.observability.metrics import WEBHOOKS_RECEIVED
 from adapters.persistence.database import DATABASE_ERRORS
 from adapters.persistence.inbox import InboxDelivery, StripeInbox
 from app.bootstrap import Container
@@ -135,7 +136,17 @@ def routes(container: Container) -> list[BaseRoute]:
     inbox = StripeInbox(container.database)
 
     async def stripe_webhook(request: Request) -> Response:
-        """Verify, store once, answer 200 (``accepted`` or ``duplicate``)."""
+        """Verify, store once, answer 200 (``accepted`` or ``duplicate``); counted."""
+        try:
+            response, outcome = await receive(request)
+        except Problem as problem:
+            outcome = "unavailable" if problem.status >= 500 else "rejected"
+            WEBHOOKS_RECEIVED.labels(outcome=outcome).inc()
+            raise
+        WEBHOOKS_RECEIVED.labels(outcome=outcome).inc()
+        return response
+
+    async def receive(request: Request) -> tuple[Response, str]:
         settings = container.settings
         body = await read_body(request, limit=MAX_WEBHOOK_BYTES)
         verify_signature(
@@ -161,6 +172,6 @@ def routes(container: Container) -> list[BaseRoute]:
                 headers={"Retry-After": "5"},
             ) from None
         status = "accepted" if stored else "duplicate"
-        return JSONResponse({"status": status, "event_id": delivery.event_id})
+        return JSONResponse({"status": status, "event_id": delivery.event_id}), status
 
     return [Route("/webhooks/stripe", stripe_webhook, methods=["POST"])]

@@ -26,6 +26,8 @@ def free_port() -> int:
 def ledger_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LEDGER_", "STRIPE_"))}
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    # Test workers serve no metrics port unless a test asks (9464 is one per machine).
+    env["LEDGER_WORKER_METRICS_PORT"] = "0"
     env.update(extra or {})
     return env
 

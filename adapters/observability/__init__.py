@@ -1,0 +1,1 @@
+"""Metrics and structured logs: how operators see the ledger (docs/deploy.md, Metrics)."""
