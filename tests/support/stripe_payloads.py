@@ -1,4 +1,4 @@
-"""Stripe webhook payloads for tests, varied from the real ones in ../shared/stripe-fixtures.
+"""Stripe webhook payloads for tests, varied from the real ones in tests/fixtures/stripe.
 
 Each builder deep-copies a real delivery (or a Stripe-published object inside a real
 envelope) and edits ids, times, quantities and statuses, so tests parse what Stripe
@@ -27,7 +27,7 @@ PERIOD = (T0 - 10 * DAY, T0 + 21 * DAY)
 
 
 def repository_root() -> Path:
-    """The folder holding pyproject.toml: shared/ sits beside it, wherever it is cloned."""
+    """The folder holding pyproject.toml, wherever the repository is cloned."""
     for folder in Path(__file__).resolve().parents:
         if (folder / "pyproject.toml").is_file():
             return folder
@@ -35,7 +35,7 @@ def repository_root() -> Path:
     raise FileNotFoundError(msg)
 
 
-FIXTURES = repository_root().parent / "shared" / "stripe-fixtures"
+FIXTURES = repository_root() / "tests" / "fixtures" / "stripe"
 
 
 @cache
