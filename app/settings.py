@@ -101,6 +101,12 @@ class Settings(BaseSettings):
     reconcile_every: timedelta | None = Field(
         default=None, validation_alias="LEDGER_RECONCILE_EVERY"
     )
+    # -- ``ledger smoke`` (docs/smoke.md) ---------------------------------------------
+    smoke_pushgateway_url: str | None = Field(
+        default=None, validation_alias="LEDGER_SMOKE_PUSHGATEWAY_URL"
+    )
+    # Browser mode's Chromium (e.g. Debian's /usr/bin/chromium); unset: Playwright's own.
+    smoke_chromium: str | None = Field(default=None, validation_alias="LEDGER_SMOKE_CHROMIUM")
 
     @field_validator(
         "sync_lead",
@@ -134,6 +140,19 @@ class Settings(BaseSettings):
             parse_database_url(value)
         except DatabaseUrlError as error:
             raise ValueError(str(error)) from None
+        return value
+
+    @field_validator("smoke_pushgateway_url", "smoke_chromium", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("smoke_pushgateway_url")
+    @classmethod
+    def _check_pushgateway(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            msg = "must be an http:// or https:// URL (e.g. http://pushgateway:9091)"
+            raise ValueError(msg)
         return value
 
     @field_validator("log_level")

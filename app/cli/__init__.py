@@ -15,7 +15,7 @@ from typing import NoReturn
 from adapters.observability.logs import configure_logging
 from adapters.persistence.database import StoreUnavailableError
 from app.bootstrap import NotReadyError
-from app.cli import audit, core, dev, imports, ops, reconcile, replay, tokens, worker
+from app.cli import audit, core, dev, imports, ops, reconcile, replay, smoke, tokens, worker
 from app.ledger import UnknownOrganizerError
 from app.settings import ConfigurationError
 
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.register(commands)
     ops.register(commands)
     reconcile.register(commands)
+    smoke.register(commands)
     return parser
 
 

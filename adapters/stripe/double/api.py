@@ -16,6 +16,7 @@ from adapters.stripe.double import (
     routes_core,
     routes_events,
     routes_invoices,
+    routes_payment_methods,
     routes_subscriptions,
 )
 from adapters.stripe.double.errors import StripeError, rate_limited
@@ -38,6 +39,7 @@ ROUTES: list[Route] = [
     *routes_invoices.ROUTES,
     *routes_checkout.ROUTES,
     *routes_events.ROUTES,
+    *routes_payment_methods.ROUTES,
 ]
 
 Outcome = tuple[int, bytes, bool | None]

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from adapters.stripe.double.checkout_card import FIELDS_HTML, card_problem
 from adapters.stripe.double.errors import StripeError
 from adapters.stripe.double.invoices import TIMES, money
 from adapters.stripe.double.routes_checkout import complete_session
@@ -39,7 +40,7 @@ def _checkout_form(session: dict[str, Any], lines: list[dict[str, Any]], note: s
         f"<p>Total: <strong>{escape(money(session['amount_total'], session['currency']))}"
         "</strong> per period</p>"
         f"<form method='post' action='/_double/checkout/{escape(session['id'])}'>"
-        "<button type='submit' id='pay'>Pay</button></form>"
+        f"{FIELDS_HTML}<button type='submit' id='pay'>Pay</button></form>"
         f"{cancel_link}"
     )
 
@@ -56,6 +57,7 @@ async def checkout_page(request: Request) -> Response:
     double: Double = request.app.state.double
     session_id = request.path_params["session_id"]
     state = double.state
+    card = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     with state.lock:
         session = state.find("checkout.session", session_id)
         if session is None:
@@ -67,6 +69,8 @@ async def checkout_page(request: Request) -> Response:
             return _page("Stripe double checkout", _checkout_form(session, lines))
         state.request = None
         try:
+            if (declined := card_problem(card)) is not None:
+                raise declined
             session = complete_session(state, session_id)
         except StripeError as err:
             note = f"<p class='error' role='alert'>{escape(err.message)}</p>"
