@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from adapters.observability.logs import configure_logging
-from app.settings import ConfigurationError, load_settings
+from adapters.observability.logs import configure_logging, log_context
+from app.settings import ConfigurationError, Settings, load_settings
 from app.smoke import SmokeOptions, run_smoke
 from app.smoke.flow import new_organizer_id
 from app.smoke.push import push_result
@@ -86,6 +86,11 @@ def run(args: argparse.Namespace) -> int:
         timeout_s=args.timeout,
         screenshots=args.screenshots,
     )
+    with log_context(organizer_id=options.organizer_id):
+        return _run_and_report(options, settings)
+
+
+def _run_and_report(options: SmokeOptions, settings: Settings) -> int:
     report = run_smoke(options, settings)
     held = report.succeeded
     gateway = settings.smoke_pushgateway_url
@@ -93,20 +98,20 @@ def run(args: argparse.Namespace) -> int:
         ended = time.time()
         report.run(
             "push",
-            lambda: push_result(gateway, instance=args.url, succeeded=held, ended_at=ended),
+            lambda: push_result(gateway, instance=options.url, succeeded=held, ended_at=ended),
         )
     failed = [r.step for r in report.failed]
     if failed:
         log.error(
             "smoke failed against %s: %s did not hold",
-            args.url,
+            options.url,
             ", ".join(failed),
             extra={"outcome": "failed", "failed_steps": failed},
         )
         return 1
     log.info(
         "smoke passed against %s: %d steps held",
-        args.url,
+        options.url,
         len(report.results),
         extra={"outcome": "passed"},
     )

@@ -24,7 +24,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
-from adapters.observability.logs import log_context
 from app.settings import ConfigurationError, Settings
 from app.smoke.ledger_api import LedgerApi
 from app.smoke.report import SmokeReport, StepFailedError, eventually
@@ -258,25 +257,24 @@ def run_smoke(options: SmokeOptions, settings: Settings) -> SmokeReport:
     """Every step in order until one fails, then the cleanup (whenever something was
     created). Returns the report; nothing here raises for a step that did not hold."""
     run = SmokeRun(options, settings)
-    with log_context(organizer_id=options.organizer_id):
-        try:
-            if options.mode == "browser":
-                from app.smoke.browser import BrowserFlow  # Playwright: only in browser mode
+    try:
+        if options.mode == "browser":
+            from app.smoke.browser import BrowserFlow  # Playwright: only in browser mode
 
-                flow = BrowserFlow(
-                    base_url=run.api.base_url,
-                    token=run.api.organizer_token,
-                    timeout_s=options.timeout_s,
-                    chromium=settings.smoke_chromium,
-                    screenshots=options.screenshots,
-                )
-                with flow:
-                    run.browser = flow
-                    _steps(run)
-            else:
+            flow = BrowserFlow(
+                base_url=run.api.base_url,
+                token=run.api.organizer_token,
+                timeout_s=options.timeout_s,
+                chromium=settings.smoke_chromium,
+                screenshots=options.screenshots,
+            )
+            with flow:
+                run.browser = flow
                 _steps(run)
-        finally:
-            run.close()
+        else:
+            _steps(run)
+    finally:
+        run.close()
     return run.report
 
 

@@ -63,6 +63,8 @@ async def checkout_page(request: Request) -> Response:
         if session is None:
             return _page("Checkout session not found", "", status=404)
         lines = state.checkout_items[session_id]["line_items"]
+        if session["status"] == "expired":  # Stripe's page: no longer active, nothing to pay
+            return _page("This checkout session has expired", "")
         if request.method == "GET":
             if session["status"] == "complete":
                 return _page("Already paid", "<p>This checkout session is complete.</p>")
