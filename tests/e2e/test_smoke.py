@@ -7,8 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import signal
-import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,13 +14,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.stripe.double import sdk_client
 from tests.e2e.browser_support import CHROMIUM, built_spa
-from tests.support.processes import LEDGER, free_port, ledger_env, run_ledger, wait_for
+from tests.support.processes import free_port, ledger_dev_up, run_ledger
 
 TOKEN_SECRET = "smoke-test-token-secret-0123456789abcdef"
 SERVICE_TOKEN = "smoke-test-service-token-0123"
@@ -51,40 +48,13 @@ def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     """``ledger dev up`` with known token secrets (it keeps those it is given)."""
     built_spa()
     cwd = tmp_path_factory.mktemp("smoke-stack")
-    port = free_port()
-    log_path = cwd / "dev.log"
     env = {
         "LEDGER_TOKEN_SECRET": TOKEN_SECRET,
         "LEDGER_SERVICE_TOKEN": SERVICE_TOKEN,
         "LEDGER_WORKER_POLL_S": "0.1",
     }
-    with log_path.open("w") as log:
-        stack = subprocess.Popen(
-            [*LEDGER, "dev", "up", "--port", str(port)],
-            cwd=cwd,
-            env=ledger_env(env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-
-        def ready() -> bool:
-            try:
-                return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        wait_for(ready, what="the dev stack's /readyz")
-        found = re.search(r"using the Stripe test double at (http://\S+)", log_path.read_text())
-        assert found, log_path.read_text()
-        yield DevStack(base=base, double=found[1], cwd=cwd)
-        stack.send_signal(signal.SIGTERM)
-        assert stack.wait(timeout=40) == 0
-    finally:
-        if stack.poll() is None:
-            stack.kill()
-            stack.wait()
+    with ledger_dev_up(cwd=cwd, env=env) as (base, double):
+        yield DevStack(base=base, double=double, cwd=cwd)
 
 
 @dataclass

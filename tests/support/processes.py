@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -150,3 +152,38 @@ def wait_for(
         time.sleep(0.1)
     msg = f"timed out waiting for {what}"
     raise TimeoutError(msg)
+
+
+@contextmanager
+def ledger_dev_up(
+    *, cwd: Path, env: Mapping[str, str] | None = None, port: int | None = None
+) -> Iterator[tuple[str, str]]:
+    """``ledger dev up`` (server, worker and, without a Stripe key, the double); yields
+    (the server's base URL, the double's) once ``/readyz`` answers, and checks that it
+    stops cleanly (exit 0) on SIGTERM."""
+    port = port or free_port()
+    log_path = cwd / "dev.log"
+    with log_path.open("w") as log:
+        stack = subprocess.Popen(
+            [*LEDGER, "dev", "up", "--port", str(port)],
+            cwd=cwd,
+            env=ledger_env(env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(f"{base}/readyz", stack, log_path)
+        found = re.search(r"using the Stripe test double at (http://\S+)", log_path.read_text())
+        if found is None:
+            msg = f"no Stripe double in the dev stack's log: {log_path.read_text()}"
+            raise RuntimeError(msg)
+        yield base, found[1]
+        stack.send_signal(signal.SIGTERM)
+        if stack.wait(timeout=40) != 0:
+            msg = f"ledger dev up exited with {stack.returncode}: {log_path.read_text()}"
+            raise RuntimeError(msg)
+    finally:
+        if stack.poll() is None:
+            stack.kill()
+            stack.wait()
