@@ -44,3 +44,19 @@ def test_a_version_tag_pushes_the_image_to_the_registry() -> None:
     (push,) = [s for s in job["steps"] if s.get("uses", "").startswith("docker/build-push-action")]
     assert push["with"]["push"] is True
     assert workflow["permissions"]["packages"] == "write"
+
+
+def test_the_smoke_job_runs_ledger_smoke_in_a_browser_against_a_given_url() -> None:
+    workflow = _load("smoke.yml")
+    inputs = workflow[True]["workflow_dispatch"]["inputs"]
+    assert inputs["url"]["required"] is True
+    assert inputs["mode"]["default"] == "browser"
+    job = workflow["jobs"]["smoke"]
+    steps = _steps(job)
+    assert "python -m pip install '.[smoke]'" in steps
+    (smoke,) = [s for s in steps if s.startswith("ledger smoke")]
+    assert '--url "$SMOKE_URL"' in smoke
+    assert '--mode "$SMOKE_MODE"' in smoke
+    # The inputs never appear inside a script (no expression injection).
+    assert not any("${{" in s for s in steps)
+    assert job["env"]["STRIPE_API_KEY"] == "${{ secrets.STRIPE_TEST_API_KEY }}"
