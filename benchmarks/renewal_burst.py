@@ -43,18 +43,14 @@ import argparse  # noqa: E402
 import importlib  # noqa: E402
 import itertools  # noqa: E402
 import os  # noqa: E402
-import random  # noqa: E402
-import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from collections import Counter  # noqa: E402
 from collections.abc import Iterator, Sequence  # noqa: E402
-from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
 from typing import Any  # noqa: E402
 
 import httpx  # noqa: E402
@@ -64,38 +60,25 @@ from rich.table import Table  # noqa: E402
 
 from adapters.stripe.gateway import PACING_FACTOR, StripeGateway  # noqa: E402
 from app.bootstrap import Container  # noqa: E402
-from app.ledger import LedgerApplication  # noqa: E402
 from app.process.manager import RenewalReactor, SyncSender  # noqa: E402
 from app.settings import load_settings  # noqa: E402
-from domain.billing import SubscriptionSnapshot  # noqa: E402
-from domain.groups import GroupAction  # noqa: E402
-from domain.organizer import Organizer  # noqa: E402
 from projections.runner import Follower, LogReader, build_read_models, catch_up  # noqa: E402
+from tests.support.burst import (  # noqa: E402
+    API_KEY,
+    DoubleProcess,
+    Seeded,
+    double_process,
+    seed_ledger,
+    seed_stripe,
+)
 from tests.support.postgres import with_schema  # noqa: E402
-from tests.support.processes import LEDGER, free_port, ledger_env  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-API_KEY = "sk_test_double"
-SETUP_THREADS = 8
-SAVE_ORGANIZERS = 500  # organizers per ledger.save(): one transaction (and table lock) each
 SEND_DEADLINE_S = 1800  # stop by itself even if syncs never settle
 RATE_TARGET = 0.9
 CALLS_TARGET = 0.02
 QUANTITY_UPDATE = "/v1/subscription_items/"
 console = Console(stderr=True)
-
-
-@dataclass(frozen=True)
-class Seeded:
-    """One subscription created on the double, and the groups its organizer has."""
-
-    organizer_id: str
-    subscription_id: str
-    item_id: str
-    price_id: str
-    period_start: int
-    period_end: int
-    groups: int
 
 
 @dataclass
@@ -172,171 +155,6 @@ def store(args: argparse.Namespace) -> Iterator[str]:
     finally:
         with psycopg.connect(args.database_url, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-
-
-@dataclass(frozen=True)
-class DoubleProcess:
-    base_url: str
-    pid: int
-
-    def cpu_s(self) -> float:
-        """CPU seconds the double's process has used so far (user + system)."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@contextmanager
-def double_process() -> Iterator[DoubleProcess]:
-    """``ledger dev stripe`` on a free loopback port, its own process (its own GIL)."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as log_file:
-        process = subprocess.Popen(  # our own interpreter and module, fixed arguments
-            [*LEDGER, "dev", "stripe", "--port", str(port)],
-            cwd=ROOT,
-            env=ledger_env(),
-            stdout=subprocess.DEVNULL,  # an access-log line per request: not worth keeping
-            stderr=log_file,
-        )
-        try:
-            wait_until_up(base, process, log_file)
-            yield DoubleProcess(base, process.pid)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def wait_until_up(base: str, process: subprocess.Popen[bytes], log_file: Any) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log_file.seek(0)
-            msg = f"the double exited with {process.returncode}: {log_file.read().decode()}"
-            raise RuntimeError(msg)
-        try:
-            httpx.get(f"{base}/_double/config", timeout=1).raise_for_status()
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    msg = "the double did not start within 30 s"
-    raise RuntimeError(msg)
-
-
-# -- setup (not timed) ----------------------------------------------------------------
-
-
-def seed_stripe(base: str, count: int) -> list[Seeded]:
-    """A price, then ``count`` customers with one subscription (quantity 1) each.
-
-    Plain form POSTs from a thread pool: it is setup, and the SDK's per-request work
-    would double the time the client spends.
-    """
-    with httpx.Client(base_url=base, timeout=30) as admin:
-        admin.post("/_double/config", json={"quantity_updates_per_hour": None}).raise_for_status()
-        seeded = admin.post("/_double/seed", json={"unit_amount": 500, "currency": "eur"})
-        price = str(seeded.raise_for_status().json()["price"])
-    rnd = random.Random(7)
-    groups = [rnd.randint(2, 5) for _ in range(count)]
-    local = threading.local()
-    clients: list[httpx.Client] = []
-    lock = threading.Lock()
-
-    def client() -> httpx.Client:
-        if not hasattr(local, "client"):
-            local.client = httpx.Client(
-                base_url=base, timeout=30, headers={"Authorization": f"Bearer {API_KEY}"}
-            )
-            with lock:
-                clients.append(local.client)
-        found: httpx.Client = local.client
-        return found
-
-    def create(index: int) -> Seeded:
-        http = client()
-        customer = http.post("/v1/customers", data={"email": f"org{index}@example.com"})
-        subscription = http.post(
-            "/v1/subscriptions",
-            data={
-                "customer": customer.raise_for_status().json()["id"],
-                "items[0][price]": price,
-                "items[0][quantity]": "1",
-            },
-        )
-        body = subscription.raise_for_status().json()
-        item = body["items"]["data"][0]
-        return Seeded(
-            organizer_id=f"burst-org-{index:05d}",
-            subscription_id=str(body["id"]),
-            item_id=str(item["id"]),
-            price_id=price,
-            period_start=int(item["current_period_start"]),
-            period_end=int(item["current_period_end"]),
-            groups=groups[index],
-        )
-
-    try:
-        with ThreadPoolExecutor(SETUP_THREADS, thread_name_prefix="seed") as pool:
-            return list(pool.map(create, range(count)))
-    finally:
-        for http in clients:
-            http.close()
-
-
-def seed_ledger(ledger: LedgerApplication, subscriptions: Sequence[Seeded]) -> None:
-    """Organizers with their snapshot and groups, then every renewal upcoming at once.
-
-    Built in memory through the real commands and saved many organizers per
-    ``ledger.save`` (one transaction each), as ``tests/support/histories.seed_bulk`` does.
-    """
-    now = ledger.clock()
-    organizers = [build_organizer(s, now) for s in subscriptions]
-    save_in_chunks(ledger, organizers)
-    # Then Stripe's invoice.upcoming for everyone: the renewal-day burst.
-    upcoming_at = ledger.clock()
-    for organizer, seeded in zip(organizers, subscriptions, strict=True):
-        organizer.note_renewal_upcoming(
-            subscription_id=seeded.subscription_id,
-            period_end=datetime.fromtimestamp(seeded.period_end, tz=UTC),
-            expected_quantity=1,
-            expected_amount=500,
-            currency="eur",
-            source=f"evt_upcoming_{seeded.organizer_id}",
-            at=upcoming_at,
-        )
-    save_in_chunks(ledger, organizers)
-
-
-def build_organizer(seeded: Seeded, now: datetime) -> Organizer:
-    organizer = Organizer.register(seeded.organizer_id, at=now)
-    snapshot = SubscriptionSnapshot(
-        subscription_id=seeded.subscription_id,
-        item_id=seeded.item_id,
-        price_id=seeded.price_id,
-        status="active",
-        quantity=1,
-        current_period_start=datetime.fromtimestamp(seeded.period_start, tz=UTC),
-        current_period_end=datetime.fromtimestamp(seeded.period_end, tz=UTC),
-        observed_at=now,
-    )
-    organizer.observe_subscription(snapshot, source=f"evt_sub_{seeded.organizer_id}", at=now)
-    for group in range(seeded.groups):
-        organizer.change_group(
-            action=GroupAction.ACTIVATED,
-            group_id=f"g{group}",
-            change_id=f"chg-{seeded.organizer_id}-{group}",
-            occurred_at=now - timedelta(minutes=5),
-            at=now,
-        )
-    return organizer
-
-
-def save_in_chunks(ledger: LedgerApplication, organizers: Sequence[Organizer]) -> None:
-    for start in range(0, len(organizers), SAVE_ORGANIZERS):
-        ledger.save(*organizers[start : start + SAVE_ORGANIZERS])
 
 
 # -- the timed phase ------------------------------------------------------------------
