@@ -64,9 +64,11 @@ class WorkerProcess:
 
 @dataclass(frozen=True)
 class Takeover:
-    """Seconds from the leader's stop to the standby's ``ledger_worker_leader`` = 1, and
-    to the first quantity update the new leader sent."""
+    """Seconds from the signal to the leader's exit (SIGTERM: it finishes what it is
+    sending), to the standby's ``ledger_worker_leader`` = 1, and to the first quantity
+    update the new leader sent."""
 
+    exited_s: float
     leads_s: float
     first_update_s: float
     pending_at_stop: int
@@ -137,18 +139,25 @@ class Cluster:
         leader.process.send_signal(how)
         stopped = time.time()
         pending = len(self.seeded) - len(self.updates())
+        # The leader holds the lock until it exits, so every update after its exit is the
+        # new leader's (a SIGTERMed leader first finishes the updates it is sending).
+        leader.process.wait(timeout=60)
+        exited = time.time()
         wait_for(standby.leads, timeout=60, what="the standby to lead")
-        leads = time.time() - stopped
+        leads = time.time()
 
         def first_new() -> float | None:
-            later = [float(u["at"]) for u in self.updates() if float(u["at"]) > stopped]
+            later = [float(u["at"]) for u in self.updates() if float(u["at"]) > exited]
             return min(later) if later else None
 
         wait_for(lambda: first_new() is not None, timeout=60, what="the new leader's first update")
-        first = first_new()
-        assert first is not None
-        leader.process.wait(timeout=30)
-        return Takeover(leads_s=leads, first_update_s=first - stopped, pending_at_stop=pending)
+        first = first_new() or exited
+        return Takeover(
+            exited_s=exited - stopped,
+            leads_s=leads - stopped,
+            first_update_s=first - stopped,
+            pending_at_stop=pending,
+        )
 
     def close(self) -> None:
         self._stack.close()
