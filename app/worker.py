@@ -209,7 +209,7 @@ class Worker:
         try:
             while not self.stop.is_set():
                 scheduler.run_once()
-                sent = sender.run_once() if sender is not None else 0
+                sent = sender.run_once(stop=self.stop) if sender is not None else 0
                 if sent == 0:
                     self.stop.wait(container.settings.worker_poll_s)
                 self.beats.beat("renewals")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -244,8 +245,8 @@ class SyncSender:
     def close(self) -> None:
         self.pool.shutdown(wait=True)
 
-    def run_once(self, limit: int = 500) -> int:
-        """Send every sync due now; returns how many were attempted."""
+    def run_once(self, limit: int = 500, *, stop: threading.Event | None = None) -> int:
+        """Send every sync due now (until ``stop`` is set); returns how many were attempted."""
         now = self.ledger.clock()
         with self.database.transaction() as cursor:
             rows = cursor.execute(
@@ -259,14 +260,21 @@ class SyncSender:
         for row in rows:
             by_organizer[str(row["organizer_uuid"])].append(str(row["sync_id"]))
         futures = [
-            self.pool.submit(self._send_all, UUID(organizer), sync_ids)
+            self.pool.submit(self._send_all, UUID(organizer), sync_ids, stop)
             for organizer, sync_ids in by_organizer.items()
         ]
         return sum(f.result() for f in futures)
 
-    def _send_all(self, organizer_id: UUID, sync_ids: list[str]) -> int:
+    def _send_all(
+        self, organizer_id: UUID, sync_ids: list[str], stop: threading.Event | None = None
+    ) -> int:
         sent = 0
         for sync_id in sync_ids:
+            if stop is not None and stop.is_set():
+                # A stopping worker (SIGTERM) hands what is left to the next leader: the
+                # syncs stay due. Sending the whole batch first (up to 500, 20 s at 25/s)
+                # would hold the leader lock, and the renewals, that long.
+                break
             with log_context(organizer_id=str(organizer_id), sync_id=sync_id):
                 sent += self.send(organizer_id, sync_id)
         return sent

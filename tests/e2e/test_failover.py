@@ -27,6 +27,7 @@ ORGANIZERS = 80
 MAX_RPS = 8
 STOP_AFTER = 12  # quantity updates sent before the leader is stopped
 TAKEOVER_BOUND_S = 15
+SENDER_THREADS = 4  # STRIPE_MAX_CONCURRENCY in tests/support/failover.py
 
 
 @pytest.fixture
@@ -66,8 +67,10 @@ def test_the_standby_takes_over_the_burst_and_no_sync_is_sent_twice(
     assert takeover.pending_at_stop > 0, "the burst was over before the leader stopped"
     assert takeover.leads_s <= TAKEOVER_BOUND_S, takeover
     assert takeover.first_update_s <= TAKEOVER_BOUND_S, takeover
-    # SIGTERM is a handover: the leader finishes what it is sending and exits cleanly.
+    # SIGTERM is a handover: the leader finishes only the updates it is sending (one per
+    # sender thread), leaves the rest of the burst due, and exits cleanly.
     if how == signal.SIGTERM:
         assert leader.process.returncode == 0
         assert "worker stopped" in leader.log.read_text()
+        assert takeover.sent_while_stopping <= SENDER_THREADS, takeover
     _the_burst_completes_once(cluster)

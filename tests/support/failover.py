@@ -72,6 +72,7 @@ class Takeover:
     leads_s: float
     first_update_s: float
     pending_at_stop: int
+    sent_while_stopping: int  # updates the old leader sent between the signal and its exit
 
 
 @dataclass
@@ -152,7 +153,9 @@ class Cluster:
 
         wait_for(lambda: first_new() is not None, timeout=60, what="the new leader's first update")
         first = first_new() or exited
+        draining = [u for u in self.updates() if stopped <= float(u["at"]) <= exited]
         return Takeover(
+            sent_while_stopping=len(draining),
             exited_s=exited - stopped,
             leads_s=leads - stopped,
             first_update_s=first - stopped,
