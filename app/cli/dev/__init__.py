@@ -16,6 +16,7 @@ from adapters.stripe.double import serve as serve_double
 from adapters.stripe.double.persist import StateFileError
 from app.cli.core import port_argument
 from app.cli.dev.errors import DevStackError
+from app.cli.dev.renew import run_renew
 from app.cli.dev.reset import run_reset
 from app.cli.dev.up import run_up
 
@@ -40,6 +41,19 @@ def register(commands: Any) -> None:
     reset = dev_commands.add_parser("reset", help="delete ./var (asks first)")
     reset.add_argument("--yes", action="store_true", help="do not ask")
     reset.set_defaults(handler=run_reset)
+    renew = dev_commands.add_parser(
+        "renew", help="move the double's clock through an organizer's next renewal(s)"
+    )
+    renew.add_argument("organizer_id", metavar="ORGANIZER_ID")
+    renew.add_argument("--cycles", type=int, default=1, metavar="N", help="renewals (default 1)")
+    renew.add_argument(
+        "--timeout",
+        type=float,
+        default=60,
+        metavar="SECONDS",
+        help="how long to wait for the ledger at each step (default 60)",
+    )
+    renew.set_defaults(handler=run_renew)
 
 
 def run_double(args: argparse.Namespace) -> int:
