@@ -12,8 +12,11 @@ any other type fails the save loudly rather than being dropped. The file is ours
 loading still never runs code: a tag can only name a dataclass of this package.
 
 ``StateFile`` writes a new snapshot (temporary file, then rename: a reader or a crash
-sees the old file or the new one) when the state changed, checked every
-``interval_s`` and once more at shutdown.
+sees the old file or the new one) when the state changed, and once more at shutdown.
+Encoding a large state takes a while under the double's lock (35 MB, 8,400 events: about
+60 ms), so it is only done within ``interval_s`` of a change the server reported
+(``changed()``: any request other than a GET) or while webhooks are being delivered, and
+otherwise every ``idle_s`` (state that moved some other way is written then).
 """
 
 from __future__ import annotations
@@ -148,11 +151,15 @@ class StateFile:
     """Keeps ``double``'s state in ``path``: ``load()`` at start, then ``start()`` a thread
     that saves changes every ``interval_s``; ``stop()`` saves a last time."""
 
-    def __init__(self, path: Path, double: Double, *, interval_s: float = 0.5) -> None:
+    def __init__(
+        self, path: Path, double: Double, *, interval_s: float = 0.5, idle_s: float = 10.0
+    ) -> None:
         self.path = path
         self.double = double
         self.interval_s = interval_s
+        self.idle_s = idle_s
         self._written: bytes | None = None
+        self._changed = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._failing = False
@@ -192,6 +199,10 @@ class StateFile:
         self._written = raw
         return True
 
+    def changed(self) -> None:
+        """The state may have changed (called by the server after each mutating request)."""
+        self._changed.set()
+
     def start(self) -> None:
         """Save changes in a background thread until ``stop()``."""
         self._thread = threading.Thread(target=self._run, name="stripe-double-persist", daemon=True)
@@ -206,8 +217,17 @@ class StateFile:
         self._save_logged()
 
     def _run(self) -> None:
+        idle = 0.0
+        delivering = False
         while not self._stop.wait(self.interval_s):
-            self._save_logged()
+            # A delivery's outcome can change the state too (acknowledged drafts): look
+            # once more after the last one finished.
+            was_delivering, delivering = delivering, self.double.webhooks.pending() > 0
+            idle += self.interval_s
+            if self._changed.is_set() or delivering or was_delivering or idle >= self.idle_s:
+                self._changed.clear()
+                idle = 0.0
+                self._save_logged()
 
     def _save_logged(self) -> None:
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +28,8 @@ class DoubleApp(Starlette):
     to uvicorn's raw `send` (fault injection drops connections through it)."""
 
     double: Double
+    # Told after every request that may have changed the state (the state file's saver).
+    on_change: Callable[[], None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -46,6 +48,8 @@ class DoubleApp(Starlette):
             await send(message)
 
         await super().__call__(scope, receive, send_with_id)
+        if self.on_change is not None and scope["method"] != "GET":
+            self.on_change()
 
 
 def create_app(
@@ -88,6 +92,8 @@ def create_app(
     )
     app.state.double = double
     app.double = double
+    if store is not None:
+        app.on_change = store.changed
     return app
 
 
