@@ -115,15 +115,22 @@ def ready(base: str) -> bool:
 
 
 @contextmanager
-def dev_stack(cwd: Path, *, port: int | None = None, log: str = "dev.log") -> Iterator[DevStack]:
-    """``ledger dev up`` in ``cwd`` until the block ends (stopped with SIGTERM)."""
+def dev_stack(
+    cwd: Path,
+    *,
+    port: int | None = None,
+    log: str = "dev.log",
+    env: dict[str, str] | None = None,
+) -> Iterator[DevStack]:
+    """``ledger dev up`` in ``cwd`` until the block ends (stopped with SIGTERM); ``env``
+    adds variables to its environment (which has no LEDGER_/STRIPE_ one otherwise)."""
     port = port or free_port()
     log_path = cwd / log
     with log_path.open("w") as out:
         process = subprocess.Popen(
             [*LEDGER, "dev", "up", "--port", str(port)],
             cwd=cwd,
-            env=ledger_env({"LEDGER_WORKER_POLL_S": "0.1"}),
+            env=ledger_env({"LEDGER_WORKER_POLL_S": "0.1", **(env or {})}),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -71,8 +71,13 @@ def test_a_stack_restarted_on_another_port_moves_the_webhook_endpoint(tmp_path: 
     with dev_stack(tmp_path, log="first.log") as first:
         first.enroll(ORGANIZER)
         subscription_id = billing(first, ORGANIZER)["subscription"]["subscription_id"]
-    with dev_stack(tmp_path, log="second.log") as second:
+        sourced = first.dev_env()
+    # Restarted from a shell that ran `. var/dev.env`: those values are not the user's
+    # choice, so the double still starts and the public URL follows the new port.
+    with dev_stack(tmp_path, log="second.log", env=sourced) as second:
         assert second.port != first.port
+        assert second.dev_env()["LEDGER_PUBLIC_URL"] == second.base
+        assert "using the Stripe test double" in second.output()
         assert_webhooks_reach(second, subscription_id)
         with sdk_client(second.double) as stripe:
             endpoints = stripe.v1.webhook_endpoints.list().data
