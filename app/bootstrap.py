@@ -110,15 +110,7 @@ class Container:
 
     def stripe_gateway(self) -> StripeGateway | None:
         """A gateway when ``STRIPE_API_KEY`` is set (Stripe or the test double), else None."""
-        settings = self.settings
-        if settings.stripe_api_key is None:
-            return None
-        return StripeGateway(
-            api_key=settings.stripe_api_key.get_secret_value(),
-            api_base=settings.stripe_api_base,
-            max_rps=settings.stripe_max_rps,
-            timeout_s=settings.stripe_timeout_s,
-        )
+        return gateway_from_settings(self.settings)
 
     def renewal_policy(self) -> RenewalPolicy:
         settings = self.settings
@@ -139,6 +131,18 @@ class Container:
                 self._ledger.close()
                 self._ledger = None
         self.database.close()
+
+
+def gateway_from_settings(settings: Settings) -> StripeGateway | None:
+    """A gateway when ``STRIPE_API_KEY`` is set, for commands that need no store."""
+    if settings.stripe_api_key is None:
+        return None
+    return StripeGateway(
+        api_key=settings.stripe_api_key.get_secret_value(),
+        api_base=settings.stripe_api_base,
+        max_rps=settings.stripe_max_rps,
+        timeout_s=settings.stripe_timeout_s,
+    )
 
 
 def bootstrap(

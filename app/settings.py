@@ -100,8 +100,15 @@ class Settings(BaseSettings):
     public_url: str = Field(default="http://127.0.0.1:8000", validation_alias="LEDGER_PUBLIC_URL")
     redirect_origins: str = Field(default="", validation_alias="LEDGER_REDIRECT_ORIGINS")
     stripe_automatic_tax: bool = Field(default=False, validation_alias="STRIPE_AUTOMATIC_TAX")
+    stripe_portal_configuration: str | None = Field(
+        default=None, validation_alias="STRIPE_PORTAL_CONFIGURATION"
+    )
     reconcile_every: timedelta | None = Field(
-        default=None, validation_alias="LEDGER_RECONCILE_EVERY"
+        default=timedelta(hours=6), validation_alias="LEDGER_RECONCILE_EVERY"
+    )
+    # How long without a stored delivery before a starting worker backfills (off: never).
+    backfill_after: timedelta | None = Field(
+        default=timedelta(hours=1), validation_alias="LEDGER_BACKFILL_AFTER"
     )
     # -- ``ledger smoke`` (docs/smoke.md) ---------------------------------------------
     smoke_pushgateway_url: str | None = Field(
@@ -115,6 +122,7 @@ class Settings(BaseSettings):
         "sync_retry_horizon",
         "sync_retry_base",
         "reconcile_every",
+        "backfill_after",
         "token_max_ttl",
         mode="before",
     )
@@ -144,7 +152,9 @@ class Settings(BaseSettings):
             raise ValueError(str(error)) from None
         return value
 
-    @field_validator("smoke_pushgateway_url", "smoke_chromium", mode="before")
+    @field_validator(
+        "smoke_pushgateway_url", "smoke_chromium", "stripe_portal_configuration", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -69,6 +69,7 @@ class Worker:
             "reactions": self.run_reactions,
             "renewals": self.run_renewals,
             "reconcile": self.run_reconcile,
+            "backfill": self.run_backfill,
         }
 
     def health(self) -> tuple[bool, dict[str, object]]:
@@ -219,8 +220,15 @@ class Worker:
             if gateway is not None:
                 gateway.close()
 
+    def run_backfill(self) -> None:
+        """Once per leadership: catch up on the events Stripe kept while the ledger was
+        away longer than ``LEDGER_BACKFILL_AFTER`` (app/stripe_account/catch_up.py)."""
+        from app.stripe_account.catch_up import run_once
+
+        run_once(self.container, stop=self.stop, idle=partial(self.idle, "backfill"))
+
     def run_reconcile(self) -> None:
-        """Every ``LEDGER_RECONCILE_EVERY`` (off by default), ``ledger reconcile --fix``
+        """Every ``LEDGER_RECONCILE_EVERY`` (default 6h), ``ledger reconcile --fix``
         minus the sending: differences become recorded facts, and the reactions and
         renewals loops turn each drift into a quantity sync (docs/reconciliation.md)."""
         from adapters.stripe.gateway import StripeCallError
@@ -232,7 +240,7 @@ class Worker:
         gateway = None if every is None else container.stripe_gateway()
         if every is None or gateway is None:
             if every is not None:
-                log.warning("LEDGER_RECONCILE_EVERY is set without STRIPE_API_KEY: not reconciling")
+                log.info("no STRIPE_API_KEY: not reconciling (LEDGER_RECONCILE_EVERY)")
             while not self.idle("reconcile", MAX_BACKOFF_S):
                 pass  # returning would only make supervise() start this loop again
             return

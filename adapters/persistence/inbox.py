@@ -191,6 +191,13 @@ class StripeInbox:
                     return str(found["organizer_id"])
         return None
 
+    def last_received_at(self) -> datetime | None:
+        """When the newest row was stored (None: the inbox is empty)."""
+        with self.database.transaction() as cursor:
+            row = cursor.execute("SELECT MAX(received_at) AS last FROM stripe_inbox").fetchone()
+        last = row["last"] if row is not None else None
+        return None if last is None else datetime.fromisoformat(last).astimezone(UTC)
+
     def counts(self) -> dict[str, int]:
         with self.database.transaction() as cursor:
             rows = cursor.execute(

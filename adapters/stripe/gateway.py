@@ -255,9 +255,12 @@ class StripeGateway:
         result: dict[str, Any] = session.to_dict()
         return result
 
-    def create_portal_session(self, *, customer_id: str, return_url: str) -> str:
-        session = self.call(
-            self.client.v1.billing_portal.sessions.create,
-            params={"customer": customer_id, "return_url": return_url},
-        )
+    def create_portal_session(
+        self, *, customer_id: str, return_url: str, configuration: str | None = None
+    ) -> str:
+        """A portal session on ``configuration`` (None: the account's default)."""
+        params = {"customer": customer_id, "return_url": return_url}
+        if configuration is not None:
+            params["configuration"] = configuration
+        session = self.call(self.client.v1.billing_portal.sessions.create, params=params)
         return str(session["url"])

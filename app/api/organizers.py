@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from adapters.persistence.inbox import StripeInbox
+from adapters.stripe.account import StripeAccount
 from adapters.stripe.gateway import StripeGateway
 from app.api.schemas import (
     ActiveGroups,
@@ -25,6 +26,7 @@ from app.api.schemas import (
     Subscription,
 )
 from app.bootstrap import Container
+from app.stripe_account.portal import billing_url, portal_configuration
 from domain.organizer import Organizer
 
 CHECKOUT_LIFETIME = timedelta(hours=23)  # Stripe's sessions last 24 h; reuse a bit less
@@ -239,6 +241,9 @@ def portal(container: Container, organizer_id: str) -> PortalLink:
         raise NotEnrolledError(organizer_id)
     url = gateway.create_portal_session(
         customer_id=organizer.stripe_customer_id,
-        return_url=f"{container.settings.public_url.rstrip('/')}/billing",
+        return_url=billing_url(container.settings.public_url),
+        configuration=portal_configuration(
+            StripeAccount(gateway), container.settings.stripe_portal_configuration
+        ),
     )
     return PortalLink(url=url)

@@ -16,7 +16,19 @@ from typing import NoReturn
 from adapters.observability.logs import configure_logging
 from adapters.persistence.database import StoreUnavailableError
 from app.bootstrap import NotReadyError
-from app.cli import audit, core, dev, imports, ops, reconcile, replay, smoke, tokens, worker
+from app.cli import (
+    audit,
+    core,
+    dev,
+    imports,
+    ops,
+    reconcile,
+    replay,
+    smoke,
+    stripe_account,
+    tokens,
+    worker,
+)
 from app.cli.dev.errors import DevStackError
 from app.ledger import UnknownOrganizerError
 from app.settings import ConfigurationError
@@ -47,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     ops.register(commands)
     reconcile.register(commands)
     smoke.register(commands)
+    stripe_account.register(commands)
     return parser
 
 

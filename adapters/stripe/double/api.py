@@ -17,6 +17,7 @@ from adapters.stripe.double import (
     routes_events,
     routes_invoices,
     routes_payment_methods,
+    routes_portal_configurations,
     routes_subscriptions,
 )
 from adapters.stripe.double.errors import StripeError, rate_limited
@@ -40,6 +41,7 @@ ROUTES: list[Route] = [
     *routes_checkout.ROUTES,
     *routes_events.ROUTES,
     *routes_payment_methods.ROUTES,
+    *routes_portal_configurations.ROUTES,
 ]
 
 Outcome = tuple[int, bytes, bool | None]

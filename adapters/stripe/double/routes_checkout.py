@@ -9,6 +9,7 @@ from adapters.stripe.double import billing, invoices, objects
 from adapters.stripe.double.errors import card_declined, invalid
 from adapters.stripe.double.events import emit
 from adapters.stripe.double.router import Ctx, Route, list_kind, paginate, retrieve, route
+from adapters.stripe.double.routes_portal_configurations import session_configuration
 from adapters.stripe.double.state import DoubleState, new_id, snapshot
 
 SESSION_TTL = 24 * 3600
@@ -196,7 +197,7 @@ def _create_portal_session(ctx: Ctx) -> dict[str, Any]:
         {
             "id": session_id,
             "object": "billing_portal.session",
-            "configuration": p.get_str("configuration") or "bpc_double_default",
+            "configuration": session_configuration(state, p.get_str("configuration") or None),
             "created": state.now_for(customer_id),
             "customer": customer_id,
             "flow": None,

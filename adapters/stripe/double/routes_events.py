@@ -6,7 +6,7 @@ import fnmatch
 import secrets
 from typing import Any
 
-from adapters.stripe.double import clock, objects
+from adapters.stripe.double import clock, objects, retention
 from adapters.stripe.double.errors import invalid
 from adapters.stripe.double.events import emit
 from adapters.stripe.double.params import merge_metadata
@@ -86,6 +86,7 @@ def _list_events(ctx: Ctx) -> dict[str, Any]:
             bounds["lte"] is None or at <= bounds["lte"],
             exact is None or at == exact,
             not patterns or any(fnmatch.fnmatchcase(event["type"], pat) for pat in patterns),
+            retention.retained(ctx.state, event),
         )
         return all(checks)
 
@@ -149,7 +150,7 @@ ROUTES: list[Route] = [
     route("POST", "/v1/webhook_endpoints/{id}", _update_endpoint),
     route("DELETE", "/v1/webhook_endpoints/{id}", _delete_endpoint),
     route("GET", "/v1/events", _list_events),
-    route("GET", "/v1/events/{id}", retrieve("event")),
+    route("GET", "/v1/events/{id}", lambda ctx: retention.retrieve_event(ctx.state, ctx.arg())),
     route("POST", "/v1/test_helpers/test_clocks", _create_clock),
     route("GET", "/v1/test_helpers/test_clocks", _list_clocks),
     route("GET", "/v1/test_helpers/test_clocks/{id}", retrieve("test_helpers.test_clock")),
