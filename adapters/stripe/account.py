@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import orjson
+
 from adapters.stripe.gateway import StripeGateway
 
 PAGE_SIZE = 100  # Stripe's maximum
@@ -23,12 +25,15 @@ class StripeAccount:
         self.gateway = gateway
         self.v1 = gateway.client.v1
 
-    def _pages(self, operation: Any, params: Mapping[str, Any]) -> Iterator[list[dict[str, Any]]]:
-        """Every page of a list call (each one paced call), as plain dicts."""
+    def _pages(
+        self, operation: Any, params: Mapping[str, Any], *, raw: bool = False
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Every page of a list call (each one paced call), as plain dicts: with ``raw``,
+        the JSON as Stripe sent it (the SDK's dicts turn decimal strings into Decimals)."""
         query = {**params, "limit": PAGE_SIZE}
         while True:
             page = self.gateway.call(operation, params=query)
-            found = [item.to_dict() for item in page.data]
+            found = _raw_data(page) if raw else [item.to_dict() for item in page.data]
             if found:
                 yield found
             if not page.has_more or not found:
@@ -122,4 +127,15 @@ class StripeAccount:
         """Events created at or after ``since`` of these ``types``, newest first, a page
         (up to 100) at a time. Each is rendered in its own ``api_version`` (the one in
         force when it was created), whatever version this client pins."""
-        return self._pages(self.v1.events.list, {"created": {"gte": since}, "types": list(types)})
+        return self._pages(
+            self.v1.events.list, {"created": {"gte": since}, "types": list(types)}, raw=True
+        )
+
+
+def _raw_data(page: Any) -> list[dict[str, Any]]:
+    response = page.last_response
+    if response is None:  # only for objects the SDK did not receive over HTTP
+        msg = "a list page without its HTTP response"
+        raise RuntimeError(msg)
+    data: list[dict[str, Any]] = orjson.loads(response.body)["data"]
+    return data

@@ -83,7 +83,7 @@ def register(commands: Any) -> None:
 
 def account_settings(settings: Settings) -> AccountSettings:
     return AccountSettings(
-        price_id=settings.stripe_price_id,
+        price_id=settings.stripe_price_id or None,
         portal_configuration=settings.stripe_portal_configuration,
         automatic_tax=settings.stripe_automatic_tax,
     )
