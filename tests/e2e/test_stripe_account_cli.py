@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -15,11 +16,11 @@ import pytest
 import stripe
 
 from adapters.persistence.database import open_database, parse_database_url
-from adapters.persistence.inbox import StripeInbox
+from adapters.persistence.inbox import InboxDelivery, StripeInbox
 from adapters.stripe.double import running_double, sdk_client
 from adapters.stripe.gateway import PINNED_API_VERSION
 from adapters.stripe.translate import HANDLED_EVENT_TYPES
-from tests.support.processes import run_ledger
+from tests.support.processes import ledger_worker, run_ledger, wait_for
 
 URL = "https://ledger.example.com/webhooks/stripe"
 WRITES = {"POST", "DELETE"}
@@ -308,3 +309,51 @@ def test_one_line_errors_and_their_exit_codes(account: Account) -> None:
         assert code == expected, (args, err)
         assert len(err.strip().splitlines()) == 1, err
         assert mentions in err, err
+
+
+def test_a_worker_started_after_downtime_backfills_once_by_itself(account: Account) -> None:
+    assert account.ledger("migrate")[0] == 0
+    inbox = TestBackfill._inbox(account)
+    last = datetime.now(UTC) - timedelta(hours=3)
+    inbox.insert(
+        InboxDelivery(
+            event_id="evt_BeforeTheOutage",
+            type="customer.created",
+            api_version=PINNED_API_VERSION,
+            created=int(last.timestamp()),
+            livemode=False,
+            account=None,
+            payload=b"{}",
+            received_at=last.isoformat(),
+        )
+    )
+    # While the ledger was down: a subscription Stripe could not tell it about.
+    customer = account.client.v1.customers.create(params={"metadata": {"organizer_id": "org-w"}})
+    sub = account.client.v1.subscriptions.create(
+        params={
+            "customer": customer.id,
+            "items": [{"price": account.price, "quantity": 3}],
+            "metadata": {"organizer_id": "org-w"},
+        }
+    )
+    env = {"LEDGER_BACKFILL_AFTER": "1h", "LEDGER_WORKER_POLL_S": "0.1"}
+    with ledger_worker(cwd=account.cwd, env={**account.env, **env}) as worker:
+
+        def caught_up() -> bool:
+            rows = inbox.rows(status="processed")
+            return any(r.delivery.type == "customer.subscription.created" for r in rows)
+
+        wait_for(caught_up, what="the worker to backfill and process the subscription")
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=20) == 0
+    inbox.database.close()
+    code, out, _ = account.ledger("organizer", "show", "org-w", "--json")
+    assert code == 0
+    stripe_state = json.loads(out)["stripe"]
+    assert (stripe_state["subscription_id"], stripe_state["billed_quantity"]) == (sub.id, 3)
+    listings = [
+        e
+        for e in account.admin.get("/_double/requests").json()
+        if e["path"] == "/v1/events" and "types" in e["params"]
+    ]
+    assert len(listings) == 1
