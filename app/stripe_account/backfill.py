@@ -8,9 +8,10 @@ events for 30 days: an older ``since`` is moved up to that, and said so.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import orjson
 
@@ -20,11 +21,18 @@ from adapters.stripe.shapes import shape_for_version
 from app.problems import Problem
 from app.routes.webhooks import delivery_from_event
 from app.stripe_account.desired import ENABLED_EVENTS
-from app.stripe_account.port import AccountPort
 
 RETENTION = timedelta(days=30)
 # A little inside the 30 days: a request made at "30 days ago" must not race the edge.
 RETENTION_MARGIN = timedelta(minutes=5)
+
+
+class EventSource(Protocol):
+    """Stripe's event log, newest first, a page at a time (``StripeAccount`` has it)."""
+
+    def event_pages(
+        self, *, since: int, types: Sequence[str]
+    ) -> Iterator[list[dict[str, Any]]]: ...
 
 
 class BackfillError(ValueError):
@@ -65,7 +73,7 @@ def clamp_since(since: datetime, now: datetime) -> tuple[datetime, datetime | No
 
 
 def backfill(
-    account: AccountPort,
+    account: EventSource,
     inbox: StripeInbox,
     *,
     since: datetime,

@@ -17,8 +17,7 @@ from threading import Event
 from typing import TYPE_CHECKING
 
 from adapters.persistence.inbox import StripeInbox
-from app.stripe_account.backfill import BackfillResult, backfill
-from app.stripe_account.port import AccountPort
+from app.stripe_account.backfill import BackfillResult, EventSource, backfill
 
 if TYPE_CHECKING:
     from app.bootstrap import Container
@@ -43,7 +42,7 @@ def catch_up_since(
 
 
 def catch_up(
-    account: AccountPort,
+    account: EventSource,
     inbox: StripeInbox,
     *,
     clock: Callable[[], datetime],

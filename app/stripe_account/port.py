@@ -1,8 +1,8 @@
-"""The account operations the use cases need (``adapters.stripe.account`` has them)."""
+"""The account operations setup and check need (``adapters.stripe.account`` has them)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 
@@ -33,7 +33,3 @@ class AccountPort(Protocol):
     ) -> dict[str, Any]: ...
 
     def price(self, price_id: str) -> dict[str, Any]: ...
-
-    def event_pages(
-        self, *, since: int, types: Sequence[str]
-    ) -> Iterator[list[dict[str, Any]]]: ...

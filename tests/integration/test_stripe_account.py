@@ -3,7 +3,7 @@ configuration: on both stores, through the real SDK against the Stripe double.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 from adapters.persistence.inbox import InboxDelivery, StripeInbox
 from adapters.stripe.account import StripeAccount
 from adapters.stripe.double import running_double, sdk_client
-from adapters.stripe.gateway import StripeGateway
+from adapters.stripe.gateway import PINNED_API_VERSION, StripeGateway
 from adapters.stripe.translate import HANDLED_EVENT_TYPES
 from app.bootstrap import Container, bootstrap
 from app.intake.stripe_inbox import InboxProcessor
@@ -217,3 +217,45 @@ class TestPortalSessions:
         assert session["params"]["configuration"] == config.id
         lookups = stack.requests("/v1/billing_portal/configurations")
         assert [e["method"] for e in lookups] == ["POST"]  # this test's own create
+
+
+class EventLog:
+    """Fixed event pages: what a real account returns for events on other versions."""
+
+    def __init__(self, events: list[dict[str, Any]]) -> None:
+        self.events = events
+
+    def event_pages(self, *, since: int, types: Sequence[str]) -> Iterator[list[dict[str, Any]]]:
+        yield [e for e in self.events if e["created"] >= since and e["type"] in types]
+
+
+def an_event(event_id: str, api_version: str | None, created: int) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "object": "event",
+        "type": "invoice.paid",
+        "api_version": api_version,
+        "created": created,
+        "livemode": False,
+        "data": {"object": {"object": "invoice", "id": "in_1"}},
+    }
+
+
+def test_events_the_translator_cannot_read_are_skipped_and_counted(
+    container: Container,
+) -> None:
+    now = datetime.now(UTC)
+    at = int(now.timestamp()) - 60
+    log = EventLog(
+        [
+            an_event("evt_ok", PINNED_API_VERSION, at),
+            an_event("evt_new", "2099-01-01.future", at),
+            an_event("evt_odd", "not-a-version", at),
+        ]
+    )
+    inbox = StripeInbox(container.database)
+    result = backfill(log, inbox, since=now - HOUR, now=now)
+    assert (result.read, result.stored) == (3, 1)
+    assert result.unreadable == {"2099-01-01.future": 1, "not-a-version": 1}
+    assert [r.delivery.event_id for r in inbox.rows()] == ["evt_ok"]
+    assert "skipped 2 the ledger cannot read" in result.summary()
