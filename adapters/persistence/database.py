@@ -9,7 +9,9 @@ truly differ.
 
 from __future__ import annotations
 
+import errno
 import functools
+import os
 import re
 import sqlite3
 import threading
@@ -255,6 +257,17 @@ class PostgresDatabase:
             self.pool.close()
 
 
+def _check_openable(path: Path) -> None:
+    """Open the file as SQLite will (read-write, created if absent) so that a failure is
+    the operating system's own error: sqlite3 says only "unable to open database file"."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o644))
+
+
+def _os_problem(number: int | None, text: str | None) -> str:
+    name = errno.errorcode.get(number or 0)
+    return f"{text} ({name})" if name else str(text)
+
+
 class SQLiteDatabase:
     """One SQLite file; a connection per thread; ``BEGIN IMMEDIATE`` per transaction.
 
@@ -278,6 +291,7 @@ class SQLiteDatabase:
             return conn
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            _check_openable(self.path)
             conn = sqlite3.connect(
                 self.path,
                 timeout=SQLITE_BUSY_TIMEOUT_S,
@@ -288,7 +302,13 @@ class SQLiteDatabase:
             _enable_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-        except (sqlite3.Error, OSError) as error:
+        except FileExistsError as error:  # mkdir: a part of the path is a file
+            problem = _os_problem(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+            raise StoreUnavailableError(f"cannot open {self.path}: {problem}") from error
+        except OSError as error:
+            problem = _os_problem(error.errno, error.strerror)
+            raise StoreUnavailableError(f"cannot open {self.path}: {problem}") from error
+        except sqlite3.Error as error:
             raise StoreUnavailableError(f"cannot open {self.path}: {error}") from error
         self._local.conn = conn
         with self._lock:
