@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
 from functools import cached_property
@@ -12,6 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.persistence.database import DatabaseUrl, DatabaseUrlError, parse_database_url
+from app.dev_env import DEV_ENV, DevEnvError, read_dev_env
 from domain.renewal import ProrationPolicy
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|m|h|d)")
@@ -214,6 +216,23 @@ class Settings(BaseSettings):
         return value
 
 
+def dev_stack_defaults(overrides: dict[str, object]) -> dict[str, str]:
+    """What ``ledger dev up`` wrote to ``./var/dev.env``, for the names the environment
+    leaves unset: so a command started beside ``make run`` finds the dev stack, while an
+    explicit variable still wins. Only on the stack's own store (the embedded default,
+    or the URL the file records); never when the caller passes its own store."""
+    if "database_url" in overrides:
+        return {}
+    try:
+        recorded = read_dev_env(DEV_ENV)
+    except DevEnvError as error:
+        raise ConfigurationError(str(error)) from None
+    url = os.environ.get("LEDGER_DATABASE_URL")
+    if url is not None and url != recorded.get("LEDGER_DATABASE_URL"):
+        return {}
+    return {name: value for name, value in recorded.items() if name not in os.environ}
+
+
 EMBEDDED_FOLDER = Path("var")  # where the embedded default lives; created on demand
 
 
@@ -238,9 +257,11 @@ def refuse_missing_sqlite_folder(url: DatabaseUrl, cwd: Path | None = None) -> N
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment; a ``ConfigurationError`` names each bad variable.
-    A store URL passed in ``overrides`` is the caller's own; one from the environment is
-    outside input, checked by :func:`refuse_missing_sqlite_folder`."""
+    """Settings from the environment (and ``var/dev.env`` beside a dev stack); a
+    ``ConfigurationError`` names each bad variable. A store URL passed in ``overrides`` is
+    the caller's own; one from the environment is outside input, checked by
+    :func:`refuse_missing_sqlite_folder`."""
+    overrides = {**dev_stack_defaults(overrides), **overrides}
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:

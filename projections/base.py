@@ -32,6 +32,7 @@ class ReadModel(Projection[ReadModelView]):
 
     name: str = ""
     tables: ClassVar[tuple[TableSpec, ...]] = ()
+    quarantine_kind: ClassVar[str] = "read_model"  # the ledger_quarantined_total label
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """The library's single-event entry point: a batch of one."""
@@ -65,7 +66,7 @@ class ReadModel(Projection[ReadModelView]):
                 return 0
             quarantine.record(cursor, self.view.tracking_key, event, position, error)
             self.view.track(cursor, position)
-        QUARANTINED_INPUTS.labels(kind="read_model").inc()
+        QUARANTINED_INPUTS.labels(kind=self.quarantine_kind).inc()
         return 1
 
     def process_in(self, cursor: Cursor, events: Sequence[Positioned]) -> int:

@@ -66,6 +66,14 @@ def forget(cursor: Cursor, projection: str) -> None:
     cursor.execute(f"DELETE FROM {QUARANTINE.name} WHERE projection = :p", {"p": projection})
 
 
+def release(cursor: Cursor, projection: str, position: int) -> None:
+    """One event's reaction or application succeeded after all: no longer held."""
+    cursor.execute(
+        f"DELETE FROM {QUARANTINE.name} WHERE projection = :p AND notification_id = :n",
+        {"p": projection, "n": position},
+    )
+
+
 def hand_over(cursor: Cursor, rebuilt: str, live: str) -> None:
     """At a replay's swap: the rebuild's quarantine becomes the live one."""
     forget(cursor, live)

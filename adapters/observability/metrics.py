@@ -41,7 +41,7 @@ QUARANTINED_INPUTS = Counter(
     "ledger_quarantined",
     "Inputs refused and set aside: inbox deliveries marked failed, rejected group changes,"
     " read-model events quarantined",
-    ["kind"],  # inbox, group_change, read_model
+    ["kind"],  # inbox, group_change, read_model, reaction
     registry=REGISTRY,
 )
 WORKER_LEADER = Gauge(
@@ -54,7 +54,7 @@ for _outcome in ("accepted", "duplicate", "rejected", "unavailable"):
     WEBHOOKS_RECEIVED.labels(outcome=_outcome)
 for _outcome in ("confirmed", "retrying", "failed"):
     SYNCS.labels(outcome=_outcome)
-for _kind in ("inbox", "group_change", "read_model"):
+for _kind in ("inbox", "group_change", "read_model", "reaction"):
     QUARANTINED_INPUTS.labels(kind=_kind)
 
 

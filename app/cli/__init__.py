@@ -1,7 +1,8 @@
 """The ``ledger`` command. Errors are one line on stderr with a documented exit code:
 
-0 ok · 1 the thing asked about does not exist or the store is not ready ·
-2 bad usage or argument · 78 bad configuration (EX_CONFIG).
+0 ok · 1 the thing asked about does not exist, the store is not ready, or the dev
+stack cannot do it (e.g. another one runs on ``var/``) · 2 bad usage or argument ·
+78 bad configuration (EX_CONFIG) · 130 interrupted (Ctrl-C; never a traceback).
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from adapters.observability.logs import configure_logging
 from adapters.persistence.database import StoreUnavailableError
 from app.bootstrap import NotReadyError
 from app.cli import audit, core, dev, imports, ops, reconcile, replay, tokens, worker
+from app.cli.dev.errors import DevStackError
 from app.ledger import UnknownOrganizerError
 from app.settings import ConfigurationError
 
 EXIT_NOT_FOUND = 1
 EXIT_USAGE = 2
 EXIT_CONFIG = 78
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports it
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -65,6 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(EXIT_NOT_FOUND, f"not ready: {error}")
     except StoreUnavailableError as error:
         return _fail(EXIT_NOT_FOUND, f"store unavailable: {error}")
+    except DevStackError as error:
+        return _fail(EXIT_NOT_FOUND, str(error))
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
     return code
 
 

@@ -24,6 +24,7 @@ from app.ops.drafts import all_drafts
 from app.ops.failures import FailureFilter, all_failures
 from app.ops.quarantine import quarantined_inputs
 from app.ops.retry import SyncNotRetryableError, UnknownSyncError, request_retry
+from app.process.manager import RenewalReactor
 from app.settings import load_settings
 
 EXIT_NOT_FOUND = 1
@@ -104,6 +105,11 @@ def register(commands: Any) -> None:
         "quarantine", help="inputs the worker set aside after they kept failing"
     )
     held.add_argument("--json", action="store_true", help="print one JSON array")
+    held.add_argument(
+        "--retry-reactions",
+        action="store_true",
+        help="react again to quarantined process-manager events (after a fix)",
+    )
     held.set_defaults(handler=run_quarantine)
 
 
@@ -152,6 +158,13 @@ def run_drafts(args: argparse.Namespace) -> int:
 
 def run_quarantine(args: argparse.Namespace) -> int:
     with ready_container() as container:
+        if args.retry_reactions:
+            reactor = RenewalReactor(
+                container.database, container.ledger, container.renewal_policy()
+            )
+            released, held = reactor.retry_quarantined()
+            print(f"reactions retried: {released} released, {held} still held")
+            return 0 if held == 0 else EXIT_NOT_FOUND
         entries = quarantined_inputs(container.database)
     _print(entries, QUARANTINE_TABLE, title="Quarantined inputs", as_json=args.json)
     return 0

@@ -3,7 +3,9 @@ that kept failing for a reason of their own (``ledger ops quarantine``).
 
 A delivery is quarantined as ``failed`` in the inbox after ``MAX_ATTEMPTS`` unexpected
 errors (``ledger inbox reprocess --id`` brings it back after a fix); a read-model event in
-``read_model_quarantine`` (``ledger replay --projection NAME`` applies it again, in order).
+``read_model_quarantine`` (``ledger replay --projection NAME`` applies it again, in order);
+a process-manager reaction in the same table under ``process_manager`` (``ledger ops
+quarantine --retry-reactions`` reacts again: replay never repeats reactions).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from app.intake.stripe_inbox import QUARANTINED
 from projections.quarantine import quarantined
 
 Entry = dict[str, Any]
+REACTOR = "process_manager"  # the renewal process manager's position (its reactions)
 
 
 def quarantined_inputs(database: SQLiteDatabase | PostgresDatabase) -> list[Entry]:
@@ -33,11 +36,15 @@ def quarantined_inputs(database: SQLiteDatabase | PostgresDatabase) -> list[Entr
     ]
     events: list[Entry] = [
         {
-            "kind": "read_model",
+            "kind": "reaction" if event.projection == REACTOR else "read_model",
             "id": f"{event.originator_id}@{event.originator_version}",
             "where": f"{event.projection} (log position {event.notification_id})",
             "error": event.error,
-            "retry": f"ledger replay --projection {event.projection}",
+            "retry": (
+                "ledger ops quarantine --retry-reactions"
+                if event.projection == REACTOR
+                else f"ledger replay --projection {event.projection}"
+            ),
         }
         for event in quarantined(database)
     ]

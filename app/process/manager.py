@@ -33,12 +33,14 @@ from adapters.observability.logs import log_context
 from adapters.observability.metrics import SYNCS
 from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
 from adapters.stripe.gateway import SentUpdate, StripeCallError
-from app.ledger import LedgerApplication
+from app.ledger import ConcurrencyError, LedgerApplication
 from app.process.policy import RenewalPolicy
 from domain.billing import InvoiceFacts
 from domain.organizer import Organizer
 from domain.renewal import SyncTrigger, retry_delay_s
-from projections.base import Positioned, ReadModel
+from projections.base import TRANSIENT_STORE_ERRORS, Positioned, ReadModel
+from projections.quarantine import quarantined, release
+from projections.runner import LogReader
 from projections.view import fmt_time, view_for
 
 log = logging.getLogger("ledger.renewals")
@@ -61,6 +63,10 @@ class QuantityPort(Protocol):
     def item_quantity(self, item_id: str) -> SentUpdate: ...
 
 
+# A store outage or a lost write race is nobody's fault: the worker's loop retries those.
+RETRIED_REACTION_ERRORS = (*TRANSIENT_STORE_ERRORS, ConcurrencyError)
+
+
 class RenewalReactor(ReadModel):
     """Reactions to the log. Tracked in ``read_model_tracking`` as ``process_manager``;
     the reactions are ledger commands (their own transactions), so the position is
@@ -68,6 +74,7 @@ class RenewalReactor(ReadModel):
 
     name = "process_manager"
     tables = ()
+    quarantine_kind = "reaction"
 
     def __init__(
         self,
@@ -80,13 +87,47 @@ class RenewalReactor(ReadModel):
         self.policy = policy
 
     def process_batch(self, events: Sequence[Positioned]) -> int:
+        """React to the events after the position. An event whose reaction fails on its
+        own (not a store outage or a write conflict: those are retried by the loop) is
+        quarantined like a read model's, so one bad event never stops the renewals of
+        every organizer behind it; ``ledger ops quarantine`` lists it."""
         position = self.view.max_tracking_id()
         fresh = [(e, n) for e, n in events if position is None or n > position]
-        for event, notification_id in fresh:
-            self.react(event, notification_id)
+        for done, (event, notification_id) in enumerate(fresh):
+            try:
+                self.react(event, notification_id)
+            except RETRIED_REACTION_ERRORS:
+                if done:  # keep what is done; the loop retries from this event
+                    self.view.insert_tracking(Tracking("RenewalLedger", fresh[done - 1][1]))
+                raise
+            except Exception as error:  # any other failure is this event's own
+                self.quarantine((event, notification_id), error)
         if fresh:
             self.view.insert_tracking(Tracking("RenewalLedger", fresh[-1][1]))
         return len(fresh)
+
+    def retry_quarantined(self) -> tuple[int, int]:
+        """React again to each quarantined event, in log order (after a fix); a reaction
+        that now succeeds is released. Reactions are idempotent in the aggregate, so this
+        is safe beside a running worker. Returns (released, still held)."""
+        held = [q for q in quarantined(self.view.database) if q.projection == self.name]
+        released = 0
+        for entry in held:
+            found = LogReader(self.ledger).after(entry.notification_id - 1, limit=1)
+            if not found or found[0][1] != entry.notification_id:
+                continue
+            event, position = found[0]
+            try:
+                self.react(event, position)
+            except RETRIED_REACTION_ERRORS:
+                raise
+            except Exception:
+                log.exception("%s: event %d still fails", self.name, position)
+                continue
+            with self.view.transaction() as cursor:
+                release(cursor, self.name, position)
+            released += 1
+        return released, len(held) - released
 
     def apply(self, cursor: Any, events: Sequence[Positioned]) -> None:  # pragma: no cover
         msg = "the reactor does not write rows"

@@ -1,4 +1,4 @@
-"""``ledger ops failures|retry|drafts`` as an operator runs them, on the embedded SQLite."""
+"""``ledger ops failures|retry|drafts|quarantine`` as an operator runs them, on SQLite."""
 
 from __future__ import annotations
 
@@ -136,3 +136,11 @@ def test_an_unreachable_store_is_exit_1_not_ready(tmp_path: Path) -> None:
     assert result.returncode == 1
     # psycopg's pool logs its own warnings first; the ledger's verdict is the last line.
     assert result.stderr.strip().splitlines()[-1].startswith("ledger: not ready:")
+
+
+class TestQuarantine:
+    def test_nothing_held_lists_none_and_a_retry_releases_nothing(self, seeded: Seeded) -> None:
+        assert ledger_json(seeded, "ops", "quarantine") == []
+        result = run_ledger("ops", "quarantine", "--retry-reactions", cwd=seeded.workdir)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "reactions retried: 0 released, 0 still held"

@@ -9,9 +9,12 @@ from typing import Any
 from adapters.persistence.inbox import InboxRow, Outcome, StripeInbox
 from app.bootstrap import Container
 from app.intake.stripe_inbox import MAX_ATTEMPTS, InboxProcessor
+from app.ledger import ConcurrencyError
 from app.ops.quarantine import quarantined_inputs
+from app.process.manager import RenewalReactor
+from app.process.policy import RenewalPolicy
 from domain.groups import GroupAction
-from domain.organizer import Organizer
+from domain.organizer import Organizer, organizer_uuid
 from projections.runner import LogReader, build_read_models, catch_up, replay
 from tests.support.histories import T0
 from tests.support.inbox import deliver
@@ -105,6 +108,68 @@ class TestReadModels:
             e for e in before if "renewals" in e["where"]
         ]
         assert renewal_rows(container)["org-ok"]["active_groups"] == 1
+
+
+class FlakyReactor(RenewalReactor):
+    """The real reactor, whose reaction to one organizer's events hits a bug (or a lost
+    write race) until ``error`` is cleared: what the renewals of the others must survive."""
+
+    name = RenewalReactor.name  # the library names a subclass after itself otherwise
+
+    def __init__(self, container: Container, bad: str, error: Exception) -> None:
+        super().__init__(container.database, container.ledger, RenewalPolicy())
+        self.bad = organizer_uuid(bad)
+        self.error: Exception | None = error
+        self.reacted: list[int] = []
+
+    def react(self, event: Any, position: int) -> None:
+        if self.error is not None and event.originator_id == self.bad:
+            raise self.error
+        super().react(event, position)
+        self.reacted.append(position)
+
+
+class TestReactions:
+    def test_a_reaction_that_fails_on_its_own_is_set_aside_and_the_others_go_on(
+        self, container: Container
+    ) -> None:
+        activate(container, "org-before", "g1")
+        activate(container, "org-bad", "g1")
+        activate(container, "org-after", "g1")
+        reactor = FlakyReactor(container, "org-bad", RuntimeError("a bug in a reaction"))
+        catch_up(LogReader(container.ledger), [reactor])
+
+        end = container.ledger.recorder.max_notification_id()
+        assert reactor.view.max_tracking_id() == end
+        held = quarantined_inputs(container.database)
+        assert [e["id"].split("@")[1] for e in held] == ["1", "2"]  # org-bad's two events
+        assert {e["kind"] for e in held} == {"reaction"}
+        assert {e["error"] for e in held} == {"RuntimeError: a bug in a reaction"}
+        assert {e["retry"] for e in held} == {"ledger ops quarantine --retry-reactions"}
+        assert len(reactor.reacted) == 4  # both neighbours' events, not the poison's
+
+        reactor.error = None  # the fix is deployed
+        assert reactor.retry_quarantined() == (2, 0)
+        assert quarantined_inputs(container.database) == []
+        assert len(reactor.reacted) == 6
+
+    def test_a_lost_write_race_is_retried_not_quarantined(self, container: Container) -> None:
+        activate(container, "org-before", "g1")
+        activate(container, "org-bad", "g1")
+        reactor = FlakyReactor(container, "org-bad", ConcurrencyError("gave up"))
+        reader = LogReader(container.ledger)
+        try:
+            catch_up(reader, [reactor])
+        except ConcurrencyError:
+            pass
+        else:  # pragma: no cover - the failure message says what went wrong
+            raise AssertionError("a write race must reach the worker's retry loop")
+        assert reactor.reacted, "the event before the race keeps its reaction"
+        assert reactor.view.max_tracking_id() == reactor.reacted[-1]
+        assert quarantined_inputs(container.database) == []
+        reactor.error = None
+        catch_up(reader, [reactor])
+        assert reactor.view.max_tracking_id() == container.ledger.recorder.max_notification_id()
 
 
 class FlakyProcessor(InboxProcessor):

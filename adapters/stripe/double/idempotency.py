@@ -77,6 +77,17 @@ class IdempotencyCache:
             if stored is not None:
                 self._stored[slot] = stored
 
+    def stored(self) -> list[tuple[str, str, StoredResponse]]:
+        """Every kept (api key, key, response), to persist them (docs/dev-stack.md)."""
+        with self._lock:
+            return [(api_key, key, kept) for (api_key, key), kept in self._stored.items()]
+
+    def restore(self, entries: list[tuple[str, str, StoredResponse]]) -> None:
+        """Keep these responses again, as after ``stored()`` in an earlier process."""
+        with self._lock:
+            for api_key, key, kept in entries:
+                self._stored[(api_key, key)] = kept
+
     def clear(self) -> None:
         """Forget every key."""
         with self._lock:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
@@ -16,6 +17,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from adapters.stripe.double.api import RAW_SEND_KEY, REQUEST_ID_KEY, api_endpoint
 from adapters.stripe.double.pages import PAGE_ROUTES
+from adapters.stripe.double.persist import StateFile
 from adapters.stripe.double.routes_admin import ADMIN_ROUTES
 from adapters.stripe.double.runtime import Double
 from adapters.stripe.double.state import new_request_id
@@ -26,6 +28,8 @@ class DoubleApp(Starlette):
     to uvicorn's raw `send` (fault injection drops connections through it)."""
 
     double: Double
+    # Told after every request that may have changed the state (the state file's saver).
+    on_change: Callable[[], None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,22 +48,38 @@ class DoubleApp(Starlette):
             await send(message)
 
         await super().__call__(scope, receive, send_with_id)
+        if self.on_change is not None and scope["method"] != "GET":
+            self.on_change()
 
 
-def create_app(*, webhook_delivery: bool = True, clock_start: int | None = None) -> Starlette:
+def create_app(
+    *,
+    webhook_delivery: bool = True,
+    clock_start: int | None = None,
+    state_file: Path | None = None,
+) -> Starlette:
     """A Stripe API test double as an ASGI app; all state lives in memory, per app.
 
     `webhook_delivery=False` stores events without POSTing them anywhere. `clock_start`
     freezes the global clock (objects without a test clock) at that unix time; move it
-    with `POST /_double/clock`. The app's `state.double` holds the runtime.
+    with `POST /_double/clock`. With `state_file`, the state is loaded from it (when it
+    exists) and kept in it while serving (adapters/stripe/double/persist.py). The app's
+    `state.double` holds the runtime.
     """
     double = Double(webhook_delivery=webhook_delivery, clock_start=clock_start)
+    store = None if state_file is None else StateFile(state_file, double)
+    if store is not None:
+        store.load()  # here, not in the lifespan: a bad file stops the start in one line
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if store is not None:
+            store.start()
         try:
             yield
         finally:
+            if store is not None:
+                store.stop()
             double.close()
 
     app = DoubleApp(
@@ -72,6 +92,8 @@ def create_app(*, webhook_delivery: bool = True, clock_start: int | None = None)
     )
     app.state.double = double
     app.double = double
+    if store is not None:
+        app.on_change = store.changed
     return app
 
 
@@ -82,9 +104,10 @@ def _config(app: Starlette, host: str, port: int, log_level: str = "warning") ->
     )
 
 
-def serve(host: str = "127.0.0.1", port: int = 12111) -> None:
+def serve(host: str = "127.0.0.1", port: int = 12111, *, state_file: Path | None = None) -> None:
     """Run the double in the foreground until interrupted (used by `ledger dev stripe`)."""
-    uvicorn.Server(_config(create_app(), host, port, log_level="info")).run()
+    app = create_app(state_file=state_file)
+    uvicorn.Server(_config(app, host, port, log_level="info")).run()
 
 
 @dataclass(frozen=True)
@@ -104,10 +127,16 @@ class RunningDouble:
 
 @contextmanager
 def running_double(
-    port: int = 0, *, webhook_delivery: bool = True, clock_start: int | None = None
+    port: int = 0,
+    *,
+    webhook_delivery: bool = True,
+    clock_start: int | None = None,
+    state_file: Path | None = None,
 ) -> Iterator[RunningDouble]:
     """Serve a fresh double on 127.0.0.1 (`port=0`: a free port) for the `with` block."""
-    app = create_app(webhook_delivery=webhook_delivery, clock_start=clock_start)
+    app = create_app(
+        webhook_delivery=webhook_delivery, clock_start=clock_start, state_file=state_file
+    )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))

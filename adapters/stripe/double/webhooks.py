@@ -204,6 +204,20 @@ class WebhookDispatcher:
         with self._cond:
             return len(self._queue) + self._in_flight
 
+    def queued(self) -> list[Delivery]:
+        """Deliveries waiting to be sent, to persist them (docs/dev-stack.md)."""
+        with self._cond:
+            return list(self._queue)
+
+    def restore(self, deliveries: list[Delivery]) -> None:
+        """Queue deliveries an earlier process left unsent; they are due at once."""
+        with self._cond:
+            now = time.monotonic()
+            self._queue.extend(replace(d, due=now) for d in deliveries)
+            if self.enabled:
+                self._ensure_thread()
+            self._cond.notify_all()
+
     def clear(self) -> None:
         """Drop queued deliveries and the attempt log (in-flight ones still finish)."""
         with self._cond:
