@@ -24,6 +24,11 @@ log = logging.getLogger("ledger.leadership")
 LEADER_LOCK_CLASS = 736_100_421
 
 
+def one_line(text: str) -> str:
+    """libpq's messages span lines (``refused`` + ``Is the server running…``); logs want one."""
+    return " ".join(text.split())
+
+
 class Leadership:
     """``acquire`` blocks until this process leads (or ``stop`` is set);
     ``lost`` is set if the leader's session goes away."""
@@ -40,20 +45,32 @@ class Leadership:
         if self.url.backend != "postgres":
             return not stop.is_set()
         announced = False
+        failure: str | None = None
         while not stop.is_set():
             if on_poll is not None:
                 on_poll()
             try:
-                if self._try_lock():
-                    log.info("this worker is the leader")
-                    self._watch = threading.Thread(
-                        target=self._watch_session, args=(stop,), name="leader-watch", daemon=True
-                    )
-                    self._watch.start()
-                    return True
+                locked = self._try_lock()
             except psycopg.Error as error:
-                log.warning("leader election: %s", error)
+                # Unreachable is not "someone else leads": say what is wrong, once per cause.
                 self._close()
+                reason = one_line(str(error))
+                if reason != failure:
+                    log.warning(
+                        "leader election: cannot reach %s: %s (retrying every %gs)",
+                        self.url.redacted, reason, self.poll_s,
+                    )  # fmt: skip
+                    failure = reason
+                stop.wait(self.poll_s)
+                continue
+            failure = None
+            if locked:
+                log.info("this worker is the leader")
+                self._watch = threading.Thread(
+                    target=self._watch_session, args=(stop,), name="leader-watch", daemon=True
+                )
+                self._watch.start()
+                return True
             if not announced:
                 log.info("another worker leads; standing by")
                 announced = True
@@ -78,7 +95,7 @@ class Leadership:
                     raise psycopg.OperationalError("no leader connection")
                 self._conn.execute("SELECT 1")
             except psycopg.Error as error:
-                log.error("lost the leader session (%s): stopping", error)
+                log.error("lost the leader session (%s): stopping", one_line(str(error)))
                 self.lost.set()
                 stop.set()
                 return

@@ -6,6 +6,7 @@ import os
 import re
 from datetime import timedelta
 from functools import cached_property
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -261,12 +262,37 @@ def dev_stack_defaults(overrides: dict[str, object]) -> dict[str, str]:
     return {name: value for name, value in recorded.items() if name not in os.environ}
 
 
+EMBEDDED_FOLDER = Path("var")  # where the embedded default lives; created on demand
+
+
+def refuse_missing_sqlite_folder(url: DatabaseUrl, cwd: Path | None = None) -> None:
+    """A SQLite store whose folder does not exist is created only under ``./var``.
+
+    Anywhere else a missing folder is far more likely a typo (``sqlite:///no/such/dir``)
+    than a wish: creating it would leave a fresh empty ledger somewhere nobody looks, and
+    the command would "work" on it. ``..`` is resolved, so ``var/../x`` is not under var.
+    """
+    if url.sqlite_path is None:
+        return
+    base = Path.cwd() if cwd is None else cwd
+    folder = (base / url.sqlite_path).resolve().parent
+    if folder.exists() or folder.is_relative_to((base / EMBEDDED_FOLDER).resolve()):
+        return
+    msg = (
+        f"LEDGER_DATABASE_URL: the folder {folder} does not exist (only ./var is created"
+        " on demand): create it, or fix the path"
+    )
+    raise ConfigurationError(msg)
+
+
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment (and ``var/dev.env`` beside a dev stack); a
-    ``ConfigurationError`` names each bad variable."""
+    ``ConfigurationError`` names each bad variable. A store URL passed in ``overrides`` is
+    the caller's own; one from the environment is outside input, checked by
+    :func:`refuse_missing_sqlite_folder`."""
     overrides = {**dev_stack_defaults(overrides), **overrides}
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         problems = []
         for item in error.errors():
@@ -276,3 +302,6 @@ def load_settings(**overrides: object) -> Settings:
                 name = field_info.validation_alias  # the variable the operator sets
             problems.append(f"{name}: {item['msg'].removeprefix('Value error, ')}")
         raise ConfigurationError("; ".join(problems)) from None
+    if "database_url" not in overrides:
+        refuse_missing_sqlite_folder(settings.database)
+    return settings

@@ -1,4 +1,4 @@
-"""Parsing instants from outside input: ISO 8601 with an explicit offset, kept in UTC."""
+"""Instants in and out: ISO 8601 with an explicit offset parsed, kept and printed in UTC."""
 
 from __future__ import annotations
 
@@ -30,3 +30,9 @@ def parse_instant(text: str) -> datetime:
         msg = f"{text!r} {problem}"
         raise InstantError(msg)
     return value.astimezone(UTC)
+
+
+def format_instant(value: datetime) -> str:
+    """An aware instant as people read it and :func:`parse_instant` takes it back:
+    ``2026-01-01T00:00:00Z`` (fractions of a second only when there are some)."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

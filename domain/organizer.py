@@ -350,6 +350,9 @@ class Organizer(Aggregate):
         amount_paid: int
         currency: str
         status: str
+        # When Stripe says it happened (its event's ``created``); None on facts recorded
+        # before the ledger kept it (they tell their time by ``timestamp``).
+        occurred_at: datetime | None = None
 
         def take(self, org: Organizer) -> None:
             org.invoices[self.invoice_id] = self.status
@@ -358,6 +361,9 @@ class Organizer(Aggregate):
         invoice_id: str
         amount: int
         currency: str
+        # When Stripe says it happened (its event's ``created``); None on facts recorded
+        # before the ledger kept it (they tell their time by ``timestamp``).
+        occurred_at: datetime | None = None
 
         def take(self, org: Organizer) -> None:
             org.payments[self.invoice_id] = "succeeded"
@@ -367,6 +373,9 @@ class Organizer(Aggregate):
         amount: int
         currency: str
         attempt_count: int
+        # When Stripe says it happened (its event's ``created``); None on facts recorded
+        # before the ledger kept it (they tell their time by ``timestamp``).
+        occurred_at: datetime | None = None
 
         def take(self, org: Organizer) -> None:
             org.payments[self.invoice_id] = f"failed:{self.attempt_count}"
@@ -608,20 +617,39 @@ class Organizer(Aggregate):
         )
         return True
 
-    def record_invoice(self, invoice: InvoiceFacts, *, source: str, at: datetime) -> bool:
-        """Record an invoice state from Stripe. It only moves forward (draft → open → paid)."""
+    def record_invoice(
+        self,
+        invoice: InvoiceFacts,
+        *,
+        source: str,
+        at: datetime,
+        occurred_at: datetime | None = None,
+    ) -> bool:
+        """Record an invoice state from Stripe. It only moves forward (draft → open → paid).
+        ``occurred_at``: when Stripe says the invoice got there (``at`` is when we learnt)."""
         current = self.invoices.get(invoice.invoice_id)
         if self.has_seen(self.InvoiceRecorded, source) or not invoice_status_advances(
             current, invoice.status
         ):
             return False
         self.trigger_event(
-            self.InvoiceRecorded, source=source, timestamp=at, **invoice.as_event_fields()
+            self.InvoiceRecorded,
+            source=source,
+            timestamp=at,
+            occurred_at=occurred_at,
+            **invoice.as_event_fields(),
         )
         return True
 
     def record_payment_succeeded(
-        self, *, invoice_id: str, amount: int, currency: str, source: str, at: datetime
+        self,
+        *,
+        invoice_id: str,
+        amount: int,
+        currency: str,
+        source: str,
+        at: datetime,
+        occurred_at: datetime | None = None,
     ) -> bool:
         if self.payments.get(invoice_id) == "succeeded":
             return False
@@ -632,6 +660,7 @@ class Organizer(Aggregate):
             currency=currency.lower(),
             source=source,
             timestamp=at,
+            occurred_at=occurred_at,
         )
         return True
 
@@ -644,6 +673,7 @@ class Organizer(Aggregate):
         attempt_count: int,
         source: str,
         at: datetime,
+        occurred_at: datetime | None = None,
     ) -> bool:
         if self.has_seen(self.PaymentFailed, source) or self.payments.get(invoice_id) in (
             "succeeded",
@@ -658,6 +688,7 @@ class Organizer(Aggregate):
             attempt_count=attempt_count,
             source=source,
             timestamp=at,
+            occurred_at=occurred_at,
         )
         return True
 

@@ -37,7 +37,8 @@ AUDIT_ENTRIES = TableSpec(
         Column("cause", "text", nullable=False),
         Column("details", "text"),
     ),
-    indexes=(("organizer_id", "position"), ("recorded_at",)),
+    # (organizer_id, occurred_at): the organizer's timeline is ordered by business instant.
+    indexes=(("organizer_id", "position"), ("recorded_at",), ("organizer_id", "occurred_at")),
 )
 # What the audit needs to know about each organizer to derive facts (drift) and names.
 AUDIT_ORGANIZERS = TableSpec(
@@ -97,8 +98,15 @@ def _stale_subscription(event: Any, state: dict[str, Any]) -> Entry:
     }
 
 
+def _stripe_instant(event: Any) -> str | None:
+    """When Stripe says the fact happened; None (the record time stands in) for facts
+    recorded before the ledger kept that instant."""
+    return fmt_time(event.occurred_at)
+
+
 def _invoice(event: Any, state: dict[str, Any]) -> Entry:
     return {
+        "occurred_at": _stripe_instant(event),
         "subscription_id": event.subscription_id,
         "invoice_id": event.invoice_id,
         "quantity": event.quantity,
@@ -120,6 +128,7 @@ def _invoice(event: Any, state: dict[str, Any]) -> Entry:
 def _payment(event: Any, state: dict[str, Any]) -> Entry:
     details = {"attempt_count": event.attempt_count} if hasattr(event, "attempt_count") else None
     return {
+        "occurred_at": _stripe_instant(event),
         "invoice_id": event.invoice_id,
         "amount": event.amount,
         "currency": event.currency,

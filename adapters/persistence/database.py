@@ -9,9 +9,12 @@ truly differ.
 
 from __future__ import annotations
 
+import errno
 import functools
+import os
 import re
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -255,6 +258,30 @@ class PostgresDatabase:
             self.pool.close()
 
 
+def _os_problem(number: int) -> str:
+    return f"{os.strerror(number)} ({errno.errorcode[number]})"
+
+
+def _why_unopenable(path: Path) -> str | None:
+    """The operating system's reason a SQLite file cannot be opened, found with stat and
+    access only: sqlite3 says just "unable to open database file". Never open the file
+    to find out: closing any descriptor of a database file drops every POSIX lock this
+    process holds on it, under SQLite's feet ("disk I/O error" on the other connections).
+    """
+    try:
+        if not stat.S_ISDIR(os.stat(path.parent).st_mode):
+            return _os_problem(errno.ENOTDIR)
+        if path.exists():
+            if path.is_dir():
+                return _os_problem(errno.EISDIR)
+            readable = os.access(path, os.R_OK | os.W_OK)
+        else:
+            readable = os.access(path.parent, os.W_OK | os.X_OK)
+    except OSError as error:
+        return _os_problem(error.errno or errno.EIO)
+    return None if readable else _os_problem(errno.EACCES)
+
+
 class SQLiteDatabase:
     """One SQLite file; a connection per thread; ``BEGIN IMMEDIATE`` per transaction.
 
@@ -288,8 +315,15 @@ class SQLiteDatabase:
             _enable_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-        except (sqlite3.Error, OSError) as error:
-            raise StoreUnavailableError(f"cannot open {self.path}: {error}") from error
+        except FileExistsError as error:  # mkdir: a part of the path is a file
+            problem = _os_problem(errno.ENOTDIR)
+            raise StoreUnavailableError(f"cannot open {self.path}: {problem}") from error
+        except OSError as error:
+            problem = _os_problem(error.errno or errno.EIO)
+            raise StoreUnavailableError(f"cannot open {self.path}: {problem}") from error
+        except sqlite3.Error as error:
+            problem = _why_unopenable(self.path) or str(error)
+            raise StoreUnavailableError(f"cannot open {self.path}: {problem}") from error
         self._local.conn = conn
         with self._lock:
             self._connections.append(conn)

@@ -58,9 +58,12 @@ class NoteRenewalUpcoming:
 class RecordInvoice:
     source: str
     invoice: InvoiceFacts
+    occurred_at: datetime | None = None  # when Stripe says it happened
 
     def apply(self, organizer: Organizer, at: datetime) -> bool:
-        return organizer.record_invoice(self.invoice, source=self.source, at=at)
+        return organizer.record_invoice(
+            self.invoice, source=self.source, at=at, occurred_at=self.occurred_at
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,7 @@ class RecordPaymentSucceeded:
     invoice_id: str
     amount: int
     currency: str
+    occurred_at: datetime | None = None
 
     def apply(self, organizer: Organizer, at: datetime) -> bool:
         return organizer.record_payment_succeeded(
@@ -77,6 +81,7 @@ class RecordPaymentSucceeded:
             currency=self.currency,
             source=self.source,
             at=at,
+            occurred_at=self.occurred_at,
         )
 
 
@@ -87,6 +92,7 @@ class RecordPaymentFailed:
     amount: int
     currency: str
     attempt_count: int
+    occurred_at: datetime | None = None
 
     def apply(self, organizer: Organizer, at: datetime) -> bool:
         return organizer.record_payment_failed(
@@ -96,6 +102,7 @@ class RecordPaymentFailed:
             attempt_count=self.attempt_count,
             source=self.source,
             at=at,
+            occurred_at=self.occurred_at,
         )
 
 

@@ -54,15 +54,20 @@ def invoice_changed(d: Delivery) -> Translation:
     if subscription_id is None:
         return Translation.ignored(f"invoice {invoice_id} is not for a subscription")
     facts = _invoice_facts(d, subscription_id)
-    commands: list[Command] = [RecordInvoice(d.event_id, facts)]
+    # The event's ``created`` is when Stripe moved the invoice: the instant the organizer's
+    # timeline tells (the worker may translate it much later, e.g. after a parked wait).
+    at = d.created
+    commands: list[Command] = [RecordInvoice(d.event_id, facts, at)]
     if d.type == "invoice.payment_succeeded":
         commands.append(
-            RecordPaymentSucceeded(d.event_id, invoice_id, facts.amount_paid, facts.currency)
+            RecordPaymentSucceeded(d.event_id, invoice_id, facts.amount_paid, facts.currency, at)
         )
     elif d.type == "invoice.payment_failed":
         attempts = count(invoice, "attempt_count")
         commands.append(
-            RecordPaymentFailed(d.event_id, invoice_id, facts.amount_due, facts.currency, attempts)
+            RecordPaymentFailed(
+                d.event_id, invoice_id, facts.amount_due, facts.currency, attempts, at
+            )
         )
     return d.translation(
         invoice_id,

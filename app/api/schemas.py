@@ -76,13 +76,19 @@ class OrganizerBilling(Model):
 class TimelineEntry(Model):
     position: int = Field(description="Position in the ledger's log (stable order)")
     seq: int
-    at: datetime = Field(description="When it happened (the change's own time)")
+    at: datetime = Field(
+        description="When it happened (the change's own time, Stripe's for its facts): the order"
+    )
     recorded_at: datetime
     kind: str
-    title: str = Field(description="One line, in plain words")
+    title: str = Field(description="One line, in plain words (no amounts or dates)")
     description: str
     quantity: int | None
-    amount: Money | None
+    amount: Money | None = Field(description="The charge or payment; the SPA formats it")
+    subtotal: Money | None = Field(default=None, description="An invoice's amount before tax")
+    tax: Money | None = Field(default=None, description="An invoice's tax")
+    period_start: datetime | None = Field(default=None, description="The period it bills")
+    period_end: datetime | None = None
 
 
 class Timeline(Model):

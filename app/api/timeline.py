@@ -1,22 +1,28 @@
 """The organizer's timeline: audit entries told in words a person understands.
 
-Only the facts that explain a quantity or a charge are shown; the ledger's internal
-bookkeeping (stale deliveries, checks that changed nothing, superseded requests) stays in
-the finance audit trail.
+Only the facts that explain a quantity or a charge are shown, one entry per fact a person
+would name (one per payment); the ledger's internal bookkeeping (stale deliveries, checks
+that changed nothing, superseded requests) stays in the finance audit trail.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 import orjson
 
 from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
 from app.api.schemas import Money, Timeline, TimelineEntry
-from app.audit.entries import Key, encode_cursor
+from app.audit.entries import MAX_POSITION, InvalidCursorError
+from app.ops.paging import decode_cursor as decode_text_key
+from app.ops.paging import encode_cursor as encode_text_key
 
+# payment_succeeded is not listed: every payment also records its invoice as paid (the
+# same delivery carries both), and that entry tells the payment once, with its breakdown.
 SHOWN_KINDS = (
     "customer_linked",
     "group_activated",
@@ -26,32 +32,45 @@ SHOWN_KINDS = (
     "renewal_upcoming",
     "quantity_sync_confirmed",
     "invoice_recorded",
-    "payment_succeeded",
     "payment_failed",
     "drift_detected",
     "drift_corrected",
     "draft_invoice_mismatch",
 )
+_INSTANT_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+_PLACE_TEXT = re.compile(r"^(0|[1-9][0-9]{0,18}):(0|[1-9][0-9]{0,8})$")
 
 
-def money(amount: int | None, currency: str | None) -> str:
-    if amount is None or currency is None:
-        return ""
-    sign = "-" if amount < 0 else ""
-    return f"{sign}{abs(amount) // 100}.{abs(amount) % 100:02d} {currency.upper()}"
+@dataclass(frozen=True)
+class TimelineKey:
+    """An entry's place on the timeline: the instant it describes, then its log place
+    (which breaks ties and never changes, so paging sees each entry once)."""
+
+    occurred_at: str  # fmt_time text: fixed width, sorts as it reads on both stores
+    position: int
+    seq: int
 
 
-def day(text: str | None) -> str:
-    if not text:
-        return ""
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return f"{value.day} {value:%b %Y}"
+def encode_cursor(key: TimelineKey) -> str:
+    return encode_text_key((key.occurred_at, f"{key.position}:{key.seq}"))
+
+
+def decode_cursor(cursor: str) -> TimelineKey:
+    """The key a timeline cursor stands for, or :class:`InvalidCursorError`."""
+    occurred_at, place = decode_text_key(cursor)
+    match = _PLACE_TEXT.match(place)
+    if match is None or not _INSTANT_TEXT.match(occurred_at) or int(match[1]) > MAX_POSITION:
+        raise InvalidCursorError("not a cursor returned by this API")
+    return TimelineKey(occurred_at, int(match[1]), int(match[2]))
 
 
 def _groups(n: int | None) -> str:
     return f"{n} group{'s' if n != 1 else ''}"
 
 
+# Words only: amounts, dates and periods travel as values (``amount``, ``subtotal``,
+# ``tax``, ``period_start``, ``period_end``, ``at``) that the SPA formats in the
+# organizer's locale, so "€49.00" and "1 Jun 2025" read one way on the whole page.
 Describe = Callable[[Mapping[str, Any], Mapping[str, Any]], tuple[str, str]]
 
 WORDS: dict[str, Describe] = {
@@ -61,37 +80,31 @@ WORDS: dict[str, Describe] = {
     ),
     "group_activated": lambda e, d: (
         f"Group {e['group_id']} opened",
-        f"On {day(e['occurred_at'])}: {_groups(e['quantity'])} billable from the next renewal.",
+        f"{_groups(e['quantity'])} billable from the next renewal.",
     ),
     "group_deactivated": lambda e, d: (
         f"Group {e['group_id']} closed",
-        f"On {day(e['occurred_at'])}: {_groups(e['quantity'])} billable from the next renewal.",
+        f"{_groups(e['quantity'])} billable from the next renewal.",
     ),
     "subscription_observed": lambda e, d: (
         f"Subscription {d.get('status', '')}",
-        f"Stripe bills {_groups(e['quantity'])} for the period ending {day(d.get('period_end'))}.",
+        f"Stripe bills {_groups(e['quantity'])} for this period.",
     ),
     "subscription_canceled": lambda e, d: ("Subscription canceled", "No further renewals."),
     "renewal_upcoming": lambda e, d: (
-        f"Renewal on {day(d.get('period_end'))}",
-        f"Stripe announced the renewal: {_groups(e['quantity'])}, "
-        f"about {money(e['amount'], e['currency'])}.",
+        "Renewal announced",
+        f"Stripe will bill {_groups(e['quantity'])} at the renewal; the amount is its estimate.",
     ),
     "quantity_sync_confirmed": lambda e, d: (
         f"Billing set to {_groups(e['quantity'])}",
         f"Stripe will bill {_groups(e['quantity'])} from the next renewal.",
     ),
     "invoice_recorded": lambda e, d: (
-        f"Invoice {d.get('status', '')}: {money(e['amount'], e['currency'])}",
-        f"{_groups(e['quantity'])} for {day(d.get('period_start'))} to {day(d.get('period_end'))}: "
-        f"{money(d.get('subtotal'), e['currency'])} + {money(d.get('tax'), e['currency'])} tax.",
-    ),
-    "payment_succeeded": lambda e, d: (
-        f"Payment of {money(e['amount'], e['currency'])} received",
-        f"Invoice {e['invoice_id']} is paid.",
+        "Payment received" if d.get("status") == "paid" else f"Invoice {d.get('status', '')}",
+        f"{_groups(e['quantity'])} billed for the period.",
     ),
     "payment_failed": lambda e, d: (
-        f"Payment of {money(e['amount'], e['currency'])} failed",
+        "Payment failed",
         f"Attempt {d.get('attempt_count', 1)}; Stripe will retry. "
         "You can update your card in the billing portal.",
     ),
@@ -115,9 +128,15 @@ WORDS: dict[str, Describe] = {
 def to_entry(row: Mapping[str, Any]) -> TimelineEntry:
     details = orjson.loads(row["details"]) if row.get("details") else {}
     title, description = WORDS[str(row["kind"])](row, details)
-    amount = None
-    if row.get("amount") is not None and row.get("currency"):
-        amount = Money(amount=int(row["amount"]), currency=str(row["currency"]))
+    currency = row.get("currency")
+
+    def money(amount: object) -> Money | None:
+        return (
+            None
+            if amount is None or not currency
+            else Money(amount=int(str(amount)), currency=str(currency))
+        )
+
     return TimelineEntry(
         position=int(row["position"]),
         seq=int(row["seq"]),
@@ -127,37 +146,55 @@ def to_entry(row: Mapping[str, Any]) -> TimelineEntry:
         title=title,
         description=description,
         quantity=None if row.get("quantity") is None else int(row["quantity"]),
-        amount=amount,
+        amount=money(row.get("amount")),
+        subtotal=money(details.get("subtotal")),
+        tax=money(details.get("tax")),
+        period_start=_instant(details.get("period_start")),
+        period_end=_instant(details.get("period_end")),
     )
 
 
-def _instant(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+@overload
+def _instant(text: str) -> datetime: ...
+@overload
+def _instant(text: str | None) -> datetime | None: ...
+def _instant(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def read_timeline(
     database: SQLiteDatabase | PostgresDatabase,
     organizer_id: str,
     *,
-    before: Key | None,
+    before: TimelineKey | None,
     limit: int,
 ) -> Timeline:
-    """Newest first; ``before`` continues below the previous page (stable keyset paging)."""
+    """Newest first by the instant each entry describes (a group change's own time,
+    Stripe's time for its facts), not by when the ledger recorded it; ``before`` continues
+    below the previous page (keyset paging, stable while entries are appended)."""
     kinds = ", ".join(f":k{i}" for i in range(len(SHOWN_KINDS)))
     params: dict[str, Any] = {f"k{i}": kind for i, kind in enumerate(SHOWN_KINDS)}
     params |= {"organizer_id": organizer_id, "limit": limit + 1}
     where = f"organizer_id = :organizer_id AND kind IN ({kinds})"
     if before is not None:
-        where += " AND (position < :p OR (position = :p AND seq < :s))"
-        params |= {"p": before.position, "s": before.seq}
+        where += (
+            " AND (occurred_at < :t OR (occurred_at = :t"
+            " AND (position < :p OR (position = :p AND seq < :s))))"
+        )
+        params |= {"t": before.occurred_at, "p": before.position, "s": before.seq}
     with database.transaction() as cursor:
         rows = cursor.execute(
             f"SELECT * FROM rm_audit_entries WHERE {where}"
-            " ORDER BY position DESC, seq DESC LIMIT :limit",
+            " ORDER BY occurred_at DESC, position DESC, seq DESC LIMIT :limit",
             params,
         ).fetchall()
-    page = [to_entry(row) for row in rows[:limit]]
-    more = len(rows) > limit
-    last = page[-1] if page else None
-    cursor_text = encode_cursor(Key(last.position, last.seq)) if more and last else None
-    return Timeline(entries=page, next_cursor=cursor_text)
+    page = rows[:limit]
+    last = page[-1] if len(rows) > limit else None
+    next_cursor = (
+        None
+        if last is None
+        else encode_cursor(
+            TimelineKey(str(last["occurred_at"]), int(last["position"]), int(last["seq"]))
+        )
+    )
+    return Timeline(entries=[to_entry(row) for row in page], next_cursor=next_cursor)

@@ -2,8 +2,8 @@
 
 ``export`` streams the selected entries (constant memory) with a running SHA-256 chain
 and ends with the final hash (docs/audit-export.md). ``verify`` recomputes a file's
-chain. Exit codes: 0 ok · 1 the file fails verification, or the store is not ready ·
-2 a bad argument or an unreadable/unwritable file · 78 bad configuration.
+chain (``-`` reads standard input). Exit codes: 0 ok · 1 the file fails verification, or
+the store is not ready · 2 a bad argument or an unreadable/unwritable file · 78 bad configuration.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from app.settings import load_settings
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
+STDIN_NAME = "standard input"
 
 
 def register(commands: Any) -> None:
@@ -45,7 +46,7 @@ def register(commands: Any) -> None:
     export.set_defaults(handler=run_export)
 
     verify = audit_commands.add_parser("verify", help="check an export's hash chain")
-    verify.add_argument("file", type=Path, metavar="FILE")
+    verify.add_argument("file", metavar="FILE", help="an export, or - for standard input")
     verify.set_defaults(handler=run_verify)
 
 
@@ -106,15 +107,26 @@ def _output(path: Path | None) -> Iterator[BinaryIO]:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    name = STDIN_NAME if args.file == "-" else args.file
     try:
-        with args.file.open("rb") as file:
+        with _input(args.file) as file:
             summary: ExportSummary = verify_export(file)
     except ChainError as error:
-        return _fail(EXIT_INVALID, f"{args.file}: FAILED at {error}")
+        return _fail(EXIT_INVALID, f"{name}: FAILED at {error}")
     except OSError as error:
-        return _fail(EXIT_USAGE, f"cannot read {args.file}: {error.strerror}")
+        return _fail(EXIT_USAGE, f"cannot read {name}: {error.strerror}")
     print(f"OK: {summary.rows} rows, final hash {summary.final_hash}")
     return 0
+
+
+@contextmanager
+def _input(file: str) -> Iterator[BinaryIO]:
+    """``-`` is standard input (the POSIX convention), so an export can be piped in."""
+    if file == "-":
+        yield sys.stdin.buffer
+        return
+    with Path(file).open("rb") as opened:
+        yield opened
 
 
 def _fail(code: int, message: str) -> int:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
 from adapters.observability.logs import configure_logging
 from app.bootstrap import bootstrap
+from app.cli.render import print_table
 from app.ledger import UnknownOrganizerError
 from app.schemas import OrganizerState, organizer_state
 from app.settings import load_settings
@@ -114,15 +115,24 @@ def run_organizer_show(args: argparse.Namespace) -> int:
 
 def _print_state(state: OrganizerState) -> None:
     table = Table(title=f"Organizer {state.organizer_id}", show_header=False)
-    table.add_column("field", style="bold")
-    table.add_column("value")
-    rows: dict[str, Any] = {
-        "as of": state.as_of or "now",
-        "version": state.version,
-        "active groups": f"{state.active_group_count}: {', '.join(state.active_group_ids)}",
-        "billable quantity": state.billable_quantity,
-    }
-    rows |= {f"stripe {k}": v for k, v in state.stripe.model_dump().items()}
-    for name, value in rows.items():
-        table.add_row(name, "—" if value is None else str(value))
-    Console().print(table)
+    table.add_column("field", style="bold", no_wrap=True)
+    table.add_column("value", no_wrap=True)
+    for name, value in state_facts(state.model_dump(mode="json")):
+        table.add_row(name, value)
+    print_table(table)
+
+
+def state_facts(document: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """Every leaf of the ``--json`` document as a (label, text) row, so the table can never
+    show fewer facts than the JSON: ``stripe.customer_id`` becomes ``stripe customer id``,
+    values are written as in the JSON (ISO 8601 times), lists comma-joined, null ``—``."""
+    for key, value in document.items():
+        label = f"{prefix}{key.replace('_', ' ')}"
+        if isinstance(value, dict):
+            yield from state_facts(value, f"{label} ")
+        elif isinstance(value, list):
+            yield label, ", ".join(map(str, value))
+        elif value is None:
+            yield label, "now" if label == "as of" else "—"
+        else:
+            yield label, str(value)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from rich.console import Console
 from rich.table import Table
 
 from adapters.observability.logs import configure_logging
 from adapters.persistence.inbox import InboxRow, StripeInbox
 from app.bootstrap import Container, bootstrap
 from app.cli.core import instant_argument
+from app.cli.render import print_table
 from app.intake.stripe_inbox import InboxProcessor
 from app.settings import load_settings
+from app.timeparse import format_instant
 from app.worker import Worker
 
 
@@ -75,19 +77,16 @@ def run_inbox_list(args: argparse.Namespace) -> int:
             sys.stdout.write(orjson.dumps(_summary(row)).decode() + "\n")
         return 0
     table = Table(title=f"Stripe inbox ({len(rows)} shown)")
-    for column in ("event id", "type", "created", "status", "organizer", "reason"):
-        table.add_column(column)
+    for column in ("event id", "type", "created", "status", "organizer"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("reason")
     for row in rows:
         s = _summary(row)
         table.add_row(
-            s["event_id"],
-            s["type"],
-            str(s["created"]),
-            s["status"],
-            s["organizer_id"] or "—",
+            s["event_id"], s["type"], s["created"], s["status"], s["organizer_id"] or "—",
             s["reason"] or "",
-        )
-    Console().print(table)
+        )  # fmt: skip
+    print_table(table)
     return 0
 
 
@@ -96,9 +95,10 @@ def _summary(row: InboxRow) -> dict[str, Any]:
     return {
         "event_id": d.event_id,
         "type": d.type,
-        "created": d.created,
+        # Stripe sends unix seconds; people and ``--since`` read ISO 8601 (UTC, ``Z``).
+        "created": format_instant(datetime.fromtimestamp(d.created, UTC)),
         "api_version": d.api_version,
-        "received_at": d.received_at,
+        "received_at": format_instant(datetime.fromisoformat(d.received_at)),
         "status": row.status,
         "reason": row.reason,
         "attempts": row.attempts,

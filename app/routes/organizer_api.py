@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 from adapters.stripe.gateway import StripeCallError
 from app.api import organizers as service
 from app.api.auth import organizer_not_found, require_organizer_access
-from app.api.openapi import LOG_CURSOR, Operation, path_param, query_param
+from app.api.openapi import TIMELINE_CURSOR, Operation, path_param, query_param
 from app.api.redirects import redirect_problem
 from app.api.schemas import (
     CheckoutLink,
@@ -28,8 +28,8 @@ from app.api.schemas import (
     PortalLink,
     Timeline,
 )
-from app.api.timeline import read_timeline
-from app.audit.entries import InvalidCursorError, decode_cursor
+from app.api.timeline import decode_cursor, read_timeline
+from app.audit.entries import InvalidCursorError
 from app.bootstrap import Container
 from app.http import parse_json, read_body
 from app.problems import Problem, current_request_id
@@ -60,7 +60,7 @@ OPERATIONS = [
         roles=ROLES,
         params=(
             ORGANIZER,
-            query_param("cursor", LOG_CURSOR, "next_cursor of the previous page"),
+            query_param("cursor", TIMELINE_CURSOR, "next_cursor of the previous page"),
             query_param("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
         ),
     ),

@@ -282,6 +282,43 @@ class TestVerify:
         rows = len(exported[format_name].splitlines()) - (3 if format_name == "csv" else 2)
         assert result.stdout.startswith(f"OK: {rows} rows, final hash ")
 
+    @pytest.mark.parametrize("format_name", FORMATS)
+    def test_dash_verifies_an_export_piped_from_ledger_audit_export(
+        self, store: Store, tmp_path: Path, format_name: str
+    ) -> None:
+        """``ledger audit export … | ledger audit verify -``: a real pipe, two processes."""
+        env = ledger_env(store.env)
+        args = [*EVERYTHING, "--format", format_name]
+        with subprocess.Popen(
+            [*LEDGER, "audit", "export", *args], cwd=tmp_path, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        ) as exporter:  # fmt: skip
+            assert exporter.stdout is not None
+            checked = subprocess.run(
+                [*LEDGER, "audit", "verify", "-"], cwd=tmp_path, env=env, stdin=exporter.stdout,
+                capture_output=True, text=True, timeout=60, check=False,
+            )  # fmt: skip
+            exporter.stdout.close()
+            assert exporter.wait(timeout=60) == 0
+            assert exporter.stderr is not None
+            exported = exporter.stderr.read().decode()
+        assert checked.returncode == 0, checked.stderr
+        assert checked.stdout.startswith("OK: ")
+        final_hash = checked.stdout.split("final hash ")[1].strip()
+        assert exported.strip().endswith(f"final hash {final_hash}")
+        assert not (tmp_path / "-").exists()
+
+    def test_dash_names_standard_input_when_the_piped_text_is_not_an_export(
+        self, tmp_path: Path
+    ) -> None:
+        result = subprocess.run(
+            [*LEDGER, "audit", "verify", "-"], cwd=tmp_path, env=ledger_env(),
+            input="hello\n", capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert result.returncode == 1
+        (message,) = result.stderr.splitlines()
+        assert message.startswith("ledger: standard input: FAILED at line 1: not an audit export")
+
     def test_a_file_that_is_not_an_export_fails(self, tmp_path: Path) -> None:
         (tmp_path / "notes.txt").write_text("hello\n")
         result = verify(tmp_path, "notes.txt")

@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from adapters.stripe.double import running_double
+from app.api.timeline import TimelineKey
+from app.api.timeline import encode_cursor as timeline_cursor
 from app.audit.entries import Key
 from app.audit.entries import encode_cursor as audit_cursor
 from app.bootstrap import bootstrap
@@ -33,6 +35,15 @@ from tests.support.histories import seed_history
 schemathesis.openapi.format(
     "log-cursor",
     st.builds(lambda p, q: audit_cursor(Key(p, q)), st.integers(0, 10**6), st.integers(0, 20)),
+)
+schemathesis.openapi.format(
+    "timeline-cursor",
+    st.builds(
+        lambda t, p, q: timeline_cursor(TimelineKey(t, p, q)),
+        st.sampled_from(["2026-01-01T00:00:00.000000Z", "2026-03-01T00:30:00.000000Z"]),
+        st.integers(0, 10**6),
+        st.integers(0, 20),
+    ),
 )
 schemathesis.openapi.format(
     "ops-cursor",

@@ -348,8 +348,11 @@ class TestInvoiceEvents:
     @shapes
     def test_a_succeeded_payment_is_recorded_after_the_invoice(self, shape: ShapeName) -> None:
         event = invoice_event(shape, "invoice.payment_succeeded", event_id="evt_p1", amount=4000)
-        _, payment = translate(event).commands
-        assert payment == RecordPaymentSucceeded("evt_p1", "in_Ledger0001", 4000, "eur")
+        record, payment = translate(event).commands
+        # Both carry Stripe's instant (the event's created), not the time we translate.
+        assert payment == RecordPaymentSucceeded("evt_p1", "in_Ledger0001", 4000, "eur", utc(T0))
+        assert isinstance(record, RecordInvoice)
+        assert record.occurred_at == utc(T0)
 
     @shapes
     def test_a_failed_payment_is_recorded_with_its_attempt_count(self, shape: ShapeName) -> None:
@@ -362,7 +365,7 @@ class TestInvoiceEvents:
             attempt_count=3,
         )
         _, payment = translate(event).commands
-        assert payment == RecordPaymentFailed("evt_p2", "in_Ledger0001", 4000, "eur", 3)
+        assert payment == RecordPaymentFailed("evt_p2", "in_Ledger0001", 4000, "eur", 3, utc(T0))
 
     def test_the_real_basil_delivery_records_its_invoice_and_payment(self) -> None:
         event = fixture("realworld/basil_invoice_payment_succeeded.payload.json")
@@ -372,7 +375,7 @@ class TestInvoiceEvents:
         # The line's service period, not the invoice's (empty) look-back period.
         assert record.invoice.period_end == utc(1749435787)
         assert payment == RecordPaymentSucceeded(
-            event["id"], "in_1RMgafCMHTTliF5ilpBkRLZf", 4999, "cad"
+            event["id"], "in_1RMgafCMHTTliF5ilpBkRLZf", 4999, "cad", utc(event["created"])
         )
 
     @shapes

@@ -4,6 +4,7 @@ import { createRoot } from "react-dom/client";
 import { App } from "./App.tsx";
 import { fragmentWithoutToken, resolveSession, tokenFromFragment } from "./lib/auth.ts";
 import { loadConfig } from "./lib/config.ts";
+import { browserLocale, LocaleContext } from "./lib/locale.tsx";
 import "./styles.css";
 
 /** Takes the token out of the address bar (and history) as soon as it is stored. */
@@ -24,7 +25,9 @@ async function start(): Promise<void> {
   }
   createRoot(root).render(
     <StrictMode>
-      <App config={config} session={session} />
+      <LocaleContext.Provider value={browserLocale()}>
+        <App config={config} session={session} />
+      </LocaleContext.Provider>
     </StrictMode>,
   );
 }

@@ -1,4 +1,5 @@
-import { formatMoney, groups } from "../lib/format.ts";
+import { groups } from "../lib/format.ts";
+import { useFormat } from "../lib/locale.tsx";
 import type { OrganizerBilling } from "../lib/types.ts";
 
 function perInterval(interval: string): string {
@@ -7,6 +8,7 @@ function perInterval(interval: string): string {
 
 /** Active groups, price per group and the resulting charge per period. */
 export function ChargeSummary({ billing }: { billing: OrganizerBilling }) {
+  const format = useFormat();
   const { price, estimated_next_charge: estimate } = billing;
   const minimumApplies = billing.billable_quantity > billing.active_groups.count;
   return (
@@ -19,7 +21,7 @@ export function ChargeSummary({ billing }: { billing: OrganizerBilling }) {
         <div>
           <dt>Price per group</dt>
           <dd>
-            {formatMoney(price.unit_amount, price.currency)} {perInterval(price.interval)}
+            {format.money(price.unit_amount, price.currency)} {perInterval(price.interval)}
           </dd>
         </div>
       )}
@@ -27,12 +29,12 @@ export function ChargeSummary({ billing }: { billing: OrganizerBilling }) {
         <div className="facts__total">
           <dt>{price.interval === "month" ? "Monthly charge" : "Charge per period"}</dt>
           <dd>
-            <strong>{formatMoney(estimate.total, estimate.currency)}</strong>{" "}
+            <strong>{format.money(estimate.total, estimate.currency)}</strong>{" "}
             <span className="muted">
-              ({groups(estimate.quantity)} × {formatMoney(estimate.unit_amount, estimate.currency)}
+              ({groups(estimate.quantity)} × {format.money(estimate.unit_amount, estimate.currency)}
               {estimate.tax === null ? ", plus tax calculated by Stripe" : ""}
               {estimate.tax !== null && estimate.tax > 0
-                ? `, including ${formatMoney(estimate.tax, estimate.currency)} tax`
+                ? `, including ${format.money(estimate.tax, estimate.currency)} tax`
                 : ""}
               )
             </span>

@@ -1,5 +1,6 @@
 import { EmptyState, ErrorState, Loading } from "../components/States.tsx";
-import { formatDate, formatMoney, humanize } from "../lib/format.ts";
+import { humanize } from "../lib/format.ts";
+import { useFormat } from "../lib/locale.tsx";
 import { useSession } from "../lib/session.tsx";
 import type { Invoice } from "../lib/types.ts";
 import { useResource } from "../lib/useResource.ts";
@@ -33,7 +34,8 @@ export function InvoicesPanel() {
 }
 
 /** A table on wide screens; each row stacks into a labelled card on a phone (CSS). */
-function InvoiceTable({ invoices }: { invoices: Invoice[] }) {
+export function InvoiceTable({ invoices }: { invoices: Invoice[] }) {
+  const format = useFormat();
   return (
     <table className="invoices">
       <caption className="visually-hidden">Invoices, newest first</caption>
@@ -52,16 +54,16 @@ function InvoiceTable({ invoices }: { invoices: Invoice[] }) {
         {invoices.map((invoice) => (
           <tr key={invoice.invoice_id}>
             <th scope="row" data-label="Period">
-              {formatDate(invoice.period_start)} – {formatDate(invoice.period_end)}
+              {format.period(invoice.period_start, invoice.period_end)}
             </th>
             <td data-label="Reason">
               {REASONS[invoice.billing_reason] ?? humanize(invoice.billing_reason)}
             </td>
             <td data-label="Groups">{invoice.quantity}</td>
-            <td data-label="Subtotal">{formatMoney(invoice.subtotal, invoice.currency)}</td>
-            <td data-label="Tax">{formatMoney(invoice.tax, invoice.currency)}</td>
+            <td data-label="Subtotal">{format.money(invoice.subtotal, invoice.currency)}</td>
+            <td data-label="Tax">{format.money(invoice.tax, invoice.currency)}</td>
             <td data-label="Total">
-              <strong>{formatMoney(invoice.total, invoice.currency)}</strong>
+              <strong>{format.money(invoice.total, invoice.currency)}</strong>
             </td>
             <td data-label="Status">{humanize(invoice.status)}</td>
           </tr>

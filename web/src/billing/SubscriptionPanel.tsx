@@ -1,10 +1,12 @@
 import { StatusBadge } from "../components/StatusBadge.tsx";
-import { formatDate, formatDateTime, formatMoney, groups, humanize } from "../lib/format.ts";
+import { groups, humanize } from "../lib/format.ts";
+import { useFormat } from "../lib/locale.tsx";
 import type { OrganizerBilling } from "../lib/types.ts";
 import { PortalButton } from "./PortalButton.tsx";
 
 /** Status, next renewal and the estimated charge, with notes for anything unusual. */
 export function SubscriptionPanel({ billing }: { billing: OrganizerBilling }) {
+  const format = useFormat();
   const estimate = billing.estimated_next_charge;
   return (
     <section aria-labelledby="subscription-heading" className="panel">
@@ -30,7 +32,7 @@ export function SubscriptionPanel({ billing }: { billing: OrganizerBilling }) {
           <div>
             <dt>Next renewal</dt>
             <dd>
-              <time dateTime={billing.next_renewal_at}>{formatDate(billing.next_renewal_at)}</time>
+              <time dateTime={billing.next_renewal_at}>{format.date(billing.next_renewal_at)}</time>
             </dd>
           </div>
         )}
@@ -38,10 +40,10 @@ export function SubscriptionPanel({ billing }: { billing: OrganizerBilling }) {
           <div className="facts__total">
             <dt>Estimated next charge</dt>
             <dd>
-              <strong>{formatMoney(estimate.total, estimate.currency)}</strong>{" "}
+              <strong>{format.money(estimate.total, estimate.currency)}</strong>{" "}
               <span className="muted">
                 ({groups(estimate.quantity)} ×{" "}
-                {formatMoney(estimate.unit_amount, estimate.currency)}
+                {format.money(estimate.unit_amount, estimate.currency)}
                 {estimate.tax === null ? ", plus tax" : ""})
               </span>
             </dd>
@@ -52,7 +54,7 @@ export function SubscriptionPanel({ billing }: { billing: OrganizerBilling }) {
             <dt>Last update to Stripe</dt>
             <dd>
               {humanize(billing.last_sync.status)},{" "}
-              <time dateTime={billing.last_sync.at}>{formatDateTime(billing.last_sync.at)}</time>
+              <time dateTime={billing.last_sync.at}>{format.dateTime(billing.last_sync.at)}</time>
             </dd>
           </div>
         )}

@@ -22,7 +22,7 @@ describe("TimelineList", () => {
 
   it("labels amounts for screen readers", () => {
     const item = toTimelineItem(
-      entry({ kind: "payment_succeeded", amount: { amount: 3500, currency: "eur" } }),
+      entry({ kind: "invoice_recorded", amount: { amount: 3500, currency: "eur" } }),
       CONTEXT,
     );
     const html = renderToStaticMarkup(<TimelineList items={[item]} />);

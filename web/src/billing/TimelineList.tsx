@@ -12,10 +12,17 @@ export function TimelineList({ items }: { items: TimelineItem[] }) {
           <h3 className="timeline__title">{item.title}</h3>
           <p className="timeline__description">{item.description}</p>
           {item.consequence && <p className="timeline__consequence">{item.consequence}</p>}
+          {item.period && (
+            <p className="timeline__period">
+              <span className="visually-hidden">Period: </span>
+              {item.period}
+            </p>
+          )}
           {item.amount && (
             <p className="timeline__amount">
               <span className="visually-hidden">Amount: </span>
               {item.amount}
+              {item.breakdown && <span className="muted"> ({item.breakdown})</span>}
             </p>
           )}
         </li>

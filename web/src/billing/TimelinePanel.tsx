@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 
 import { EmptyState, ErrorState, Loading } from "../components/States.tsx";
+import { useLocale } from "../lib/locale.tsx";
 import { useSession } from "../lib/session.tsx";
 import { mergePages, timelineContext, toTimelineItem } from "../lib/timeline.ts";
 import type { OrganizerBilling, TimelineEntry } from "../lib/types.ts";
@@ -80,7 +81,8 @@ function useTimelinePages(): [Pages, () => void, () => void] {
 
 export function TimelinePanel({ billing }: { billing: OrganizerBilling }) {
   const [pages, reload, loadMore] = useTimelinePages();
-  const context = timelineContext(billing);
+  const locale = useLocale();
+  const context = timelineContext(billing, locale);
   return (
     <section aria-labelledby="timeline-heading" className="panel">
       <h2 id="timeline-heading">What changed</h2>

@@ -4,6 +4,8 @@ import {
   formatDate,
   formatDateTime,
   formatMoney,
+  formatPeriod,
+  formattersFor,
   groups,
   humanize,
   minorToDecimal,
@@ -83,6 +85,28 @@ describe("formatDate", () => {
 describe("formatDateTime", () => {
   it("labels the time as UTC", () => {
     expect(plain(formatDateTime("2025-05-03T14:05:00Z", "en-US"))).toBe("May 3, 2025, 2:05 PM UTC");
+  });
+});
+
+describe("formatPeriod", () => {
+  it("writes a period as Intl writes a range, in UTC days", () => {
+    expect(plain(formatPeriod("2025-05-01T00:00:00Z", "2025-06-01T00:00:00Z", "en-GB"))).toBe(
+      "1 May – 1 Jun 2025",
+    );
+    expect(plain(formatPeriod("2025-12-01T00:00:00Z", "2026-01-01T00:00:00Z", "en-US"))).toBe(
+      "Dec 1, 2025 – Jan 1, 2026",
+    );
+  });
+});
+
+describe("formattersFor", () => {
+  it("binds every formatter to one locale", () => {
+    const de = formattersFor("de-DE");
+    expect(plain(de.money(4900, "eur"))).toBe("49,00 €");
+    expect(de.date("2025-05-03T14:05:00Z")).toBe("03.05.2025");
+    expect(plain(de.period("2025-05-01T00:00:00Z", "2025-06-01T00:00:00Z"))).toBe(
+      "01.05. – 01.06.2025",
+    );
   });
 });
 

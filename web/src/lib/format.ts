@@ -1,8 +1,10 @@
 /**
- * Money and date formatting. Amounts are integer minor units; they are turned into an
- * exact decimal string (never divided as floats) before Intl formats them. Instants are
- * shown as UTC calendar dates, so a period that starts at midnight UTC reads the same
- * day in every time zone.
+ * Money and date formatting: the one place the SPA turns amounts and instants into text
+ * (a test keeps toFixed, toLocale… and Intl out of every other module). Everything goes
+ * through Intl in the organizer's locale (`lib/locale.tsx` provides it to components).
+ * Amounts are integer minor units; they are turned into an exact decimal string (never
+ * divided as floats) before Intl formats them. Instants are shown as UTC calendar dates,
+ * so a period that starts at midnight UTC reads the same day in every time zone.
  */
 
 /** How many minor-unit digits a currency has (EUR 2, JPY 0, KWD 3), from Intl itself. */
@@ -75,6 +77,33 @@ export function formatDateTime(iso: string, locale?: string): string {
     timeZone: "UTC",
     timeZoneName: "short",
   }).format(parseInstant(iso));
+}
+
+/** A billed period as Intl writes a range: "1 May – 1 Jun 2025" (en-GB), in UTC. */
+export function formatPeriod(startIso: string, endIso: string, locale?: string): string {
+  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeZone: "UTC" }).formatRange(
+    parseInstant(startIso),
+    parseInstant(endIso),
+  );
+}
+
+/** The formatters above, bound to one locale: what components use (via `useFormat`). */
+export interface Formatters {
+  locale: string | undefined;
+  money(amount: number, currency: string): string;
+  date(iso: string): string;
+  dateTime(iso: string): string;
+  period(startIso: string, endIso: string): string;
+}
+
+export function formattersFor(locale: string | undefined): Formatters {
+  return {
+    locale,
+    money: (amount, currency) => formatMoney(amount, currency, locale),
+    date: (iso) => formatDate(iso, locale),
+    dateTime: (iso) => formatDateTime(iso, locale),
+    period: (start, end) => formatPeriod(start, end, locale),
+  };
 }
 
 /** "1 group", "7 groups". */

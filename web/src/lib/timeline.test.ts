@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { consequenceOf, mergePages, timelineContext, toTimelineItem } from "./timeline.ts";
-import { billing, entry } from "../test/fixtures.ts";
+import { billing, entry, paidInvoice } from "../test/fixtures.ts";
 
 const CONTEXT = {
   periodStart: "2025-05-01T00:00:00Z",
@@ -41,8 +41,8 @@ describe("toTimelineItem", () => {
   it("formats the time and the amount", () => {
     const item = toTimelineItem(
       entry({
-        kind: "payment_succeeded",
-        title: "Payment of 35.00 EUR received",
+        kind: "invoice_recorded",
+        title: "Payment received",
         amount: { amount: 3500, currency: "eur" },
       }),
       CONTEXT,
@@ -51,6 +51,22 @@ describe("toTimelineItem", () => {
     expect(item.when.replace(/\s/g, " ")).toBe("3 May 2025, 09:30 UTC");
     expect(item.amount).toBe("€35.00");
     expect(item.consequence).toBeNull();
+    expect(item.period).toBeNull();
+    expect(item.breakdown).toBeNull();
+  });
+
+  it("formats an invoice's period and its tax apart, from values the API sends", () => {
+    const item = toTimelineItem(paidInvoice(), CONTEXT);
+    expect(item.period?.replace(/\s/g, " ")).toBe("1 Jun – 1 Jul 2025");
+    expect(item.breakdown).toBe("€35.00 + €6.65 tax");
+  });
+
+  it("leaves the breakdown out when there is no tax", () => {
+    const item = toTimelineItem(
+      entry({ subtotal: { amount: 3500, currency: "eur" }, tax: { amount: 0, currency: "eur" } }),
+      CONTEXT,
+    );
+    expect(item.breakdown).toBeNull();
   });
 });
 

@@ -1,9 +1,11 @@
 /**
- * How a timeline entry reads. The API already words each fact ("Group berlin-hikers
- * closed"); this adds what it means for the bill ("→ 7 groups billed from the Jun 1, 2025
- * renewal"), which depends on the subscription's current period.
+ * How a timeline entry reads. The API words each fact ("Group berlin-hikers closed",
+ * "Payment received") and sends its amounts and dates as values; this formats them in the
+ * organizer's locale (like every other panel, through `format.ts`) and adds what a change
+ * means for the bill ("→ 7 groups billed from the Jun 1, 2025 renewal"), which depends on
+ * the subscription's current period. The API orders entries by the instant each describes.
  */
-import { formatDate, formatDateTime, formatMoney, groups, parseInstant } from "./format.ts";
+import { formatDate, formattersFor, groups, parseInstant } from "./format.ts";
 import type { OrganizerBilling, TimelineEntry } from "./types.ts";
 
 const GROUP_CHANGES = new Set(["group_activated", "group_deactivated"]);
@@ -25,6 +27,10 @@ export interface TimelineItem {
   /** What the change does to the bill, or null when the title says it all. */
   consequence: string | null;
   amount: string | null;
+  /** The period an invoice bills ("1 May – 1 Jun 2025"), or null. */
+  period: string | null;
+  /** An invoice's subtotal and tax ("€40.00 + €7.60 tax"), or null. */
+  breakdown: string | null;
 }
 
 export function timelineContext(
@@ -58,16 +64,21 @@ export function consequenceOf(entry: TimelineEntry, context: TimelineContext): s
 }
 
 export function toTimelineItem(entry: TimelineEntry, context: TimelineContext): TimelineItem {
+  const format = formattersFor(context.locale);
+  const { subtotal, tax, period_start: start, period_end: end } = entry;
   return {
     key: `${entry.position}:${entry.seq}`,
     at: entry.at,
-    when: formatDateTime(entry.at, context.locale),
+    when: format.dateTime(entry.at),
     title: entry.title,
     description: entry.description,
     consequence: consequenceOf(entry, context),
-    amount: entry.amount
-      ? formatMoney(entry.amount.amount, entry.amount.currency, context.locale)
-      : null,
+    amount: entry.amount ? format.money(entry.amount.amount, entry.amount.currency) : null,
+    period: start && end ? format.period(start, end) : null,
+    breakdown:
+      subtotal && tax && tax.amount > 0
+        ? `${format.money(subtotal.amount, subtotal.currency)} + ${format.money(tax.amount, tax.currency)} tax`
+        : null,
   };
 }
 

@@ -72,6 +72,10 @@ export interface TimelineEntry {
   description: string;
   quantity: number | null;
   amount: Money | null;
+  subtotal: Money | null;
+  tax: Money | null;
+  period_start: string | null;
+  period_end: string | null;
 }
 
 export interface Timeline {

@@ -9,11 +9,31 @@ export function entry(overrides: Partial<TimelineEntry> = {}): TimelineEntry {
     recorded_at: "2025-05-03T09:30:01Z",
     kind: "group_deactivated",
     title: "Group berlin-hikers closed",
-    description: "On 3 May 2025: 7 groups billable from the next renewal.",
+    description: "7 groups billable from the next renewal.",
     quantity: 7,
     amount: null,
+    subtotal: null,
+    tax: null,
+    period_start: null,
+    period_end: null,
     ...overrides,
   };
+}
+
+/** The one timeline entry of a paid renewal invoice (June 2025, €35.00 + €6.65 tax). */
+export function paidInvoice(overrides: Partial<TimelineEntry> = {}): TimelineEntry {
+  return entry({
+    kind: "invoice_recorded",
+    title: "Payment received",
+    description: "7 groups billed for the period.",
+    at: "2025-06-01T00:05:00Z",
+    amount: { amount: 4165, currency: "eur" },
+    subtotal: { amount: 3500, currency: "eur" },
+    tax: { amount: 665, currency: "eur" },
+    period_start: "2025-06-01T00:00:00Z",
+    period_end: "2025-07-01T00:00:00Z",
+    ...overrides,
+  });
 }
 
 export function billing(overrides: Partial<OrganizerBilling> = {}): OrganizerBilling {
