@@ -15,6 +15,7 @@ from adapters.stripe.double import (
     routes_checkout,
     routes_core,
     routes_events,
+    routes_invoice_items,
     routes_invoices,
     routes_subscriptions,
 )
@@ -36,6 +37,7 @@ ROUTES: list[Route] = [
     *routes_core.ROUTES,
     *routes_subscriptions.ROUTES,
     *routes_invoices.ROUTES,
+    *routes_invoice_items.ROUTES,
     *routes_checkout.ROUTES,
     *routes_events.ROUTES,
 ]
