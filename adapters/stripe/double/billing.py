@@ -176,6 +176,14 @@ def settle_status(state: DoubleState, sub: dict[str, Any], *, paid: bool, at: in
         emit(state, "customer.subscription.updated", sub, at=at, previous=before)
 
 
+def settle_invoice(state: DoubleState, inv: dict[str, Any], *, paid: bool, at: int) -> None:
+    """After an invoice's payment attempt, its subscription (if any) follows it."""
+    details = (inv.get("parent") or {}).get("subscription_details") or {}
+    sub = state.find("subscription", details.get("subscription"))
+    if sub is not None:
+        settle_status(state, sub, paid=paid, at=at)
+
+
 def cancel_subscription(
     state: DoubleState, sub: dict[str, Any], *, at: int, reason: str = "cancellation_requested"
 ) -> dict[str, Any]:

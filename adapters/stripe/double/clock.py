@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.stripe.double import billing, changes, finalization, invoices
+from adapters.stripe.double import billing, changes, finalization
 from adapters.stripe.double.events import emit
 from adapters.stripe.double.periods import current_period, period_bounds
 from adapters.stripe.double.state import DoubleState, snapshot
@@ -141,8 +141,5 @@ def renew(state: DoubleState, sub: dict[str, Any], at: int) -> dict[str, Any]:
 
 
 def _finalize_draft(state: DoubleState, inv: dict[str, Any], at: int) -> None:
-    paid = invoices.charge(state, inv, at=at)
-    sub_id = inv["parent"]["subscription_details"]["subscription"]
-    sub = state.find("subscription", sub_id)
-    if sub is not None:
-        billing.settle_status(state, sub, paid=paid, at=at)
+    """The draft window closed: finalize, then collect as the invoice says."""
+    finalization.finalize_and_collect(state, inv, at=at)

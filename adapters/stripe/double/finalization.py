@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.stripe.double import billing, invoices
 from adapters.stripe.double.events import emit
 from adapters.stripe.double.state import DoubleState, DraftSchedule
 
@@ -38,31 +39,25 @@ def refresh(state: DoubleState, inv: dict[str, Any]) -> None:
 
 
 def announce(state: DoubleState, inv: dict[str, Any], *, at: int) -> dict[str, Any]:
-    """Emit `invoice.created` for an auto-advancing draft and start its window.
+    """Emit `invoice.created` for a draft and start its window.
 
-    The event shows the finalization Stripe announces at creation (in an hour); once the
-    double knows whether the delivery was acknowledged the field shows the real plan.
+    The event shows the finalization Stripe announces at creation (in an hour, or the
+    time given); once the double knows whether anyone must acknowledge the delivery, the
+    field shows the real plan. No endpoint to deliver to: the window starts now.
     """
-    inv["automatically_finalizes_at"] = at + state.config.finalize_after_s
+    previous = state.drafts.get(inv["id"])
+    schedule = DraftSchedule(created=at, fixed_at=previous.fixed_at if previous else None)
+    state.drafts[inv["id"]] = schedule
+    if inv["auto_advance"]:
+        announced = schedule.fixed_at or at + state.config.finalize_after_s
+        inv["automatically_finalizes_at"] = announced
     created = emit(state, "invoice.created", inv, at=at)
-    schedule_draft(state, inv, created, at=at)
-    return created
-
-
-def schedule_draft(
-    state: DoubleState, inv: dict[str, Any], created_event: dict[str, Any], *, at: int
-) -> None:
-    """Start the draft window of `inv` once its `invoice.created` event was emitted.
-
-    No endpoint to deliver the event to means nothing to wait for: the window starts now.
-    """
-    waiting = bool(state.unacknowledged.get(created_event["id"]))
-    state.drafts[inv["id"]] = DraftSchedule(
-        created=at,
-        created_event=created_event["id"] if waiting else None,
-        acknowledged_at=None if waiting else at,
-    )
+    if state.unacknowledged.get(created["id"]):
+        schedule.created_event = created["id"]
+    else:
+        schedule.acknowledged_at = at
     refresh(state, inv)
+    return created
 
 
 def fix(state: DoubleState, inv: dict[str, Any], at: int | None) -> None:
@@ -90,3 +85,16 @@ def acknowledge(state: DoubleState, event_id: str, endpoint_id: str) -> None:
             schedule.acknowledged_at = state.scope_now(inv.get("test_clock"))
             refresh(state, inv)
             return
+
+
+def finalize_and_collect(state: DoubleState, inv: dict[str, Any], *, at: int) -> bool:
+    """Finalize a draft; with automatic collection (`auto_advance`, charging the card),
+    attempt payment right away, and so does a zero invoice (Stripe marks it paid).
+    Answers whether the invoice is paid."""
+    invoices.finalize(state, inv, at=at)
+    charging = inv["collection_method"] == "charge_automatically" and inv["auto_advance"]
+    if not charging and int(inv["amount_due"]) > 0:
+        return False
+    paid = invoices.attempt_payment(state, inv, at=at)
+    billing.settle_invoice(state, inv, paid=paid, at=at)
+    return paid
