@@ -14,6 +14,7 @@ from starlette.responses import Response
 from adapters.stripe.double import (
     routes_checkout,
     routes_core,
+    routes_credit_notes,
     routes_events,
     routes_invoice_actions,
     routes_invoice_items,
@@ -40,6 +41,7 @@ ROUTES: list[Route] = [
     *routes_invoices.ROUTES,
     *routes_invoice_actions.ROUTES,
     *routes_invoice_items.ROUTES,
+    *routes_credit_notes.ROUTES,
     *routes_checkout.ROUTES,
     *routes_events.ROUTES,
 ]
