@@ -120,6 +120,15 @@ class Container:
             timeout_s=settings.stripe_timeout_s,
         )
 
+    @property
+    def group_price_ids(self) -> frozenset[str]:
+        """The per-group price (``STRIPE_PRICE_ID``): the subscription item and invoice line
+        billed per group are the ones with this price, wherever Stripe objects are read
+        (intake, process manager, reconciliation). Empty: docs/stripe-translation.md's
+        fallback (the earliest created item)."""
+        price = self.settings.stripe_price_id
+        return frozenset({price}) if price else frozenset()
+
     def renewal_policy(self) -> RenewalPolicy:
         settings = self.settings
         return RenewalPolicy(
@@ -128,6 +137,7 @@ class Container:
             lead=settings.sync_lead,
             retry_base=settings.sync_retry_base,
             retry_horizon=settings.sync_retry_horizon,
+            group_price_ids=self.group_price_ids,
         )
 
     def close(self) -> None:

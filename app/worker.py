@@ -160,7 +160,12 @@ class Worker:
         return self.stop.is_set()
 
     def run_inbox(self) -> None:
-        processor = InboxProcessor(self.container.ledger, StripeInbox(self.container.database))
+        container = self.container
+        processor = InboxProcessor(
+            container.ledger,
+            StripeInbox(container.database),
+            group_price_ids=container.group_price_ids,
+        )
         poll = self.container.settings.worker_poll_s
         while not self.stop.is_set():
             if processor.process_pending(stop=self.stop) == 0:
@@ -241,7 +246,11 @@ class Worker:
             # The first run waits one interval, so a crash-looping worker never hammers Stripe.
             while not self.idle("reconcile", every.total_seconds()):
                 run = Reconciliation(
-                    container.database, container.ledger, gateway, minimum_quantity=minimum
+                    container.database,
+                    container.ledger,
+                    gateway,
+                    minimum_quantity=minimum,
+                    group_price_ids=container.group_price_ids,
                 )
                 try:
                     differences = run.differences(run.subscriptions())

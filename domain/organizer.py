@@ -8,6 +8,7 @@ renaming one is a migration, not a refactor.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -36,6 +37,8 @@ from domain.renewal import (
     SyncDecision,
     SyncTrigger,
     decide_sync,
+    fresh_key,
+    price_problem,
     sync_identity,
 )
 
@@ -173,6 +176,7 @@ class Organizer(Aggregate):
         current_period_start: datetime
         current_period_end: datetime
         observed_at: datetime
+        cancel_at_period_end: bool = False  # recorded since issue 10 (older: False)
 
         def take(self, org: Organizer) -> None:
             org.subscription_recorded_at = self.timestamp
@@ -185,6 +189,7 @@ class Organizer(Aggregate):
                 current_period_start=self.current_period_start,
                 current_period_end=self.current_period_end,
                 observed_at=self.observed_at,
+                cancel_at_period_end=self.cancel_at_period_end,
             ).as_state()
 
     class StaleSubscriptionSnapshotIgnored(StripeFact):
@@ -305,6 +310,8 @@ class Organizer(Aggregate):
         attempt: int
         next_attempt_at: datetime | None
         outcome_unknown: bool
+        # The key of the next attempt, decided here (since issue 10; older: derived).
+        next_idempotency_key: str = ""
 
         def apply(self, org: Organizer) -> None:
             sync = org.syncs[self.sync_id]
@@ -315,6 +322,8 @@ class Organizer(Aggregate):
             if self.outcome_unknown:
                 sync["key_generation"] = sync.get("key_generation", 0) + 1
                 sync["verify_first"] = True
+                if self.next_idempotency_key:
+                    sync["next_key"] = self.next_idempotency_key
 
     class DraftInvoiceQuantityMismatch(StripeFact):
         """A renewal draft bills another quantity than the ledger expects (draft window)."""
@@ -672,6 +681,7 @@ class Organizer(Aggregate):
         policy: ProrationPolicy,
         minimum: int,
         at: datetime,
+        group_price_ids: AbstractSet[str] = frozenset(),
     ) -> CheckOutcome | None:
         """Decide (and record) whether this renewal needs a quantity update.
 
@@ -694,6 +704,8 @@ class Organizer(Aggregate):
             and latest.get("confirmed_at") is not None
             and self.subscription_recorded_at is not None
             and self.subscription_recorded_at > latest["confirmed_at"],
+            cancel_at_period_end=snapshot.cancel_at_period_end,
+            price_problem=price_problem(snapshot.price_id, group_price_ids),
         )
         self.trigger_event(
             self.RenewalQuantityChecked,
@@ -818,6 +830,7 @@ class Organizer(Aggregate):
         sync = self._sync(sync_id)
         if sync["status"] in ("confirmed", "failed", "superseded"):
             return False
+        unknown = outcome_unknown and retryable
         self.trigger_event(
             self.QuantitySyncFailed,
             sync_id=sync_id,
@@ -826,18 +839,23 @@ class Organizer(Aggregate):
             retryable=retryable,
             attempt=sync["attempts"] + 1,
             next_attempt_at=next_attempt_at if retryable else None,
-            outcome_unknown=outcome_unknown and retryable,
+            outcome_unknown=unknown,
+            next_idempotency_key=fresh_key(
+                sync["idempotency_key"], int(sync.get("key_generation", 0)) + 1
+            )
+            if unknown
+            else "",
             timestamp=at,
         )
         return True
 
     @staticmethod
     def sync_key(sync: dict[str, Any]) -> str:
-        """The Idempotency-Key of a sync's next attempt: the recorded one, suffixed after
+        """The Idempotency-Key of a sync's next attempt: the recorded one, replaced after
         each attempt whose outcome Stripe left unknown (its key is spent)."""
-        generation = int(sync.get("key_generation", 0))
-        base = str(sync["idempotency_key"])
-        return base if generation == 0 else f"{base}-r{generation}"
+        if sync.get("next_key"):
+            return str(sync["next_key"])
+        return fresh_key(str(sync["idempotency_key"]), int(sync.get("key_generation", 0)))
 
     def _sync(self, sync_id: str) -> dict[str, Any]:
         try:

@@ -37,7 +37,7 @@ from app.ledger import LedgerApplication
 from app.process.policy import RenewalPolicy
 from domain.billing import InvoiceFacts
 from domain.organizer import Organizer
-from domain.renewal import SyncTrigger, retry_delay_s
+from domain.renewal import SyncTrigger, gives_up, retry_delay_s
 from projections.base import Positioned, ReadModel
 from projections.view import fmt_time, view_for
 
@@ -133,6 +133,7 @@ class RenewalReactor(ReadModel):
                 policy=policy.proration,
                 minimum=policy.minimum_quantity,
                 at=at,
+                group_price_ids=policy.group_price_ids,
             ),
         )
         if outcome is not None:
@@ -239,13 +240,18 @@ class SyncSender:
             return False  # the read model lags the ledger: already done or superseded
         if sync.get("next_attempt_at") is not None and now < sync["next_attempt_at"]:
             return False  # the read model lags the ledger: the backoff is not over
-        if now - sync["requested_at"] > self.policy.retry_horizon:
+        if gives_up(
+            requested_at=sync["requested_at"],
+            window_closes=datetime.fromisoformat(sync["period_end"]),
+            now=now,
+            horizon=self.policy.retry_horizon,
+        ):
             self._fail(
                 organizer_id,
                 sync_id,
                 StripeCallError(
                     "gave_up",
-                    f"not confirmed within {self.policy.retry_horizon}",
+                    f"not confirmed within {self.policy.retry_horizon} nor by its renewal",
                     retryable=False,
                     status=None,
                 ),

@@ -221,6 +221,13 @@ class TestSubscriptionEvents:
         event = fixture("stripe_sync_engine/subscription_deleted.json")
         assert only_command(translate(event)).snapshot.status == "canceled"
 
+    @shapes
+    def test_a_subscription_ending_at_its_period_close_says_so(self, shape: ShapeName) -> None:
+        event = subscription_event(shape, cancel_at_period_end=True)
+        assert only_command(translate(event)).snapshot.cancel_at_period_end is True
+        obj(event).pop("cancel_at_period_end")
+        assert only_command(translate(event)).snapshot.cancel_at_period_end is False
+
     def test_an_item_without_quantity_is_never_the_per_group_item(self) -> None:
         # The sync engine's real subscription has a second, quantity-less item.
         event = fixture("stripe_sync_engine/subscription_created.json")
