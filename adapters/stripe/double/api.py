@@ -89,7 +89,12 @@ def _execute(double: Double, request: Request, params: dict[str, Any], key: str 
         except Exception as exc:
             logger.exception("stripe double handler failed")
             return _error_outcome(
-                StripeError(f"The Stripe double failed: {exc!r}", type_="api_error", status=500)
+                StripeError(
+                    f"The Stripe double failed: {exc!r}",
+                    type_="api_error",
+                    status=500,
+                    should_retry=False,
+                )
             )
         finally:
             state.request = None
