@@ -15,6 +15,7 @@ from adapters.stripe.double import (
     routes_checkout,
     routes_core,
     routes_credit_notes,
+    routes_customers,
     routes_events,
     routes_invoice_actions,
     routes_invoice_items,
@@ -37,6 +38,7 @@ RAW_SEND_KEY = "stripe_double.raw_send"
 
 ROUTES: list[Route] = [
     *routes_core.ROUTES,
+    *routes_customers.ROUTES,
     *routes_subscriptions.ROUTES,
     *routes_invoices.ROUTES,
     *routes_invoice_actions.ROUTES,

@@ -31,9 +31,7 @@ def _note_line(inv: dict[str, Any], entry: Params) -> NoteLine:
         "amount description invoice_line_item metadata quantity tax_amounts tax_rates type "
         "unit_amount unit_amount_decimal"
     )
-    for name in ("tax_amounts", "tax_rates", "unit_amount_decimal"):
-        if entry.data.get(name) not in (None, "", []):
-            raise invalid(f"The Stripe double does not implement {entry.name(name)}.")
+    entry.refuse_unimplemented("tax_amounts tax_rates unit_amount_decimal")
     kind = entry.get_enum("type", _LINE_TYPES)
     if kind is None:
         raise invalid(f"Missing required param: {entry.name('type')}.", param=entry.name("type"))
@@ -61,9 +59,7 @@ def _create(ctx: Ctx) -> dict[str, Any]:
         "amount credit_amount effective_at email_type invoice lines memo metadata "
         "out_of_band_amount reason refund_amount refunds shipping_cost"
     )
-    for name in ("refunds", "shipping_cost"):
-        if p.data.get(name) not in (None, "", []):
-            raise invalid(f"The Stripe double does not implement {name}.", param=name)
+    p.refuse_unimplemented("refunds shipping_cost")
     p.get_enum("email_type", ("credit_note", "none"))
     inv = state.get("invoice", p.req_str("invoice"), param="invoice")
     lines = [_note_line(inv, entry) for entry in p.get_list("lines")]
