@@ -13,7 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from adapters.persistence.database import Cursor, Database
-from projections.base import Positioned, ReadModel, event_name, load_rows, upsert_rows
+from projections.base import (
+    Positioned,
+    ReadModel,
+    due_work,
+    event_name,
+    load_rows,
+    upsert_rows,
+)
 from projections.view import Column, ReadModelView, TableSpec, fmt_time
 
 CORRECTIONS = TableSpec(
@@ -97,12 +104,4 @@ def progress(row: dict[str, Any], event: Any, name: str) -> None:
 
 def due_corrections(database: Database, now: datetime, limit: int) -> list[tuple[str, str]]:
     """(organizer uuid, correction id) of corrections due now, oldest request first."""
-    with database.transaction() as cursor:
-        rows = cursor.execute(
-            "SELECT correction_id, organizer_uuid FROM rm_billing_corrections"
-            " WHERE status IN ('pending', 'retrying')"
-            " AND (next_attempt_at IS NULL OR next_attempt_at <= :now)"
-            " ORDER BY requested_at, correction_id LIMIT :limit",
-            {"now": fmt_time(now), "limit": limit},
-        ).fetchall()
-    return [(str(row["organizer_uuid"]), str(row["correction_id"])) for row in rows]
+    return due_work(database, "rm_billing_corrections", "correction_id", fmt_time(now) or "", limit)

@@ -9,10 +9,18 @@ issue 10; the list keeps the first report of each).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from adapters.persistence.database import Cursor
-from projections.base import Positioned, ReadModel, event_name, load_rows, upsert_rows
+from adapters.persistence.database import Cursor, Database
+from projections.base import (
+    Positioned,
+    ReadModel,
+    due_work,
+    event_name,
+    load_rows,
+    upsert_rows,
+)
 from projections.view import Column, TableSpec, fmt_time
 
 SYNCS = TableSpec(
@@ -168,3 +176,8 @@ class SyncsProjection(ReadModel):
                 next_attempt_at=fmt_time(event.next_attempt_at),
                 last_error=f"{event.error_code}: {event.message}",
             )
+
+
+def due_syncs(database: Database, now: datetime, limit: int) -> list[tuple[str, str]]:
+    """(organizer uuid, sync id) of syncs due now, oldest request first."""
+    return due_work(database, "rm_quantity_syncs", "sync_id", fmt_time(now) or "", limit)

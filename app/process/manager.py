@@ -38,6 +38,7 @@ from domain.invoice_corrections import RENEWAL
 from domain.organizer import Organizer
 from domain.renewal import ProrationPolicy, SyncTrigger, gives_up
 from projections.base import Positioned, ReadModel
+from projections.syncs import due_syncs
 from projections.view import fmt_time, view_for
 
 log = logging.getLogger("ledger.renewals")
@@ -247,15 +248,7 @@ class SyncSender(OrganizerQueue):
         self.port = port
 
     def due(self, now: datetime, limit: int) -> list[tuple[str, str]]:
-        with self.database.transaction() as cursor:
-            rows = cursor.execute(
-                "SELECT sync_id, organizer_uuid FROM rm_quantity_syncs"
-                " WHERE status IN ('pending', 'retrying')"
-                " AND (next_attempt_at IS NULL OR next_attempt_at <= :now)"
-                " ORDER BY requested_at, sync_id LIMIT :limit",
-                {"now": fmt_time(now), "limit": limit},
-            ).fetchall()
-        return [(str(row["organizer_uuid"]), str(row["sync_id"])) for row in rows]
+        return due_syncs(self.database, now, limit)
 
     def send(self, organizer_id: UUID, sync_id: str) -> bool:
         """Send one sync if the ledger still says it is due; record what Stripe said."""
