@@ -14,7 +14,10 @@ from starlette.responses import Response
 from adapters.stripe.double import (
     routes_checkout,
     routes_core,
+    routes_credit_notes,
     routes_events,
+    routes_invoice_actions,
+    routes_invoice_items,
     routes_invoices,
     routes_subscriptions,
 )
@@ -36,6 +39,9 @@ ROUTES: list[Route] = [
     *routes_core.ROUTES,
     *routes_subscriptions.ROUTES,
     *routes_invoices.ROUTES,
+    *routes_invoice_actions.ROUTES,
+    *routes_invoice_items.ROUTES,
+    *routes_credit_notes.ROUTES,
     *routes_checkout.ROUTES,
     *routes_events.ROUTES,
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.stripe.double import invoices, objects
+from adapters.stripe.double import invoice_items, invoice_objects, invoices, objects
 from adapters.stripe.double.billing import (
     ItemSpec,
     check_prices_compatible,
@@ -200,4 +200,5 @@ def preview_invoice(
             lines += proration_lines(state, sub, item, {**item, "quantity": qty}, at)
     for item in sub["items"]["data"]:
         lines.append(item_line(state, item, period, overrides.get(item["id"])))
-    return invoices.preview(state, sub, lines, at=at, period=current_period(sub))
+    lines += invoice_items.pending_lines(state, sub)
+    return invoice_objects.preview(state, sub, lines, at=at, period=current_period(sub))

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.stripe.double import billing, changes, invoices
+from adapters.stripe.double import billing, changes, finalization
 from adapters.stripe.double.events import emit
 from adapters.stripe.double.periods import current_period, period_bounds
 from adapters.stripe.double.state import DoubleState, snapshot
@@ -115,8 +115,10 @@ def renew(state: DoubleState, sub: dict[str, Any], at: int) -> dict[str, Any]:
     """Start the next period: a draft `subscription_cycle` invoice billed at the item
     quantities of this instant, then `customer.subscription.updated` with the new period.
 
-    The draft is finalized `finalize_after_s` (1 h, like Stripe) later, when the clock
-    passes that instant; quantity changes in between do not alter it.
+    The draft is finalized `finalize_after_s` (1 h, like Stripe) after its
+    `invoice.created` was acknowledged by the webhook endpoints (see finalization.py),
+    when the clock passes that instant; quantity changes in between do not alter it,
+    invoice items attached to it meanwhile do.
     """
     before = snapshot(sub)
     extra = state.sub_extra[sub["id"]]
@@ -133,15 +135,11 @@ def renew(state: DoubleState, sub: dict[str, Any], at: int) -> dict[str, Any]:
     inv = billing.open_invoice(
         state, sub, lines, reason="subscription_cycle", at=at, period=(old_period[0], at)
     )
-    inv["automatically_finalizes_at"] = at + state.config.finalize_after_s
-    emit(state, "invoice.created", inv, at=at)
+    finalization.announce(state, inv, at=at)
     emit(state, "customer.subscription.updated", sub, at=at, previous=before)
     return inv
 
 
 def _finalize_draft(state: DoubleState, inv: dict[str, Any], at: int) -> None:
-    paid = invoices.charge(state, inv, at=at)
-    sub_id = inv["parent"]["subscription_details"]["subscription"]
-    sub = state.find("subscription", sub_id)
-    if sub is not None:
-        billing.settle_status(state, sub, paid=paid, at=at)
+    """The draft window closed: finalize, then collect as the invoice says."""
+    finalization.finalize_and_collect(state, inv, at=at)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -139,6 +140,25 @@ class Params:
                 f"This value must be greater than or equal to {minimum}.",
                 param=self.name(key),
                 code="parameter_invalid_integer",
+            )
+        return value
+
+    def get_decimal(self, key: str, *, places: int = 12) -> Decimal | None:
+        """A decimal param (`unit_amount_decimal`, `quantity_decimal`): at most `places`
+        decimal places, as Stripe accepts them."""
+        raw = self._scalar(key, False)
+        if raw is None or raw == "":
+            return None
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            value = Decimal("NaN")
+        exponent = value.as_tuple().exponent
+        if not value.is_finite() or not isinstance(exponent, int) or -exponent > places:
+            raise invalid(
+                f"Invalid decimal: {raw} (at most {places} decimal places)",
+                param=self.name(key),
+                code="parameter_invalid_decimal",
             )
         return value
 
