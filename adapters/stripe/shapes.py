@@ -21,6 +21,7 @@ import contextlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Protocol
 
 import stripe
@@ -147,12 +148,21 @@ class LegacyShape:
         ]
 
 
+def _decimal_text(value: object) -> str | None:
+    """A decimal string as Stripe sends it (the SDK's objects hold it as ``Decimal``)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        return None
+    return str(value)
+
+
 def _legacy_unit(line: Node) -> str | None:
     """``price.unit_amount_decimal`` (or the plan's ``amount``) of an expanded price."""
     for key, field in (("price", "unit_amount_decimal"), ("plan", "amount")):
         value = line.data.get(key)
-        if isinstance(value, dict) and value.get(field) is not None:
-            return str(value[field])
+        if isinstance(value, dict):
+            text = _decimal_text(value.get(field))
+            if text is not None:
+                return text
     return None
 
 
@@ -198,7 +208,8 @@ class BasilShape:
                     period=read_period(line.child("period"), "start", "end"),
                     line_id=line.optional_text("id"),
                     unit_amount=unit_amount_of(
-                        line, pricing.optional_text("unit_amount_decimal") if pricing else None
+                        line,
+                        _decimal_text(pricing.data.get("unit_amount_decimal")) if pricing else None,
                     ),
                 )
             )
