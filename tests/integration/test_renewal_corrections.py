@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.api.timeline import read_timeline
 from app.bootstrap import Container
 from domain.groups import GroupAction
 from tests.support.clock import SteppingClock
@@ -178,3 +179,69 @@ class TestMissedTheDraft:
         stack.work()
         assert stack.invoice(str(draft["id"]))["amount_due"] == 3 * UNIT
         assert stack.keys_with_several_parameter_sets() == []
+
+
+def timeline(stack: RenewalStack) -> list[tuple[str, str]]:
+    entries = read_timeline(stack.container.database, "org-1", before=None, limit=100).entries
+    return [(e.title, e.description) for e in entries]
+
+
+class TestExplained:
+    def test_a_corrected_draft_is_explained_in_plain_words(self, stack: RenewalStack) -> None:
+        draft = past_the_renewal(stack, billed=5, active=7)
+        stack.deliver("invoice.created", draft)
+        stack.work()
+        assert (
+            "Renewal invoice corrected",
+            "Billed 5 groups, 7 were active at 1 Feb 2026 00:00 UTC; "
+            "2 \u00d7 10.00 EUR added before it was finalised.",
+        ) in timeline(stack)
+
+    def test_a_late_difference_names_the_invoice_that_charges_it(self, stack: RenewalStack) -> None:
+        draft = past_the_renewal(stack, billed=5, active=7)
+        stack.advance(stack.period_end + 2 * HOUR)
+        stack.deliver("invoice.created", draft)
+        stack.work()
+        (one_off,) = stack.manual_invoices()
+        assert (
+            "Renewal difference invoiced",
+            "Billed 5 groups, 7 were active at 1 Feb 2026 00:00 UTC; the renewal invoice was "
+            f"already finalised, so 2 \u00d7 10.00 EUR were charged at once on invoice "
+            f"{one_off['id']}.",
+        ) in timeline(stack)
+
+    def test_a_credit_names_the_credit_note(self, stack: RenewalStack) -> None:
+        draft = past_the_renewal(stack, billed=5, active=4)
+        stack.advance(stack.period_end + 2 * HOUR)
+        stack.deliver("invoice.paid", stack.invoice(str(draft["id"])))
+        stack.work()
+        (note,) = stack.credit_notes(str(draft["id"]))
+        assert (
+            "Renewal difference credited",
+            f"Billed 5 groups, 4 were active at 1 Feb 2026 00:00 UTC; the renewal invoice "
+            f"{draft['id']} was already finalised, so 1 \u00d7 10.00 EUR were credited at once "
+            f"(credit note {note['id']}).",
+        ) in timeline(stack)
+
+    def test_every_correction_is_in_the_audit_ledger_with_its_cause(
+        self, stack: RenewalStack
+    ) -> None:
+        draft = past_the_renewal(stack, billed=5, active=7)
+        stack.advance(stack.period_end + 2 * HOUR)
+        stack.deliver("invoice.created", draft)
+        stack.work()
+        with stack.container.database.transaction() as cursor:
+            rows = cursor.execute(
+                "SELECT kind, invoice_id, quantity, amount FROM rm_audit_entries"
+                " WHERE kind LIKE 'renewal_%' AND kind <> 'renewal_checked'"
+                " ORDER BY position, seq"
+            ).fetchall()
+        kinds = [str(r["kind"]) for r in rows]
+        assert kinds == [
+            "renewal_correction_requested",
+            "renewal_draft_missed",
+            "renewal_difference_requested",
+            "renewal_correction_step",
+            "renewal_difference_invoiced",
+        ]
+        assert {int(r["amount"]) for r in rows if r["amount"] is not None} == {2 * UNIT}
