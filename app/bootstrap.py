@@ -138,6 +138,7 @@ class Container:
             retry_base=settings.sync_retry_base,
             retry_horizon=settings.sync_retry_horizon,
             group_price_ids=self.group_price_ids,
+            automatic_tax=settings.stripe_automatic_tax,
         )
 
     def close(self) -> None:

@@ -93,6 +93,11 @@ class InvoiceFacts:
     amount_paid: int
     currency: str
     status: str
+    # Since issue 10 (older records: unknown). What correcting a renewal invoice needs:
+    # whom it bills, its per-group line, and that line's unit price.
+    customer_id: str = ""
+    line_id: str = ""
+    unit_amount: int | None = None
 
     def as_event_fields(self) -> dict[str, Any]:
         values = asdict(self)

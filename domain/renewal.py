@@ -29,6 +29,7 @@ class SyncTrigger(StrEnum):
     SCHEDULED = "scheduled"
     DRIFT = "drift"
     OPS_RETRY = "ops_retry"
+    RENEWAL_INVOICE = "renewal_invoice"  # the renewal draft: the quantity for the next period
 
 
 class CheckOutcome(StrEnum):

@@ -22,6 +22,7 @@ from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
 from projections import quarantine
 from projections.audit import AuditProjection
 from projections.base import Positioned, ReadModel
+from projections.corrections import CorrectionsProjection
 from projections.invoices import InvoicesProjection
 from projections.renewals import RenewalsProjection
 from projections.summary import SummaryProjection
@@ -37,6 +38,7 @@ READ_MODELS: dict[str, type[ReadModel]] = {
         SummaryProjection,
         SyncsProjection,
         InvoicesProjection,
+        CorrectionsProjection,
     )
 }
 Progress = Callable[[int, int], None]  # (events applied so far, last position)

@@ -19,6 +19,7 @@ import requests
 import stripe
 
 from adapters.observability.metrics import observe_stripe_request
+from adapters.stripe.corrections import CorrectionCalls
 
 PINNED_API_VERSION: str = stripe.api_version
 # Pace a little under the configured limit: arrival jitter must not tip a 1-second window.
@@ -147,8 +148,9 @@ class MeteredRequestsClient(stripe.RequestsClient):
         return content, status, response_headers
 
 
-class StripeGateway:
-    """Stripe through ``StripeClient``; one instance per process (thread-safe)."""
+class StripeGateway(CorrectionCalls):
+    """Stripe through ``StripeClient``; one instance per process (thread-safe). The calls
+    that correct renewal invoices are in adapters/stripe/corrections.py."""
 
     def __init__(
         self,

@@ -17,3 +17,5 @@ class RenewalPolicy:
     retry_horizon: timedelta = timedelta(hours=24)
     # STRIPE_PRICE_ID: only the item with this price is billed per group (empty: any).
     group_price_ids: frozenset[str] = field(default_factory=frozenset)
+    # STRIPE_AUTOMATIC_TAX: one-off invoices for late differences compute tax like renewals.
+    automatic_tax: bool = False

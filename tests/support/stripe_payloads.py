@@ -129,6 +129,13 @@ def _set_line(
 ) -> None:
     line.update(quantity=quantity, amount=amount, currency=currency.lower())
     line["period"] = {"start": period[0], "end": period[1]}
+    # The unit price the line states agrees with its amount (per-unit pricing).
+    unit = str(amount // quantity) if quantity else "0"
+    if isinstance(line.get("pricing"), dict):
+        line["pricing"]["unit_amount_decimal"] = unit
+    for key in ("price", "plan"):
+        if isinstance(line.get(key), dict):
+            line[key].update(unit_amount=int(unit), unit_amount_decimal=unit, amount=int(unit))
 
 
 def invoice_event(

@@ -311,6 +311,12 @@ INVOICE_TYPES = [
 ]
 
 
+def only_record(event: dict[str, Any]) -> InvoiceFacts:
+    record = translate(event).commands[0]
+    assert isinstance(record, RecordInvoice)
+    return record.invoice
+
+
 class TestInvoiceEvents:
     @shapes
     @pytest.mark.parametrize("event_type", INVOICE_TYPES)
@@ -350,7 +356,32 @@ class TestInvoiceEvents:
             amount_paid=10710 if status == "paid" else 0,
             currency="eur",
             status=status,
+            customer_id="cus_Ledger0001",
+            line_id=obj(event)["lines"]["data"][0]["id"],
+            unit_amount=1500,
         )
+
+    @shapes
+    def test_the_unit_price_is_the_lines_own_else_its_amount_per_unit(
+        self, shape: ShapeName
+    ) -> None:
+        event = invoice_event(shape, "invoice.created", quantity=4, amount=2000, status="draft")
+        line = obj(event)["lines"]["data"][0]
+        for key in ("pricing", "price", "plan"):
+            if isinstance(line.get(key), dict):
+                line[key].update(unit_amount_decimal="480.000", unit_amount=480, amount=480)
+        assert only_record(event).unit_amount == 480
+        for key in ("pricing", "price", "plan"):
+            line.pop(key, None)
+        assert only_record(event).unit_amount == 500
+
+    @shapes
+    def test_a_fractional_unit_price_is_left_unknown(self, shape: ShapeName) -> None:
+        event = invoice_event(shape, "invoice.created", quantity=3, amount=1000, status="draft")
+        line = obj(event)["lines"]["data"][0]
+        for key in ("pricing", "price", "plan"):
+            line.pop(key, None)
+        assert only_record(event).unit_amount is None
 
     @shapes
     def test_a_succeeded_payment_is_recorded_after_the_invoice(self, shape: ShapeName) -> None:
