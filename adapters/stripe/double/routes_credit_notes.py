@@ -54,6 +54,15 @@ def _note_line(inv: dict[str, Any], entry: Params) -> NoteLine:
 
 
 def _create(ctx: Ctx) -> dict[str, Any]:
+    return _issue(ctx, preview=False)
+
+
+def _preview(ctx: Ctx) -> dict[str, Any]:
+    """The credit note a create would make, changing nothing (same parameters)."""
+    return _issue(ctx, preview=True)
+
+
+def _issue(ctx: Ctx, *, preview: bool) -> dict[str, Any]:
     p, state = ctx.params, ctx.state
     p.reject_unknown(
         "amount credit_amount effective_at email_type invoice lines memo metadata "
@@ -84,6 +93,7 @@ def _create(ctx: Ctx) -> dict[str, Any]:
         reason=p.get_enum("reason", credit_notes.REASONS),
         memo=p.get_str("memo"),
         metadata=p.metadata() or {},
+        preview=preview,
     )
 
 
@@ -142,6 +152,7 @@ def _retrieve_transaction(ctx: Ctx) -> dict[str, Any]:
 ROUTES: list[Route] = [
     route("POST", "/v1/credit_notes", _create),
     route("GET", "/v1/credit_notes", _list),
+    route("GET", "/v1/credit_notes/preview", _preview),
     route("GET", "/v1/credit_notes/{id}", retrieve("credit_note")),
     route("GET", "/v1/credit_notes/{id}/lines", _lines),
     route("POST", "/v1/customers/{id}/balance_transactions", _create_transaction),
