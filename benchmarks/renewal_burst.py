@@ -27,7 +27,10 @@ assert; it exits 1 only if the run itself went wrong (a sync not confirmed, a wr
 quantity on Stripe).
 
     .venv/bin/python benchmarks/renewal_burst.py [--subscriptions 10000] [--max-rps 100]
-        [--concurrency 8] [--database-url URL | --sqlite]
+        [--concurrency 8] [--database-url URL | --sqlite] [--mode burst | renewal-day]
+
+``--mode renewal-day`` measures draft corrections instead: every renewal draft at once,
+half to correct (benchmarks/renewal_day.py).
 """
 
 from __future__ import annotations
