@@ -152,7 +152,6 @@ class RenewalRisksProjection(ReadModel):
                 event.kind,
                 subscription_id=event.subscription_id,
                 renewal_at=fmt_time(event.period_start),
-                due_at=at,  # the renewal invoice is wrong until it is confirmed
                 status="pending",
                 quantity=event.target_quantity,
                 reason=f"invoice {event.invoice_id} bills {event.billed_quantity}, "
@@ -164,7 +163,6 @@ class RenewalRisksProjection(ReadModel):
                 "uncorrected",
                 subscription_id=event.subscription_id,
                 renewal_at=fmt_time(event.period_start),
-                due_at=at,
                 until_at=fmt_time(event.period_end),
                 status="uncorrected",
                 quantity=event.target_quantity,
@@ -240,7 +238,9 @@ def load_organizer_rows(
 
 # Drift is no risk while a sync for that very renewal is open (the sync row says it).
 AT_RISK_WHERE = (
-    "t.open = 1 AND t.due_at <= :horizon AND (t.until_at IS NULL OR t.until_at > :now)"
+    "t.open = 1 AND (t.until_at IS NULL OR t.until_at > :now)"
+    # A renewal invoice to correct is at risk at once; syncs and drift from the lead on.
+    " AND (t.kind NOT IN ('sync', 'drift') OR t.due_at <= :horizon)"
     " AND NOT (t.kind = 'drift' AND EXISTS (SELECT 1 FROM rm_renewal_risks s"
     " WHERE s.organizer_uuid = t.organizer_uuid AND s.kind = 'sync' AND s.open = 1"
     " AND s.renewal_at = t.renewal_at))"
