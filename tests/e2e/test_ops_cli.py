@@ -131,9 +131,7 @@ class TestDrafts:
 
 
 class TestAtRisk:
-    def test_json_lists_the_invoice_left_uncorrected_with_its_reason(
-        self, seeded: Seeded
-    ) -> None:
+    def test_json_lists_the_invoice_left_uncorrected_with_its_reason(self, seeded: Seeded) -> None:
         # The refused syncs renew in three days: not within the sync lead yet.
         (risk,) = ledger_json(seeded, "ops", "at-risk")
         assert (risk["organizer_id"], risk["kind"]) == ("org-3", "uncorrected")
