@@ -24,6 +24,7 @@ from projections.audit import AuditProjection
 from projections.base import Positioned, ReadModel
 from projections.corrections import CorrectionsProjection
 from projections.invoices import InvoicesProjection
+from projections.renewal_risks import RenewalRisksProjection
 from projections.renewals import RenewalsProjection
 from projections.summary import SummaryProjection
 from projections.syncs import SyncsProjection
@@ -39,6 +40,7 @@ READ_MODELS: dict[str, type[ReadModel]] = {
         SyncsProjection,
         InvoicesProjection,
         CorrectionsProjection,
+        RenewalRisksProjection,
     )
 }
 Progress = Callable[[int, int], None]  # (events applied so far, last position)

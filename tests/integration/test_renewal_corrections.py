@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from app.api.timeline import read_timeline
 from app.bootstrap import Container
+from app.ops.at_risk import all_at_risk
 from domain.groups import GroupAction
 from tests.support.clock import SteppingClock
 from tests.support.renewals import HOUR, UNIT, RenewalStack, renewal_stack
@@ -21,7 +23,7 @@ def stack(container: Container, clock: SteppingClock) -> Iterator[RenewalStack]:
         yield built
 
 
-def past_the_renewal(stack: RenewalStack, *, billed: int, active: int) -> dict[str, object]:
+def past_the_renewal(stack: RenewalStack, *, billed: int, active: int) -> dict[str, Any]:
     """``active`` groups since before the renewal, Stripe still billing ``billed``: the
     clock goes straight past the period end (no sync ran), the draft is read."""
     stack.subscribe(quantity=billed)
@@ -32,7 +34,7 @@ def past_the_renewal(stack: RenewalStack, *, billed: int, active: int) -> dict[s
     return draft
 
 
-def correct_through_one_500(stack: RenewalStack, **fault: object) -> dict[str, object]:
+def correct_through_one_500(stack: RenewalStack, **fault: object) -> dict[str, Any]:
     """A draft to correct; Stripe answers the first invoice item with a 500."""
     draft = past_the_renewal(stack, billed=5, active=7)
     stack.fault(method="POST", path="^/v1/invoiceitems", status=500, count=1, **fault)
@@ -245,3 +247,33 @@ class TestExplained:
             "renewal_difference_invoiced",
         ]
         assert {int(r["amount"]) for r in rows if r["amount"] is not None} == {2 * UNIT}
+
+
+def at_risk(stack: RenewalStack) -> list[tuple[str, str | None]]:
+    entries = all_at_risk(stack.container.database, stack.clock.now, HOUR)
+    return [(e["kind"], e["status"]) for e in entries]
+
+
+class TestAtRisk:
+    def test_a_renewal_invoice_is_at_risk_until_its_correction_is_confirmed(
+        self, stack: RenewalStack
+    ) -> None:
+        draft = past_the_renewal(stack, billed=5, active=7)
+        stack.deliver("invoice.created", draft)
+        stack.react()
+        assert ("draft_item", "pending") in at_risk(stack)
+        stack.work()
+        assert at_risk(stack) == []
+
+    def test_an_invoice_left_uncorrected_is_at_risk_with_its_reason(
+        self, stack: RenewalStack
+    ) -> None:
+        draft = past_the_renewal(stack, billed=5, active=7)
+        for line in draft["lines"]["data"]:  # a price the invoice does not state
+            line["amount"] = 4999
+            line["pricing"]["unit_amount_decimal"] = "999.8"
+        stack.deliver("invoice.created", draft)
+        stack.work()
+        (entry,) = all_at_risk(stack.container.database, stack.clock.now, HOUR)
+        assert (entry["kind"], entry["subject"]) == ("uncorrected", f"uncorrected:{draft['id']}")
+        assert "per-group price" in entry["reason"]

@@ -129,14 +129,19 @@ class RenewalStack:
 
     def deliver(self, event_type: str, obj: dict[str, Any]) -> None:
         """The event Stripe would send about ``obj``, translated and applied."""
-        event = {
-            "id": f"evt_test_{next(self._events)}",
-            "object": "event",
-            "type": event_type,
-            "api_version": PINNED_API_VERSION,
-            "created": int(self.clock.now.timestamp()),
-            "data": {"object": obj},
-        }
+        self.deliver_event(
+            {
+                "id": f"evt_test_{next(self._events)}",
+                "object": "event",
+                "type": event_type,
+                "api_version": PINNED_API_VERSION,
+                "created": int(self.clock.now.timestamp()),
+                "data": {"object": obj},
+            }
+        )
+
+    def deliver_event(self, event: dict[str, Any]) -> None:
+        """One Stripe event, as the intake records it: translated, applied to org-1."""
         translation = translate(event, group_price_ids=frozenset({self.price}))
         for command in translation.commands:
             self.container.ledger.update("org-1", command.apply, register=True)
@@ -184,15 +189,23 @@ class RenewalStack:
 
 @contextmanager
 def renewal_stack(container: Container, clock: SteppingClock) -> Iterator[RenewalStack]:
+    """A fresh double of its own and the process manager on ``container``."""
     with (
         running_double(webhook_delivery=False) as double,
-        httpx.Client(base_url=double.base_url) as admin,
-        sdk_client(double.base_url) as client,
+        stack_on(double.base_url, container, clock) as stack,
     ):
+        yield stack
+
+
+@contextmanager
+def stack_on(base_url: str, container: Container, clock: SteppingClock) -> Iterator[RenewalStack]:
+    """The process manager on ``container`` against a running double, reset first."""
+    with httpx.Client(base_url=base_url) as admin, sdk_client(base_url) as client:
+        admin.post("/_double/reset").raise_for_status()
         admin.post("/_double/config", json={"quantity_updates_per_hour": None}).raise_for_status()
         admin.post("/_double/clock", json={"now": START}).raise_for_status()
         seeded = admin.post("/_double/seed", json={"unit_amount": UNIT, "currency": "eur"}).json()
-        gateway = StripeGateway(api_key="sk_test_double", api_base=double.base_url, max_rps=500)
+        gateway = StripeGateway(api_key="sk_test_double", api_base=base_url, max_rps=500)
         price = str(seeded["price"])
         policy = RenewalPolicy(retry_base=timedelta(seconds=1), group_price_ids=frozenset({price}))
         db, ledger = container.database, container.ledger
