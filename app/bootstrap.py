@@ -112,6 +112,15 @@ class Container:
         """A gateway when ``STRIPE_API_KEY`` is set (Stripe or the test double), else None."""
         return gateway_from_settings(self.settings)
 
+    @property
+    def group_price_ids(self) -> frozenset[str]:
+        """The per-group price (``STRIPE_PRICE_ID``): the subscription item and invoice line
+        billed per group are the ones with this price, wherever Stripe objects are read
+        (intake, process manager, reconciliation). Empty: docs/stripe-translation.md's
+        fallback (the earliest created item)."""
+        price = self.settings.stripe_price_id
+        return frozenset({price}) if price else frozenset()
+
     def renewal_policy(self) -> RenewalPolicy:
         settings = self.settings
         return RenewalPolicy(
@@ -120,6 +129,8 @@ class Container:
             lead=settings.sync_lead,
             retry_base=settings.sync_retry_base,
             retry_horizon=settings.sync_retry_horizon,
+            group_price_ids=self.group_price_ids,
+            automatic_tax=settings.stripe_automatic_tax,
         )
 
     def close(self) -> None:

@@ -26,8 +26,8 @@ from prometheus_client.registry import Collector
 from adapters.observability.metrics import REGISTRY
 from adapters.persistence.inbox import StripeInbox
 from app.bootstrap import Container
+from projections.renewal_risks import count_at_risk
 from projections.runner import READ_MODELS
-from projections.view import fmt_time
 
 log = logging.getLogger("ledger.metrics")
 # The read models and the process manager's reactor: every follower of the log.
@@ -109,26 +109,17 @@ class StoreGauges(Collector):
     def _at_risk(self) -> Metric:
         at_risk = GaugeMetricFamily(
             "ledger_renewals_at_risk",
-            "Renewals due within the sync lead whose quantity is not confirmed right",
+            "Renewals that may bill other than their groups: a sync unconfirmed by period end"
+            " - LEDGER_SYNC_LEAD, drift with no sync, a renewal invoice not corrected yet",
         )
         at_risk.add_metric([], renewals_at_risk(self.container))
         return at_risk
 
 
 def renewals_at_risk(container: Container) -> int:
-    """Live subscriptions renewing within ``LEDGER_SYNC_LEAD`` whose last sync failed or
-    whose billed quantity differs from the billable one."""
-    now = datetime.now(UTC)
-    horizon = now + container.settings.sync_lead
-    with container.database.transaction() as cursor:
-        row = cursor.execute(
-            "SELECT COUNT(*) AS n FROM rm_renewals"
-            " WHERE subscription_status IN ('active', 'trialing', 'past_due')"
-            " AND current_period_end > :now AND current_period_end <= :horizon"
-            " AND (sync_status = 'failed' OR drift = 1)",
-            {"now": fmt_time(now), "horizon": fmt_time(horizon)},
-        ).fetchone()
-    return 0 if row is None else int(row["n"])
+    """Renewals at risk now, by the renewal-risks read model's one definition (the list
+    of ``GET /api/ops/renewals-at-risk`` and ``ledger ops at-risk``)."""
+    return count_at_risk(container.database, container.clock(), container.settings.sync_lead)
 
 
 def exposition(store: CollectorRegistry) -> bytes:

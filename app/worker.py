@@ -28,7 +28,9 @@ from app.bootstrap import Container, NotReadyError
 from app.intake.stripe_inbox import InboxProcessor
 from app.leadership import Leadership
 from app.metrics import WorkerEndpoint, store_registry
+from app.process.corrections import CorrectionSender
 from app.process.manager import RenewalReactor, RenewalScheduler, SyncSender
+from app.process.sending import OrganizerQueue
 from projections.runner import Follower, LogReader, build_read_models
 
 log = logging.getLogger("ledger.worker")
@@ -161,7 +163,12 @@ class Worker:
         return self.stop.is_set()
 
     def run_inbox(self) -> None:
-        processor = InboxProcessor(self.container.ledger, StripeInbox(self.container.database))
+        container = self.container
+        processor = InboxProcessor(
+            container.ledger,
+            StripeInbox(container.database),
+            group_price_ids=container.group_price_ids,
+        )
         poll = self.container.settings.worker_poll_s
         while not self.stop.is_set():
             if processor.process_pending(stop=self.stop) == 0:
@@ -190,32 +197,36 @@ class Worker:
         )
 
     def run_renewals(self) -> None:
-        """Scheduled checks, then sending due syncs — each pass, until stopped."""
+        """Scheduled checks, then sending due syncs and invoice corrections — each pass,
+        until stopped."""
         container = self.container
         scheduler = RenewalScheduler(container.database, self.reactor())
         gateway = container.stripe_gateway()
         if gateway is None:
             log.warning("no STRIPE_API_KEY: quantity syncs are decided and recorded, not sent")
-        sender = (
-            None
+        concurrency = container.settings.stripe_max_concurrency
+        policy = container.renewal_policy()
+        senders: list[OrganizerQueue] = (
+            []
             if gateway is None
-            else SyncSender(
-                container.database,
-                container.ledger,
-                gateway,
-                container.renewal_policy(),
-                concurrency=container.settings.stripe_max_concurrency,
-            )
+            else [
+                SyncSender(
+                    container.database, container.ledger, gateway, policy, concurrency=concurrency
+                ),
+                CorrectionSender(
+                    container.database, container.ledger, gateway, policy, concurrency=concurrency
+                ),
+            ]
         )
         try:
             while not self.stop.is_set():
                 scheduler.run_once()
-                sent = sender.run_once(stop=self.stop) if sender is not None else 0
+                sent = sum(sender.run_once(stop=self.stop) for sender in senders)
                 if sent == 0:
                     self.stop.wait(container.settings.worker_poll_s)
                 self.beats.beat("renewals")
         finally:
-            if sender is not None:
+            for sender in senders:
                 sender.close()
             if gateway is not None:
                 gateway.close()
@@ -249,7 +260,11 @@ class Worker:
             # The first run waits one interval, so a crash-looping worker never hammers Stripe.
             while not self.idle("reconcile", every.total_seconds()):
                 run = Reconciliation(
-                    container.database, container.ledger, gateway, minimum_quantity=minimum
+                    container.database,
+                    container.ledger,
+                    gateway,
+                    minimum_quantity=minimum,
+                    group_price_ids=container.group_price_ids,
                 )
                 try:
                     differences = run.differences(run.subscriptions())

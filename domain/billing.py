@@ -34,6 +34,8 @@ class SubscriptionSnapshot:
     current_period_start: datetime
     current_period_end: datetime
     observed_at: datetime
+    # Stripe cancels the subscription at ``current_period_end`` instead of renewing it.
+    cancel_at_period_end: bool = False
 
     def as_event_fields(self) -> dict[str, Any]:
         return asdict(self)
@@ -43,7 +45,8 @@ class SubscriptionSnapshot:
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> SubscriptionSnapshot:
-        return cls(**{f.name: state[f.name] for f in fields(cls)})
+        # State saved before a field existed (snapshots, old events) takes its default.
+        return cls(**{f.name: state[f.name] for f in fields(cls) if f.name in state})
 
     def same_facts(self, other: SubscriptionSnapshot) -> bool:
         """Equal in everything but the time it was observed."""
@@ -60,6 +63,7 @@ class SubscriptionSnapshot:
             self.subscription_id,
             self.item_id,
             self.price_id,
+            self.cancel_at_period_end,
         )
 
 
@@ -89,6 +93,11 @@ class InvoiceFacts:
     amount_paid: int
     currency: str
     status: str
+    # Since issue 10 (older records: unknown). What correcting a renewal invoice needs:
+    # whom it bills, its per-group line, and that line's unit price.
+    customer_id: str = ""
+    line_id: str = ""
+    unit_amount: int | None = None
 
     def as_event_fields(self) -> dict[str, Any]:
         values = asdict(self)

@@ -8,12 +8,15 @@ renaming one is a migration, not a refactor.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from domain import correction_events
+from domain import invoice_corrections as corrections
 from domain.billing import (
     TERMINAL_SUBSCRIPTION_STATUSES,
     InvoiceFacts,
@@ -36,6 +39,8 @@ from domain.renewal import (
     SyncDecision,
     SyncTrigger,
     decide_sync,
+    fresh_key,
+    price_problem,
     sync_identity,
 )
 
@@ -173,6 +178,7 @@ class Organizer(Aggregate):
         current_period_start: datetime
         current_period_end: datetime
         observed_at: datetime
+        cancel_at_period_end: bool = False  # recorded since issue 10 (older: False)
 
         def take(self, org: Organizer) -> None:
             org.subscription_recorded_at = self.timestamp
@@ -185,6 +191,7 @@ class Organizer(Aggregate):
                 current_period_start=self.current_period_start,
                 current_period_end=self.current_period_end,
                 observed_at=self.observed_at,
+                cancel_at_period_end=self.cancel_at_period_end,
             ).as_state()
 
     class StaleSubscriptionSnapshotIgnored(StripeFact):
@@ -305,6 +312,8 @@ class Organizer(Aggregate):
         attempt: int
         next_attempt_at: datetime | None
         outcome_unknown: bool
+        # The key of the next attempt, decided here (since issue 10; older: derived).
+        next_idempotency_key: str = ""
 
         def apply(self, org: Organizer) -> None:
             sync = org.syncs[self.sync_id]
@@ -315,9 +324,14 @@ class Organizer(Aggregate):
             if self.outcome_unknown:
                 sync["key_generation"] = sync.get("key_generation", 0) + 1
                 sync["verify_first"] = True
+                if self.next_idempotency_key:
+                    sync["next_key"] = self.next_idempotency_key
 
     class DraftInvoiceQuantityMismatch(StripeFact):
-        """A renewal draft bills another quantity than the ledger expects (draft window)."""
+        """A renewal draft billed another quantity than the ledger expected.
+
+        No longer recorded (issue 10: the draft is corrected instead, see
+        ``DraftCorrectionRequested``); kept so that stored history still reads."""
 
         invoice_id: str
         subscription_id: str
@@ -353,9 +367,15 @@ class Organizer(Aggregate):
         # When Stripe says it happened (its event's ``created``); None on facts recorded
         # before the ledger kept it (they tell their time by ``timestamp``).
         occurred_at: datetime | None = None
+        # Since issue 10 (older records: unknown); see InvoiceFacts.
+        customer_id: str = ""
+        line_id: str = ""
+        unit_amount: int | None = None
 
         def take(self, org: Organizer) -> None:
             org.invoices[self.invoice_id] = self.status
+            facts = {k: getattr(self, k) for k in InvoiceFacts.__dataclass_fields__}
+            corrections.take_renewal_invoice(org, InvoiceFacts(**facts))
 
     class PaymentSucceeded(StripeFact):
         invoice_id: str
@@ -380,6 +400,40 @@ class Organizer(Aggregate):
         def take(self, org: Organizer) -> None:
             org.payments[self.invoice_id] = f"failed:{self.attempt_count}"
 
+    # Renewal invoice corrections (issue 10): defined in domain/correction_events.py,
+    # made organizer events here (topics ``domain.organizer:Organizer.<Name>``).
+    class CorrectionRequested(correction_events.CorrectionRequested, Event):
+        pass
+
+    class DraftCorrectionRequested(correction_events.DraftCorrectionRequested, CorrectionRequested):
+        pass
+
+    class LateDifferenceRequested(correction_events.LateDifferenceRequested, CorrectionRequested):
+        pass
+
+    class CorrectionStepDone(correction_events.CorrectionStepDone, Event):
+        pass
+
+    class CorrectionConfirmed(correction_events.CorrectionConfirmed, Event):
+        pass
+
+    class CorrectionAttemptFailed(correction_events.CorrectionAttemptFailed, Event):
+        pass
+
+    class DraftCorrectionMissed(correction_events.DraftCorrectionMissed, Event):
+        pass
+
+    class RenewalInvoiceLeftUncorrected(correction_events.RenewalInvoiceLeftUncorrected, Event):
+        pass
+
+    # Snapshots taken before issue 10 lack the correction state.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state.setdefault("renewal_invoices", {})
+        state.setdefault("corrections", {})
+
     def __init__(self, platform_organizer_id: str) -> None:
         self.platform_organizer_id = platform_organizer_id
         self.groups: dict[str, list[GroupEntry]] = {}
@@ -400,6 +454,8 @@ class Organizer(Aggregate):
         self.subscription_recorded_at: datetime | None = None
         self.enrollments_started = 0
         self.drift_reports: dict[str, int] = {}
+        self.renewal_invoices: dict[str, dict[str, Any]] = {}
+        self.corrections: dict[str, dict[str, Any]] = {}
 
     def has_seen(self, fact: type[Organizer.StripeFact], source: str) -> bool:
         return source_key(fact, source) in self.seen_sources
@@ -703,6 +759,7 @@ class Organizer(Aggregate):
         policy: ProrationPolicy,
         minimum: int,
         at: datetime,
+        group_price_ids: AbstractSet[str] = frozenset(),
     ) -> CheckOutcome | None:
         """Decide (and record) whether this renewal needs a quantity update.
 
@@ -725,6 +782,8 @@ class Organizer(Aggregate):
             and latest.get("confirmed_at") is not None
             and self.subscription_recorded_at is not None
             and self.subscription_recorded_at > latest["confirmed_at"],
+            cancel_at_period_end=snapshot.cancel_at_period_end,
+            price_problem=price_problem(snapshot.price_id, group_price_ids),
         )
         self.trigger_event(
             self.RenewalQuantityChecked,
@@ -849,6 +908,7 @@ class Organizer(Aggregate):
         sync = self._sync(sync_id)
         if sync["status"] in ("confirmed", "failed", "superseded"):
             return False
+        unknown = outcome_unknown and retryable
         self.trigger_event(
             self.QuantitySyncFailed,
             sync_id=sync_id,
@@ -857,18 +917,23 @@ class Organizer(Aggregate):
             retryable=retryable,
             attempt=sync["attempts"] + 1,
             next_attempt_at=next_attempt_at if retryable else None,
-            outcome_unknown=outcome_unknown and retryable,
+            outcome_unknown=unknown,
+            next_idempotency_key=fresh_key(
+                sync["idempotency_key"], int(sync.get("key_generation", 0)) + 1
+            )
+            if unknown
+            else "",
             timestamp=at,
         )
         return True
 
     @staticmethod
     def sync_key(sync: dict[str, Any]) -> str:
-        """The Idempotency-Key of a sync's next attempt: the recorded one, suffixed after
+        """The Idempotency-Key of a sync's next attempt: the recorded one, replaced after
         each attempt whose outcome Stripe left unknown (its key is spent)."""
-        generation = int(sync.get("key_generation", 0))
-        base = str(sync["idempotency_key"])
-        return base if generation == 0 else f"{base}-r{generation}"
+        if sync.get("next_key"):
+            return str(sync["next_key"])
+        return fresh_key(str(sync["idempotency_key"]), int(sync.get("key_generation", 0)))
 
     def _sync(self, sync_id: str) -> dict[str, Any]:
         try:
@@ -877,30 +942,99 @@ class Organizer(Aggregate):
             msg = f"unknown quantity sync {sync_id!r}"
             raise OrganizerError(msg) from None
 
-    def report_draft_quantity(
-        self, invoice: InvoiceFacts, *, source: str, minimum: int, at: datetime
-    ) -> bool:
-        """A renewal draft billed at another quantity than the groups active when its
-        period started is reported (audit + ops) while finance can still act on it."""
-        expected = self.billable_quantity(invoice.period_start, minimum=minimum)
-        if (
-            invoice.billing_reason != "subscription_cycle"
-            or invoice.status != "draft"
-            or invoice.quantity == expected
-            or self.has_seen(self.DraftInvoiceQuantityMismatch, source)
-        ):
-            return False
-        self.trigger_event(
-            self.DraftInvoiceQuantityMismatch,
-            invoice_id=invoice.invoice_id,
-            subscription_id=invoice.subscription_id,
-            period_start=invoice.period_start,
-            billed_quantity=invoice.quantity,
-            expected_quantity=expected,
-            source=source,
-            timestamp=at,
+    # -- renewal invoice corrections (domain/invoice_corrections.py) ----------------
+
+    def correct_renewal_invoices(
+        self, *, minimum: int, at: datetime, cause: str, invoice_id: str | None = None
+    ) -> list[str]:
+        """Correct renewal invoices to the groups active at their period start: an item
+        on an open draft, else a one-off invoice or a credit note. Decided once per
+        situation: deciding again records nothing. Returns the new correction ids."""
+        return corrections.correct_renewal_invoices(
+            self, minimum=minimum, at=at, cause=cause, invoice_id=invoice_id
         )
-        return True
+
+    def supersede_syncs_renewed(self, invoice_id: str, *, at: datetime) -> bool:
+        """The renewal at this invoice's period start happened: unconfirmed syncs aimed at
+        it are never sent (the invoice is corrected instead, and a late quantity update
+        with prorations would charge the difference twice)."""
+        invoice = self.renewal_invoices.get(invoice_id)
+        if invoice is None:
+            return False
+        renewed = invoice["period_start"]
+        stale = [
+            sync_id
+            for sync_id, sync in self.syncs.items()
+            if sync["status"] in ("pending", "retrying")
+            and datetime.fromisoformat(sync["period_end"]) <= renewed
+        ]
+        for sync_id in stale:
+            self.trigger_event(
+                self.QuantitySyncSuperseded,
+                sync_id=sync_id,
+                superseded_by=f"invoice {invoice_id}",
+                timestamp=at,
+            )
+        return bool(stale)
+
+    def confirm_correction_step(
+        self,
+        correction_id: str,
+        *,
+        step: str,
+        stripe_object_id: str,
+        stripe_request_id: str,
+        at: datetime,
+    ) -> bool:
+        return corrections.confirm_step(
+            self,
+            correction_id,
+            step=step,
+            stripe_object_id=stripe_object_id,
+            stripe_request_id=stripe_request_id,
+            at=at,
+        )
+
+    def confirm_correction(
+        self, correction_id: str, *, stripe_object_id: str, stripe_request_id: str, at: datetime
+    ) -> bool:
+        return corrections.confirm(
+            self,
+            correction_id,
+            stripe_object_id=stripe_object_id,
+            stripe_request_id=stripe_request_id,
+            at=at,
+        )
+
+    def fail_correction(
+        self,
+        correction_id: str,
+        *,
+        error_code: str,
+        message: str,
+        retryable: bool,
+        outcome_unknown: bool,
+        next_attempt_at: datetime | None,
+        step: str,
+        at: datetime,
+    ) -> bool:
+        return corrections.fail(
+            self,
+            correction_id,
+            error_code=error_code,
+            message=message,
+            retryable=retryable,
+            outcome_unknown=outcome_unknown,
+            next_attempt_at=next_attempt_at,
+            step=step,
+            at=at,
+        )
+
+    def miss_draft_correction(
+        self, correction_id: str, *, reason: str, minimum: int, at: datetime
+    ) -> str:
+        """Stripe finalised the draft first: the late difference is decided at once."""
+        return corrections.miss(self, correction_id, reason=reason, minimum=minimum, at=at)
 
     def detect_drift(
         self, *, billed_quantity: int, source: str, minimum: int, at: datetime

@@ -10,8 +10,9 @@ two different updates, and a retry after a crash reaches Stripe with the same ke
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.billing import NON_SYNCABLE_SUBSCRIPTION_STATUSES
@@ -28,6 +29,7 @@ class SyncTrigger(StrEnum):
     SCHEDULED = "scheduled"
     DRIFT = "drift"
     OPS_RETRY = "ops_retry"
+    RENEWAL_INVOICE = "renewal_invoice"  # the renewal draft: the quantity for the next period
 
 
 class CheckOutcome(StrEnum):
@@ -61,15 +63,21 @@ def decide_sync(
     policy: ProrationPolicy,
     observed_since_latest: bool = False,
     cancel_at_period_end: bool = False,
+    price_problem: str | None = None,
 ) -> SyncDecision:
     """What to do about one subscription item for one renewal period.
 
     ``latest_request`` is (quantity, status) of the newest sync requested for this item
     and period, if any. ``observed_since_latest``: Stripe reported the subscription after
     that sync was confirmed — so its billed quantity is news, not webhook lag.
+    ``cancel_at_period_end``: the period does not renew, so there is nothing to set (and
+    no ``always_invoice`` charge for a subscription that is ending). ``price_problem``:
+    why the observed item is not the per-group one (``price_problem``), if it is not.
     """
     if status in NON_SYNCABLE_SUBSCRIPTION_STATUSES:
         return SyncDecision(CheckOutcome.SKIPPED, target_quantity, f"subscription is {status}")
+    if price_problem is not None:
+        return SyncDecision(CheckOutcome.SKIPPED, target_quantity, price_problem)
     if cancel_at_period_end:
         return SyncDecision(
             CheckOutcome.SKIPPED, target_quantity, "subscription ends at this period's close"
@@ -111,6 +119,28 @@ def sync_identity(
     material = f"{organizer_id}|{item_id}|{int(period_end.timestamp())}|{quantity}|{generation}"
     digest = hashlib.sha256(material.encode()).hexdigest()
     return f"sync_{digest[:24]}", f"renewal-ledger-{digest[:48]}"
+
+
+def price_problem(price_id: str, group_price_ids: AbstractSet[str]) -> str | None:
+    """Why an item with ``price_id`` is not the per-group item (None: it is, or no
+    ``STRIPE_PRICE_ID`` is configured to tell)."""
+    if not group_price_ids or price_id in group_price_ids:
+        return None
+    return f"item bills price {price_id}, not the per-group price"
+
+
+def fresh_key(base: str, generation: int) -> str:
+    """The Idempotency-Key of attempt ``generation`` of a request whose earlier keys Stripe
+    spent on an unknown outcome (a 5xx is stored under its key): same base, new suffix."""
+    return base if generation == 0 else f"{base}-r{generation}"
+
+
+def gives_up(
+    *, requested_at: datetime, window_closes: datetime, now: datetime, horizon: timedelta
+) -> bool:
+    """Whether an unconfirmed request becomes a permanent failure now: never while its
+    renewal window is open, and not before ``horizon`` after it was requested."""
+    return now >= window_closes and now - requested_at > horizon
 
 
 def retry_delay_s(attempt: int, *, base_s: float, cap_s: float, jitter: float) -> float:

@@ -186,6 +186,82 @@ def _draft_mismatch(event: Any, state: dict[str, Any]) -> Entry:
     }
 
 
+# What a confirmed correction is called in the audit, by its kind.
+CORRECTED_KINDS = {
+    "draft_item": "renewal_invoice_corrected",
+    "one_off_invoice": "renewal_difference_invoiced",
+    "credit_note": "renewal_difference_credited",
+}
+
+
+def _correction(event: Any, state: dict[str, Any]) -> Entry:
+    """A renewal invoice correction: decided, confirmed (its kind names what it did)."""
+    details = {
+        "correction_id": event.correction_id,
+        "correction_kind": event.kind,
+        "billed_quantity": event.billed_quantity,
+        "target_quantity": event.target_quantity,
+        "quantity": event.quantity,
+        "unit_amount": event.unit_amount,
+        "period_start": fmt_time(event.period_start),
+    }
+    entry: Entry = {
+        "invoice_id": event.invoice_id,
+        "quantity": event.target_quantity,
+        "amount": event.amount,
+        "currency": event.currency,
+        "cause": f"correction {event.correction_id}",
+        "details": details,
+    }
+    if event_name(event) == "CorrectionConfirmed":
+        entry["kind"] = CORRECTED_KINDS[event.kind]
+        details |= {"stripe_object_id": event.stripe_object_id}
+        details |= {"stripe_request_id": event.stripe_request_id}
+    else:
+        entry["subscription_id"] = event.subscription_id
+        entry["cause"] = f"{event.cause} (correction {event.correction_id})"
+        if getattr(event, "replaces", ""):
+            details["replaces"] = event.replaces
+    return entry
+
+
+def _correction_progress(event: Any, state: dict[str, Any]) -> Entry:
+    """A step done, an attempt failed, or a draft correction Stripe was too late for."""
+    name = event_name(event)
+    details: dict[str, Any] = {"correction_id": event.correction_id}
+    if name == "CorrectionStepDone":
+        details |= {"step": event.step, "stripe_object_id": event.stripe_object_id}
+    elif name == "DraftCorrectionMissed":
+        details |= {"reason": event.reason}
+    else:
+        details |= {
+            "error": f"{event.error_code}: {event.message}",
+            "retryable": event.retryable,
+            "attempt": event.attempt,
+            "next_attempt_at": fmt_time(event.next_attempt_at),
+            "outcome_unknown": event.outcome_unknown,
+        }
+    return {
+        "invoice_id": getattr(event, "invoice_id", None),
+        "cause": f"correction {event.correction_id}",
+        "details": details,
+    }
+
+
+def _uncorrected(event: Any, state: dict[str, Any]) -> Entry:
+    return {
+        "subscription_id": event.subscription_id,
+        "invoice_id": event.invoice_id,
+        "quantity": event.billed_quantity,
+        "details": {
+            "billed_quantity": event.billed_quantity,
+            "target_quantity": event.target_quantity,
+            "period_start": fmt_time(event.period_start),
+            "reason": event.reason,
+        },
+    }
+
+
 def _reconciliation(event: Any, state: dict[str, Any]) -> Entry:
     return {
         "subscription_id": event.subscription_id,
@@ -231,6 +307,13 @@ FACTS: dict[str, tuple[str, Callable[[Any, dict[str, Any]], Entry]]] = {
     "RenewalQuantityChecked": ("renewal_checked", _check),
     "DraftInvoiceQuantityMismatch": ("draft_invoice_mismatch", _draft_mismatch),
     "DriftDetected": ("reconciliation_drift", _reconciliation),
+    "DraftCorrectionRequested": ("renewal_correction_requested", _correction),
+    "LateDifferenceRequested": ("renewal_difference_requested", _correction),
+    "CorrectionConfirmed": ("renewal_invoice_corrected", _correction),  # kind by what it did
+    "CorrectionStepDone": ("renewal_correction_step", _correction_progress),
+    "CorrectionAttemptFailed": ("renewal_correction_failed", _correction_progress),
+    "DraftCorrectionMissed": ("renewal_draft_missed", _correction_progress),
+    "RenewalInvoiceLeftUncorrected": ("renewal_invoice_uncorrected", _uncorrected),
     "InvoiceRecorded": ("invoice_recorded", _invoice),
     "PaymentSucceeded": ("payment_succeeded", _payment),
     "PaymentFailed": ("payment_failed", _payment),

@@ -17,7 +17,7 @@ from eventsourcing.persistence import InterfaceError, OperationalError, Tracking
 from eventsourcing.projection import Projection
 
 from adapters.observability.metrics import QUARANTINED_INPUTS
-from adapters.persistence.database import Cursor, StoreUnavailableError
+from adapters.persistence.database import Cursor, Database, StoreUnavailableError
 from projections import quarantine
 from projections.view import ReadModelView, TableSpec
 
@@ -125,3 +125,19 @@ def upsert_rows(
         f" ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {updates}",
         [{c: row.get(c) for c in columns} for row in rows],
     )
+
+
+def due_work(
+    database: Database, table: str, key: str, now: str, limit: int
+) -> list[tuple[str, str]]:
+    """(organizer uuid, ``key``) of a work-queue table's rows due at ``now`` (pending or
+    retrying, backoff over), oldest request first: what a Stripe sender sends next."""
+    with database.transaction() as cursor:
+        rows = cursor.execute(
+            f"SELECT {key}, organizer_uuid FROM {table}"
+            " WHERE status IN ('pending', 'retrying')"
+            " AND (next_attempt_at IS NULL OR next_attempt_at <= :now)"
+            f" ORDER BY requested_at, {key} LIMIT :limit",
+            {"now": now, "limit": limit},
+        ).fetchall()
+    return [(str(row["organizer_uuid"]), str(row[key])) for row in rows]

@@ -22,7 +22,9 @@ from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
 from projections import quarantine
 from projections.audit import AuditProjection
 from projections.base import Positioned, ReadModel
+from projections.corrections import CorrectionsProjection
 from projections.invoices import InvoicesProjection
+from projections.renewal_risks import RenewalRisksProjection
 from projections.renewals import RenewalsProjection
 from projections.summary import SummaryProjection
 from projections.syncs import SyncsProjection
@@ -37,6 +39,8 @@ READ_MODELS: dict[str, type[ReadModel]] = {
         SummaryProjection,
         SyncsProjection,
         InvoicesProjection,
+        CorrectionsProjection,
+        RenewalRisksProjection,
     )
 }
 Progress = Callable[[int, int], None]  # (events applied so far, last position)

@@ -19,6 +19,7 @@ import requests
 import stripe
 
 from adapters.observability.metrics import observe_stripe_request
+from adapters.stripe.corrections import CorrectionCalls
 
 PINNED_API_VERSION: str = stripe.api_version
 # Pace a little under the configured limit: arrival jitter must not tip a 1-second window.
@@ -98,19 +99,26 @@ class RateLimiter:
 
 def classify(error: stripe.StripeError) -> StripeCallError:
     """Map an SDK error to (code, retryable). Retry what time can fix — rate limits,
-    lock timeouts, 5xx, timeouts, dropped connections — unless Stripe says not to."""
+    lock timeouts, 5xx, timeouts, dropped connections — unless Stripe says not to.
+
+    A 5xx is retryable whatever ``Stripe-Should-Retry`` says: Stripe sends ``false`` on
+    most 500s, meaning "do not repeat this request *with this key*" (the error is stored
+    under it). The outcome is unknown, so the caller reads the object back and, if the
+    change is not there, tries again with a fresh key (``outcome_unknown``)."""
     status = error.http_status
     headers = error.headers or {}
     should_retry = str(headers.get("Stripe-Should-Retry", headers.get("stripe-should-retry", "")))
     code = error.code or type(error).__name__
     message = str(error.user_message or error)
+    if status is not None and status >= 500:
+        return StripeCallError(code, message, retryable=True, status=status)
     if should_retry.lower() == "false":
         return StripeCallError(code, message, retryable=False, status=status)
     if isinstance(error, stripe.APIConnectionError):
         return StripeCallError("connection_error", message, retryable=True, status=status)
     if isinstance(error, stripe.RateLimitError) or status == 429:
         return StripeCallError(code or "rate_limit", message, retryable=True, status=status)
-    if status == 409 or (status is not None and status >= 500):
+    if status == 409:
         return StripeCallError(code, message, retryable=True, status=status)
     if should_retry.lower() == "true":
         return StripeCallError(code, message, retryable=True, status=status)
@@ -140,8 +148,9 @@ class MeteredRequestsClient(stripe.RequestsClient):
         return content, status, response_headers
 
 
-class StripeGateway:
-    """Stripe through ``StripeClient``; one instance per process (thread-safe)."""
+class StripeGateway(CorrectionCalls):
+    """Stripe through ``StripeClient``; one instance per process (thread-safe). The calls
+    that correct renewal invoices are in adapters/stripe/corrections.py."""
 
     def __init__(
         self,

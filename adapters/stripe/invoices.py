@@ -43,6 +43,9 @@ def _invoice_facts(d: Delivery, subscription_id: str) -> InvoiceFacts:
         amount_paid=count(invoice, "amount_paid"),
         currency=invoice.currency("currency"),
         status=invoice.text("status"),
+        customer_id=invoice.optional_ref("customer") or "",
+        line_id=(line.line_id or "") if line else "",
+        unit_amount=line.unit_amount if line else None,
     )
 
 

@@ -21,6 +21,7 @@ import contextlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Protocol
 
 import stripe
@@ -61,6 +62,9 @@ class SubscriptionLine:
     price_id: str | None
     quantity: int
     period: Period
+    line_id: str | None = None
+    # The per-unit price in minor units (None: the line does not say, e.g. tiered).
+    unit_amount: int | None = None
 
 
 def read_period(node: Node, start_key: str, end_key: str) -> Period:
@@ -69,6 +73,27 @@ def read_period(node: Node, start_key: str, end_key: str) -> Period:
         msg = f"{node.where(end_key)} is before {node.where(start_key)}"
         raise TranslationError(msg)
     return period
+
+
+def _whole(text: str | None) -> int | None:
+    """``"500"`` or ``"500.000"`` → 500; fractions of a minor unit (or nothing) → None."""
+    if text is None:
+        return None
+    whole, _, fraction = text.partition(".")
+    if not whole.lstrip("-").isdigit() or fraction.strip("0"):
+        return None
+    return int(whole)
+
+
+def unit_amount_of(line: Node, stated: str | None) -> int | None:
+    """A regular line's unit price: the one it states, else its amount per unit."""
+    unit = _whole(stated)
+    if unit is not None:
+        return unit
+    quantity, amount = line.optional_integer("quantity"), line.optional_integer("amount")
+    if quantity and amount is not None and amount % quantity == 0:
+        return amount // quantity
+    return None
 
 
 def price_of(node: Node) -> str | None:
@@ -115,10 +140,30 @@ class LegacyShape:
                 price_id=price_of(line),
                 quantity=line.quantity("quantity"),
                 period=read_period(line.child("period"), "start", "end"),
+                line_id=line.optional_text("id"),
+                unit_amount=unit_amount_of(line, _legacy_unit(line)),
             )
             for line in invoice.list_data("lines")
             if line.optional_text("type") == "subscription" and not line.flag("proration")
         ]
+
+
+def _decimal_text(value: object) -> str | None:
+    """A decimal string as Stripe sends it (the SDK's objects hold it as ``Decimal``)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        return None
+    return str(value)
+
+
+def _legacy_unit(line: Node) -> str | None:
+    """``price.unit_amount_decimal`` (or the plan's ``amount``) of an expanded price."""
+    for key, field in (("price", "unit_amount_decimal"), ("plan", "amount")):
+        value = line.data.get(key)
+        if isinstance(value, dict):
+            text = _decimal_text(value.get(field))
+            if text is not None:
+                return text
+    return None
 
 
 class TaxAmountsShape(LegacyShape):
@@ -161,6 +206,11 @@ class BasilShape:
                     price_id=details.optional_ref("price") if details else None,
                     quantity=line.quantity("quantity"),
                     period=read_period(line.child("period"), "start", "end"),
+                    line_id=line.optional_text("id"),
+                    unit_amount=unit_amount_of(
+                        line,
+                        _decimal_text(pricing.data.get("unit_amount_decimal")) if pricing else None,
+                    ),
                 )
             )
         return lines

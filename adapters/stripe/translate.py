@@ -145,6 +145,8 @@ def _subscription_changed(d: Delivery) -> Translation:
         current_period_start=period.start,
         current_period_end=period.end,
         observed_at=d.created,
+        # Absent in every shape we read means false (Stripe always renders it).
+        cancel_at_period_end=subscription.flag("cancel_at_period_end"),
     )
     return d.translation(
         subscription_id,

@@ -36,6 +36,10 @@ SHOWN_KINDS = (
     "drift_detected",
     "drift_corrected",
     "draft_invoice_mismatch",
+    "renewal_invoice_corrected",
+    "renewal_difference_invoiced",
+    "renewal_difference_credited",
+    "renewal_invoice_uncorrected",
 )
 _INSTANT_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 _PLACE_TEXT = re.compile(r"^(0|[1-9][0-9]{0,18}):(0|[1-9][0-9]{0,8})$")
@@ -49,6 +53,16 @@ class TimelineKey:
     occurred_at: str  # fmt_time text: fixed width, sorts as it reads on both stores
     position: int
     seq: int
+
+
+TIMES = "\u00d7"  # the multiplication sign, as finance writes "2 x 10.00 EUR"
+
+
+def money(amount: int | None, currency: str | None) -> str:
+    if amount is None or currency is None:
+        return ""
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{abs(amount) // 100}.{abs(amount) % 100:02d} {currency.upper()}"
 
 
 def encode_cursor(key: TimelineKey) -> str:
@@ -71,6 +85,63 @@ def _groups(n: int | None) -> str:
 # Words only: amounts, dates and periods travel as values (``amount``, ``subtotal``,
 # ``tax``, ``period_start``, ``period_end``, ``at``) that the SPA formats in the
 # organizer's locale, so "€49.00" and "1 Jun 2025" read one way on the whole page.
+
+
+def instant(text: str | None) -> str:
+    """``2026-02-01T00:00:00.000000Z`` → ``1 Feb 2026 00:00 UTC``."""
+    if not text:
+        return ""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return f"{value.day} {value:%b %Y %H:%M} UTC"
+
+
+def _found(d: Mapping[str, Any]) -> str:
+    """``billed 5 groups, 7 were active at 1 Feb 2026 00:00 UTC`` (the renewal instant)."""
+    target = d.get("target_quantity")
+    were = "was" if target == 1 else "were"
+    return f"Billed {_groups(d.get('billed_quantity'))}, {target} {were} active at " + instant(
+        d.get("period_start")
+    )
+
+
+def _difference(e: Mapping[str, Any], d: Mapping[str, Any]) -> str:
+    """``2 <times> 10.00 EUR``: the groups corrected at the per-group price."""
+    groups = abs(int(d.get("quantity") or 0))
+    return f"{groups} {TIMES} {money(d.get('unit_amount'), e['currency'])}"
+
+
+def _corrected(e: Mapping[str, Any], d: Mapping[str, Any]) -> tuple[str, str]:
+    verb = "added" if int(d.get("quantity") or 0) > 0 else "credited"
+    return (
+        "Renewal invoice corrected",
+        f"{_found(d)}; {_difference(e, d)} {verb} before it was finalised.",
+    )
+
+
+def _invoiced(e: Mapping[str, Any], d: Mapping[str, Any]) -> tuple[str, str]:
+    return (
+        "Renewal difference invoiced",
+        f"{_found(d)}; the renewal invoice was already finalised, so {_difference(e, d)} "
+        f"were charged at once on invoice {d.get('stripe_object_id')}.",
+    )
+
+
+def _credited(e: Mapping[str, Any], d: Mapping[str, Any]) -> tuple[str, str]:
+    return (
+        "Renewal difference credited",
+        f"{_found(d)}; the renewal invoice {e['invoice_id']} was already finalised, so "
+        f"{_difference(e, d)} were credited at once (credit note {d.get('stripe_object_id')}).",
+    )
+
+
+def _uncorrected(e: Mapping[str, Any], d: Mapping[str, Any]) -> tuple[str, str]:
+    why = str(d.get("reason", "")).rpartition("; ")[2]
+    return (
+        "Renewal invoice under review",
+        f"{_found(d)}; it could not be corrected automatically ({why}). Finance is checking it.",
+    )
+
+
 Describe = Callable[[Mapping[str, Any], Mapping[str, Any]], tuple[str, str]]
 
 WORDS: dict[str, Describe] = {
@@ -117,6 +188,10 @@ WORDS: dict[str, Describe] = {
         "Billing matches your groups again",
         f"{_groups(e['quantity'])} billed.",
     ),
+    "renewal_invoice_corrected": _corrected,
+    "renewal_difference_invoiced": _invoiced,
+    "renewal_difference_credited": _credited,
+    "renewal_invoice_uncorrected": _uncorrected,
     "draft_invoice_mismatch": lambda e, d: (
         "Renewal draft under review",
         f"The draft bills {_groups(e['quantity'])}; {d.get('expected_quantity')} expected. "

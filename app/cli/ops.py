@@ -1,7 +1,7 @@
-"""``ledger ops failures|retry|drafts|quarantine``: what operators see and do about syncs
-and about inputs the worker set aside.
+"""``ledger ops failures|retry|drafts|at-risk|quarantine``: what operators see and do about
+syncs, renewals at risk and inputs the worker set aside.
 
-``failures`` and ``drafts`` print whole lists (a table, or ``--json``: one JSON array
+``failures``, ``drafts`` and ``at-risk`` print whole lists (a table, or ``--json``: one JSON array
 of the API's entries). ``retry`` records a retry of a failed sync; the worker sends it.
 Exit codes: 0 ok · 1 unknown sync, a sync that is not an open failure, or the store is
 not ready · 2 bad usage · 78 bad configuration.
@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.bootstrap import Container, NotReadyError, bootstrap
+from app.ops.at_risk import all_at_risk
 from app.ops.drafts import all_drafts
 from app.ops.failures import FailureFilter, all_failures
 from app.ops.quarantine import quarantined_inputs
@@ -60,6 +61,13 @@ DRAFT_TABLE: tuple[tuple[str, Callable[[Row], str]], ...] = (
     ("expected", lambda r: str(r["expected_quantity"])),
     ("reported", lambda r: short_time(r["reported_at"])),
 )
+AT_RISK_TABLE: tuple[tuple[str, Callable[[Row], str]], ...] = (
+    ("renewal", lambda r: short_time(r["renewal_at"])),
+    ("organizer", lambda r: r["organizer_id"]),
+    ("kind", lambda r: r["kind"]),
+    ("subject", lambda r: r["subject"]),
+    ("reason", lambda r: r["reason"]),
+)
 QUARANTINE_TABLE: tuple[tuple[str, Callable[[Row], str]], ...] = (
     ("kind", lambda r: r["kind"]),
     ("id", lambda r: r["id"]),
@@ -70,11 +78,14 @@ QUARANTINE_TABLE: tuple[tuple[str, Callable[[Row], str]], ...] = (
 # Ids are what an operator copies into ``ledger ops retry``: never cut them.
 UNBROKEN = frozenset(
     {"sync", "organizer", "invoice", "subscription", "followed by", "status", "renewal", "id"}
+    | {"subject"}
 )
 
 
 def register(commands: Any) -> None:
-    ops = commands.add_parser("ops", help="failed quantity syncs, retries, mismatched drafts")
+    ops = commands.add_parser(
+        "ops", help="failed quantity syncs, retries, mismatched drafts, renewals at risk"
+    )
     ops_commands = ops.add_subparsers(dest="ops_command", required=True)
 
     failures = ops_commands.add_parser(
@@ -100,6 +111,12 @@ def register(commands: Any) -> None:
     )
     drafts.add_argument("--json", action="store_true", help="print one JSON array")
     drafts.set_defaults(handler=run_drafts)
+
+    at_risk = ops_commands.add_parser(
+        "at-risk", help="renewals that may bill other than their groups, and why"
+    )
+    at_risk.add_argument("--json", action="store_true", help="print one JSON array")
+    at_risk.set_defaults(handler=run_at_risk)
 
     held = ops_commands.add_parser(
         "quarantine", help="inputs the worker set aside after they kept failing"
@@ -153,6 +170,13 @@ def run_drafts(args: argparse.Namespace) -> int:
     with ready_container() as container:
         drafts = all_drafts(container.database)
     _print(drafts, DRAFT_TABLE, title="Draft mismatches", as_json=args.json)
+    return 0
+
+
+def run_at_risk(args: argparse.Namespace) -> int:
+    with ready_container() as container:
+        entries = all_at_risk(container.database, container.clock(), container.settings.sync_lead)
+    _print(entries, AT_RISK_TABLE, title="Renewals at risk", as_json=args.json)
     return 0
 
 

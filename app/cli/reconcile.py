@@ -126,7 +126,11 @@ def reconcile(
     settings = container.settings
     ledger = container.ledger
     run = Reconciliation(
-        container.database, ledger, gateway, minimum_quantity=settings.minimum_quantity
+        container.database,
+        ledger,
+        gateway,
+        minimum_quantity=settings.minimum_quantity,
+        group_price_ids=container.group_price_ids,
     )
     counted = [0]
     with progress_bar("subscriptions") as bar:

@@ -20,32 +20,30 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime
+from functools import singledispatchmethod
 from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
-from adapters.observability.logs import log_context
 from adapters.observability.metrics import SYNCS
 from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
 from adapters.stripe.gateway import SentUpdate, StripeCallError
 from app.ledger import ConcurrencyError, LedgerApplication
 from app.process.policy import RenewalPolicy
-from domain.billing import InvoiceFacts
+from app.process.sending import OrganizerQueue
+from domain.invoice_corrections import RENEWAL
 from domain.organizer import Organizer
-from domain.renewal import SyncTrigger, retry_delay_s
+from domain.renewal import ProrationPolicy, SyncTrigger, gives_up
 from projections.base import TRANSIENT_STORE_ERRORS, Positioned, ReadModel
 from projections.quarantine import quarantined, release
 from projections.runner import LogReader
+from projections.syncs import due_syncs
 from projections.view import fmt_time, view_for
 
 log = logging.getLogger("ledger.renewals")
-MAX_RETRY_DELAY = timedelta(minutes=15)
 
 
 class QuantityPort(Protocol):
@@ -94,6 +92,7 @@ class RenewalReactor(ReadModel):
         every organizer behind it; ``ledger ops quarantine`` lists it."""
         position = self.view.max_tracking_id()
         fresh = [(e, n) for e, n in events if position is None or n > position]
+        self._recheck: dict[UUID, int] = {}
         for done, (event, notification_id) in enumerate(fresh):
             try:
                 self.react(event, notification_id)
@@ -103,6 +102,14 @@ class RenewalReactor(ReadModel):
                 raise
             except Exception as error:  # any other failure is this event's own
                 self.quarantine((event, notification_id), error)
+        # Group changes re-check renewal invoices once per organizer and batch.
+        for organizer_id, notification_id in self._recheck.items():
+            try:
+                self.correct(organizer_id, f"group change (event {notification_id})")
+            except RETRIED_REACTION_ERRORS:
+                raise
+            except Exception:  # the scheduler and the next draft check cover it again
+                log.exception("re-check of %s after event %d failed", organizer_id, notification_id)
         if fresh:
             self.view.insert_tracking(Tracking("RenewalLedger", fresh[-1][1]))
         return len(fresh)
@@ -134,36 +141,82 @@ class RenewalReactor(ReadModel):
         msg = "the reactor does not write rows"
         raise NotImplementedError(msg)
 
+    @singledispatchmethod
     def react(self, event: Any, position: int) -> None:
-        name = type(event).__name__
-        now = self.ledger.clock()
-        if name == "RenewalUpcoming" and event.period_end > now:
+        """Events that trigger nothing (most of them)."""
+
+    @react.register
+    def _upcoming(self, event: Organizer.RenewalUpcoming, position: int) -> None:
+        if event.period_end > self.ledger.clock():
             self.check(
                 event.originator_id,
                 SyncTrigger.UPCOMING_INVOICE,
                 f"event {position}",
                 event.period_end,
             )
-        elif name == "DriftDetected":
-            self.check_current_period(event.originator_id, SyncTrigger.DRIFT, f"event {position}")
-        elif (
-            name == "InvoiceRecorded"
-            and event.billing_reason == "subscription_cycle"
-            and event.status == "draft"
-        ):
-            facts = InvoiceFacts(
-                **{k: getattr(event, k) for k in InvoiceFacts.__dataclass_fields__}
-            )
-            minimum = self.policy.minimum_quantity
-            self.ledger.update_by_id(
-                event.originator_id,
-                lambda org, at: org.report_draft_quantity(
-                    facts, source=event.source, minimum=minimum, at=at
-                ),
+
+    @react.register
+    def _drift(self, event: Organizer.DriftDetected, position: int) -> None:
+        self.check_current_period(event.originator_id, SyncTrigger.DRIFT, f"event {position}")
+
+    @react.register
+    def _invoice(self, event: Organizer.InvoiceRecorded, position: int) -> None:
+        """A renewal invoice (draft, or already finalised): correct it to the groups active
+        at its period start; on the draft, also set the quantity for the next period."""
+        if event.billing_reason != RENEWAL:
+            return
+        minimum = self.policy.minimum_quantity
+
+        def review(org: Organizer, at: datetime) -> list[str]:
+            org.supersede_syncs_renewed(event.invoice_id, at=at)
+            return org.correct_renewal_invoices(
+                minimum=minimum, at=at, cause=f"event {position}", invoice_id=event.invoice_id
             )
 
+        decided = self.ledger.update_by_id(event.originator_id, review)
+        if decided:
+            log.info("renewal invoice %s: correction %s", event.invoice_id, ", ".join(decided))
+        if event.status == "draft":
+            # Proration none: the draft correction already bills this period; prorating
+            # the same change again would charge it twice.
+            self.check(
+                event.originator_id,
+                SyncTrigger.RENEWAL_INVOICE,
+                f"invoice {event.invoice_id}",
+                event.period_end,
+                proration=ProrationPolicy.NONE,
+            )
+
+    @react.register(Organizer.GroupActivated)
+    @react.register(Organizer.GroupDeactivated)
+    @react.register(Organizer.StaleGroupChangeIgnored)
+    def _group(self, event: Any, position: int) -> None:
+        self._recheck[event.originator_id] = position
+
+    @react.register
+    def _corrected(self, event: Organizer.CorrectionConfirmed, position: int) -> None:
+        # A finalised invoice waits for its draft correction's outcome: now it is known.
+        self.correct(event.originator_id, f"event {position}", event.invoice_id)
+
+    def correct(self, organizer_id: UUID, cause: str, invoice_id: str | None = None) -> None:
+        minimum = self.policy.minimum_quantity
+        decided = self.ledger.update_by_id(
+            organizer_id,
+            lambda org, at: org.correct_renewal_invoices(
+                minimum=minimum, at=at, cause=cause, invoice_id=invoice_id
+            ),
+        )
+        if decided:
+            log.info("renewal invoices of %s: correction %s", organizer_id, ", ".join(decided))
+
     def check(
-        self, organizer_id: UUID, trigger: SyncTrigger, cause: str, period_end: datetime
+        self,
+        organizer_id: UUID,
+        trigger: SyncTrigger,
+        cause: str,
+        period_end: datetime,
+        *,
+        proration: ProrationPolicy | None = None,
     ) -> None:
         policy = self.policy
         outcome = self.ledger.update_by_id(
@@ -172,9 +225,10 @@ class RenewalReactor(ReadModel):
                 trigger=trigger,
                 cause=cause,
                 period_end=period_end,
-                policy=policy.proration,
+                policy=policy.proration if proration is None else proration,
                 minimum=policy.minimum_quantity,
                 at=at,
+                group_price_ids=policy.group_price_ids,
             ),
         )
         if outcome is not None:
@@ -222,7 +276,7 @@ class RenewalScheduler:
         return len(due)
 
 
-class SyncSender:
+class SyncSender(OrganizerQueue):
     """Sends due syncs: concurrently across organizers, in order within one."""
 
     def __init__(
@@ -235,49 +289,12 @@ class SyncSender:
         concurrency: int = 4,
         jitter: Callable[[], float] = random.random,
     ) -> None:
+        super().__init__(ledger, policy, concurrency=concurrency, jitter=jitter)
         self.database = database
-        self.ledger = ledger
         self.port = port
-        self.policy = policy
-        self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="stripe-sync")
-        self.jitter = jitter
 
-    def close(self) -> None:
-        self.pool.shutdown(wait=True)
-
-    def run_once(self, limit: int = 500, *, stop: threading.Event | None = None) -> int:
-        """Send every sync due now (until ``stop`` is set); returns how many were attempted."""
-        now = self.ledger.clock()
-        with self.database.transaction() as cursor:
-            rows = cursor.execute(
-                "SELECT sync_id, organizer_uuid FROM rm_quantity_syncs"
-                " WHERE status IN ('pending', 'retrying')"
-                " AND (next_attempt_at IS NULL OR next_attempt_at <= :now)"
-                " ORDER BY requested_at, sync_id LIMIT :limit",
-                {"now": fmt_time(now), "limit": limit},
-            ).fetchall()
-        by_organizer: dict[str, list[str]] = defaultdict(list)
-        for row in rows:
-            by_organizer[str(row["organizer_uuid"])].append(str(row["sync_id"]))
-        futures = [
-            self.pool.submit(self._send_all, UUID(organizer), sync_ids, stop)
-            for organizer, sync_ids in by_organizer.items()
-        ]
-        return sum(f.result() for f in futures)
-
-    def _send_all(
-        self, organizer_id: UUID, sync_ids: list[str], stop: threading.Event | None = None
-    ) -> int:
-        sent = 0
-        for sync_id in sync_ids:
-            if stop is not None and stop.is_set():
-                # A stopping worker (SIGTERM) hands what is left to the next leader: the
-                # syncs stay due. Sending the whole batch first (up to 500, 20 s at 25/s)
-                # would hold the leader lock, and the renewals, that long.
-                break
-            with log_context(organizer_id=str(organizer_id), sync_id=sync_id):
-                sent += self.send(organizer_id, sync_id)
-        return sent
+    def due(self, now: datetime, limit: int) -> list[tuple[str, str]]:
+        return due_syncs(self.database, now, limit)
 
     def send(self, organizer_id: UUID, sync_id: str) -> bool:
         """Send one sync if the ledger still says it is due; record what Stripe said."""
@@ -288,13 +305,18 @@ class SyncSender:
             return False  # the read model lags the ledger: already done or superseded
         if sync.get("next_attempt_at") is not None and now < sync["next_attempt_at"]:
             return False  # the read model lags the ledger: the backoff is not over
-        if now - sync["requested_at"] > self.policy.retry_horizon:
+        if gives_up(
+            requested_at=sync["requested_at"],
+            window_closes=datetime.fromisoformat(sync["period_end"]),
+            now=now,
+            horizon=self.policy.retry_horizon,
+        ):
             self._fail(
                 organizer_id,
                 sync_id,
                 StripeCallError(
                     "gave_up",
-                    f"not confirmed within {self.policy.retry_horizon}",
+                    f"not confirmed within {self.policy.retry_horizon} nor by its renewal",
                     retryable=False,
                     status=None,
                 ),
@@ -341,18 +363,12 @@ class SyncSender:
     ) -> None:
         def record(org: Organizer, at: datetime) -> bool:
             attempt = org.syncs[sync_id]["attempts"] + 1
-            delay = retry_delay_s(
-                attempt,
-                base_s=self.policy.retry_base.total_seconds(),
-                cap_s=MAX_RETRY_DELAY.total_seconds(),
-                jitter=self.jitter(),
-            )
             return org.fail_quantity_sync(
                 sync_id=sync_id,
                 error_code=error.code,
                 message=error.message,
                 retryable=error.retryable,
-                next_attempt_at=at + timedelta(seconds=delay),
+                next_attempt_at=self.next_attempt_at(attempt, at),
                 outcome_unknown=error.outcome_unknown,
                 at=at,
             )

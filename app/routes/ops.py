@@ -5,6 +5,8 @@
 - ``POST /api/ops/sync-failures/{sync_id}/retry`` → 202 ``{"sync_id", "retry_of", "status"}``
   (ops)
 - ``GET /api/ops/draft-mismatches`` (finance, ops)
+- ``GET /api/ops/renewals-at-risk`` (finance, ops): renewals that may bill other than the
+  groups active at their instant, each with its reason (projections/renewal_risks.py)
 
 Lists page like ``/api/audit/entries`` (``limit``, ``cursor``; ``{"entries", "next_cursor"}``).
 See docs/operations.md.
@@ -21,6 +23,7 @@ from app.api.auth import require_staff
 from app.api.openapi import OPS_CURSOR, Operation, path_param, query_param
 from app.audit.entries import MAX_LIMIT, InvalidCursorError, Page
 from app.bootstrap import Container
+from app.ops.at_risk import read_at_risk
 from app.ops.drafts import read_drafts
 from app.ops.failures import FailureFilter, read_failures
 from app.ops.paging import TextKey, decode_cursor
@@ -79,6 +82,26 @@ class DraftMismatches(BaseModel):
     next_cursor: str | None
 
 
+class RenewalAtRisk(BaseModel):
+    """A renewal that may bill other than its groups, and why (issue 10)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    organizer_id: str
+    subscription_id: str | None
+    kind: str
+    subject: str
+    renewal_at: str | None
+    status: str | None
+    reason: str
+    since: str
+
+
+class RenewalsAtRisk(BaseModel):
+    entries: list[RenewalAtRisk]
+    next_cursor: str | None
+
+
 class RetryAccepted(BaseModel):
     sync_id: str
     retry_of: str
@@ -128,6 +151,19 @@ OPERATIONS = [
         errors=(400, 401, 403, 503),
         params=PAGING,
     ),
+    Operation(
+        "get",
+        "/api/ops/renewals-at-risk",
+        "listRenewalsAtRisk",
+        "Renewals that may bill other than the groups active at their instant, with the"
+        " reason: a sync unconfirmed by period end - LEDGER_SYNC_LEAD, drift with no sync,"
+        " a renewal invoice correction not confirmed, an invoice left uncorrected",
+        "ops",
+        RenewalsAtRisk,
+        roles="finance, ops",
+        errors=(400, 401, 403, 503),
+        params=PAGING,
+    ),
 ]
 
 
@@ -156,7 +192,9 @@ def json_response(model: BaseModel, status: int = 200) -> Response:
     return Response(model.model_dump_json(), status_code=status, media_type="application/json")
 
 
-def page_of(model: type[SyncFailures] | type[DraftMismatches], page: Page) -> Response:
+def page_of(
+    model: type[SyncFailures] | type[DraftMismatches] | type[RenewalsAtRisk], page: Page
+) -> Response:
     """A page as its documented model (validated, so the OpenAPI schema cannot drift)."""
     return json_response(model.model_validate(vars(page)))
 
@@ -206,7 +244,22 @@ def routes(container: Container) -> list[BaseRoute]:
         page = await in_thread(read_drafts, container.database, after=after, limit=limit)
         return page_of(DraftMismatches, page)
 
+    async def renewals_at_risk(request: Request) -> Response:
+        """One page of renewals at risk now, oldest renewal first."""
+        require_staff(request, settings, "finance", "ops")
+        after, limit = cursor_of(request), limit_of(request)
+        page = await in_thread(
+            read_at_risk,
+            container.database,
+            container.clock(),
+            settings.sync_lead,
+            after=after,
+            limit=limit,
+        )
+        return page_of(RenewalsAtRisk, page)
+
     return [
+        Route("/api/ops/renewals-at-risk", renewals_at_risk, methods=["GET"]),
         Route("/api/ops/sync-failures", sync_failures, methods=["GET"]),
         Route("/api/ops/sync-failures/{sync_id}/retry", retry_sync, methods=["POST"]),
         Route("/api/ops/draft-mismatches", draft_mismatches, methods=["GET"]),

@@ -1,4 +1,4 @@
-"""``ledger ops failures|retry|drafts|quarantine`` as an operator runs them, on SQLite."""
+"""``ledger ops failures|retry|drafts|at-risk|quarantine`` as an operator runs them, on SQLite."""
 
 from __future__ import annotations
 
@@ -128,6 +128,20 @@ class TestDrafts:
         result = run_ledger("ops", "drafts", cwd=seeded.workdir)
         assert result.returncode == 0, result.stderr
         assert "in_draft" in result.stdout
+
+
+class TestAtRisk:
+    def test_json_lists_the_invoice_left_uncorrected_with_its_reason(self, seeded: Seeded) -> None:
+        # The refused syncs renew in three days: not within the sync lead yet.
+        (risk,) = ledger_json(seeded, "ops", "at-risk")
+        assert (risk["organizer_id"], risk["kind"]) == ("org-3", "uncorrected")
+        assert risk["subject"] == "uncorrected:in_draft"
+        assert "billed 5, 2 billable" in risk["reason"]
+
+    def test_the_table_names_the_subject(self, seeded: Seeded) -> None:
+        result = run_ledger("ops", "at-risk", cwd=seeded.workdir)
+        assert result.returncode == 0, result.stderr
+        assert "uncorrected:in_draft" in result.stdout
 
 
 def test_an_unreachable_store_is_exit_1_not_ready(tmp_path: Path) -> None:

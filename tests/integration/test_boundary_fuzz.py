@@ -212,6 +212,7 @@ GET_ROUTES = {
     "/api/audit/entries": ("organizer_id", "from", "to", "cursor", "limit"),
     "/api/ops/sync-failures": ("include_retrying", "include_retried", "cursor", "limit"),
     "/api/ops/draft-mismatches": ("cursor", "limit"),
+    "/api/ops/renewals-at-risk": ("cursor", "limit"),
     "/api/renewals": ("due_before", "drift"),
     "/api/organizers/org-f1/timeline": ("cursor", "limit"),
     "/api/organizers/org-f1/state": ("as_of",),

@@ -29,6 +29,7 @@ LISTS = [
     "/api/audit/entries",
     "/api/ops/sync-failures",
     "/api/ops/draft-mismatches",
+    "/api/ops/renewals-at-risk",
     "/api/organizers/org-1/timeline",
 ]
 

@@ -64,7 +64,12 @@ def assert_problem(response: Any, status: int) -> dict[str, Any]:
     return problem
 
 
-ROUTES = [("GET", FAILURES), ("GET", DRAFTS), ("POST", retry_url("sync_unknown"))]
+ROUTES = [
+    ("GET", FAILURES),
+    ("GET", DRAFTS),
+    ("GET", "/api/ops/renewals-at-risk"),
+    ("POST", retry_url("sync_unknown")),
+]
 
 
 class TestAuth:

@@ -249,11 +249,16 @@ class TestRetries:
         assert stack.stripe_quantity() == 3
         assert [s["status"] for s in stack.organizer().syncs.values()] == ["confirmed"]
 
-    def test_stripe_should_retry_false_fails_at_once(self, stack: Stack) -> None:
+    def test_a_500_with_should_retry_false_is_still_retried_with_a_fresh_key(
+        self, stack: Stack
+    ) -> None:
+        # Issue 10: Stripe sends Should-Retry: false on most 500s; it only means "not with
+        # this key". The outcome is unknown: read back, then a new key (was: failed).
         stack.admin.post(
             "/_double/faults",
             json={
                 "path": "^/v1/subscription_items/",
+                "method": "POST",
                 "status": 500,
                 "should_retry": False,
                 "count": 1,
@@ -265,7 +270,34 @@ class TestRetries:
         stack.react_and_project()
         stack.sender.run_once()
         (sync,) = stack.organizer().syncs.values()
-        assert sync["status"] == "failed"
+        assert (sync["status"], sync["verify_first"]) == ("retrying", True)
+        stack.react_and_project()
+        stack.clock.advance(timedelta(seconds=5))
+        stack.sender.run_once()
+        keys = [u["idempotency_key"] for u in stack.quantity_updates()]
+        assert keys == [sync["idempotency_key"], f"{sync['idempotency_key']}-r1"]
+        assert stack.stripe_quantity() == 2
+        assert [s["status"] for s in stack.organizer().syncs.values()] == ["confirmed"]
+
+    def test_a_sync_never_gives_up_while_its_renewal_is_ahead(self, stack: Stack) -> None:
+        stack.admin.post(
+            "/_double/faults",
+            json={"path": "^/v1/subscription_items/", "method": "POST", "status": 503},
+        ).raise_for_status()
+        stack.observe(quantity=1)
+        stack.groups(2)
+        stack.upcoming()
+        stack.react_and_project()
+        stack.sender.run_once()
+        stack.clock.now = stack.period_end - timedelta(minutes=1)  # beyond the 24 h horizon
+        stack.react_and_project()
+        stack.sender.run_once()
+        (sync,) = stack.organizer().syncs.values()
+        assert sync["status"] == "retrying"
+        stack.clock.now = stack.period_end + timedelta(seconds=1)
+        stack.react_and_project()
+        stack.sender.run_once()
+        assert sync_status(stack) == "failed"
 
     def test_an_answer_lost_after_stripe_applied_it_is_replayed_not_reapplied(
         self, stack: Stack
@@ -316,6 +348,11 @@ class TestRetries:
         keys = [u["idempotency_key"] for u in stack.quantity_updates()]
         assert len(set(keys)) == 2
         assert stack.organizer().syncs[new_id]["status"] == "confirmed"
+
+
+def sync_status(stack: Stack) -> str:
+    (sync,) = stack.organizer().syncs.values()
+    return str(sync["status"])
 
 
 class TestScheduledCheck:

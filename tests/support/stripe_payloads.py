@@ -75,9 +75,11 @@ def subscription_object(
     quantity: int = 3,
     status: str = "active",
     period: tuple[int, int] = PERIOD,
+    cancel_at_period_end: bool = False,
 ) -> Payload:
     """A subscription with one item: legacy keeps its period on the subscription,
-    basil on the item (the OpenAPI example's own period values are random)."""
+    basil on the item (the OpenAPI example's own period values are random, and so is
+    its ``cancel_at_period_end: true``)."""
     sub: Payload
     if shape == "legacy":
         sub = fixture("stripe_sync_engine/subscription_updated.json")["data"]["object"]
@@ -87,7 +89,12 @@ def subscription_object(
         sub = fixture("openapi_fixtures3__subscription.json")
         sub["items"]["data"][0]["current_period_start"] = period[0]
         sub["items"]["data"][0]["current_period_end"] = period[1]
-    sub.update(id=subscription_id, customer=customer, status=status)
+    sub.update(
+        id=subscription_id,
+        customer=customer,
+        status=status,
+        cancel_at_period_end=cancel_at_period_end,
+    )
     item = sub["items"]["data"][0]
     item.update(id=item_id, quantity=quantity, subscription=subscription_id)
     return sub
@@ -122,6 +129,13 @@ def _set_line(
 ) -> None:
     line.update(quantity=quantity, amount=amount, currency=currency.lower())
     line["period"] = {"start": period[0], "end": period[1]}
+    # The unit price the line states agrees with its amount (per-unit pricing).
+    unit = str(amount // quantity) if quantity else "0"
+    if isinstance(line.get("pricing"), dict):
+        line["pricing"]["unit_amount_decimal"] = unit
+    for key in ("price", "plan"):
+        if isinstance(line.get(key), dict):
+            line[key].update(unit_amount=int(unit), unit_amount_decimal=unit, amount=int(unit))
 
 
 def invoice_event(

@@ -118,6 +118,13 @@ class SyncStack:
         catch_up(reader, [self.reactor])
         catch_up(reader, build_read_models(self.container.database, minimum_quantity=1))
 
+    def react_and_project_read_models_only(self) -> None:
+        """The read models catch up; the process manager does not react (it is down)."""
+        catch_up(
+            LogReader(self.container.ledger),
+            build_read_models(self.container.database, minimum_quantity=1),
+        )
+
     def send(self) -> int:
         """One pass of the worker's sender, then the read models catch up."""
         self.react_and_project()

@@ -221,6 +221,13 @@ class TestSubscriptionEvents:
         event = fixture("stripe_sync_engine/subscription_deleted.json")
         assert only_command(translate(event)).snapshot.status == "canceled"
 
+    @shapes
+    def test_a_subscription_ending_at_its_period_close_says_so(self, shape: ShapeName) -> None:
+        event = subscription_event(shape, cancel_at_period_end=True)
+        assert only_command(translate(event)).snapshot.cancel_at_period_end is True
+        obj(event).pop("cancel_at_period_end")
+        assert only_command(translate(event)).snapshot.cancel_at_period_end is False
+
     def test_an_item_without_quantity_is_never_the_per_group_item(self) -> None:
         # The sync engine's real subscription has a second, quantity-less item.
         event = fixture("stripe_sync_engine/subscription_created.json")
@@ -304,6 +311,12 @@ INVOICE_TYPES = [
 ]
 
 
+def only_record(event: dict[str, Any]) -> InvoiceFacts:
+    record = translate(event).commands[0]
+    assert isinstance(record, RecordInvoice)
+    return record.invoice
+
+
 class TestInvoiceEvents:
     @shapes
     @pytest.mark.parametrize("event_type", INVOICE_TYPES)
@@ -343,7 +356,32 @@ class TestInvoiceEvents:
             amount_paid=10710 if status == "paid" else 0,
             currency="eur",
             status=status,
+            customer_id="cus_Ledger0001",
+            line_id=obj(event)["lines"]["data"][0]["id"],
+            unit_amount=1500,
         )
+
+    @shapes
+    def test_the_unit_price_is_the_lines_own_else_its_amount_per_unit(
+        self, shape: ShapeName
+    ) -> None:
+        event = invoice_event(shape, "invoice.created", quantity=4, amount=2000, status="draft")
+        line = obj(event)["lines"]["data"][0]
+        for key in ("pricing", "price", "plan"):
+            if isinstance(line.get(key), dict):
+                line[key].update(unit_amount_decimal="480.000", unit_amount=480, amount=480)
+        assert only_record(event).unit_amount == 480
+        for key in ("pricing", "price", "plan"):
+            line.pop(key, None)
+        assert only_record(event).unit_amount == 500
+
+    @shapes
+    def test_a_fractional_unit_price_is_left_unknown(self, shape: ShapeName) -> None:
+        event = invoice_event(shape, "invoice.created", quantity=3, amount=1000, status="draft")
+        line = obj(event)["lines"]["data"][0]
+        for key in ("pricing", "price", "plan"):
+            line.pop(key, None)
+        assert only_record(event).unit_amount is None
 
     @shapes
     def test_a_succeeded_payment_is_recorded_after_the_invoice(self, shape: ShapeName) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.stripe.double import invoices, objects
+from adapters.stripe.double import invoice_items, invoice_objects, invoices, objects
 from adapters.stripe.double.errors import StripeError, invalid, missing
 from adapters.stripe.double.events import emit
 from adapters.stripe.double.periods import current_period, period_bounds
@@ -118,9 +118,12 @@ def open_invoice(
     at: int,
     period: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
-    """Store a draft invoice for `sub` and make it the subscription's latest invoice."""
+    """Store a draft invoice for `sub` and make it the subscription's latest invoice.
+
+    The customer's pending invoice items for this subscription (or for none) join it.
+    """
     inv = state.put(
-        invoices.build(
+        invoice_objects.for_subscription(
             state,
             sub=sub,
             lines=lines,
@@ -129,6 +132,7 @@ def open_invoice(
             period=period or (at, at),
         )
     )
+    invoice_items.pull_pending(state, inv, subscription_id=sub["id"])
     sub["latest_invoice"] = inv["id"]
     return inv
 
@@ -141,6 +145,9 @@ def create_subscription(state: DoubleState, sub: dict[str, Any]) -> dict[str, An
     """
     customer_id = sub["customer"]
     at = int(sub["created"])
+    customer = state.get("customer", customer_id)
+    # A customer's first subscription (or invoice) sets its currency, as in Stripe.
+    customer["currency"] = customer["currency"] or sub["currency"]
     state.put(sub)
     state.sub_extra[sub["id"]] = SubscriptionExtra()
     for item in sub["items"]["data"]:
@@ -148,7 +155,7 @@ def create_subscription(state: DoubleState, sub: dict[str, Any]) -> dict[str, An
     period = current_period(sub)
     lines = [item_line(state, item, period) for item in sub["items"]["data"]]
     inv = open_invoice(state, sub, lines, reason="subscription_create", at=at)
-    fails = inv["amount_due"] > 0 and customer_id in state.failing_customers
+    fails = inv["amount_due"] > 0 and invoices.declines(state, customer_id)
     sub["status"] = "incomplete" if fails else "active"
     emit(state, "customer.subscription.created", sub, at=at)
     emit(state, "invoice.created", inv, at=at)
@@ -167,6 +174,14 @@ def settle_status(state: DoubleState, sub: dict[str, Any], *, paid: bool, at: in
         before = snapshot(sub)
         sub["status"] = new_status
         emit(state, "customer.subscription.updated", sub, at=at, previous=before)
+
+
+def settle_invoice(state: DoubleState, inv: dict[str, Any], *, paid: bool, at: int) -> None:
+    """After an invoice's payment attempt, its subscription (if any) follows it."""
+    details = (inv.get("parent") or {}).get("subscription_details") or {}
+    sub = state.find("subscription", details.get("subscription"))
+    if sub is not None:
+        settle_status(state, sub, paid=paid, at=at)
 
 
 def cancel_subscription(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.stripe.double import billing, changes, invoices
+from adapters.stripe.double import billing, changes, finalization
 from adapters.stripe.double.events import emit
 from adapters.stripe.double.periods import current_period, period_bounds
 from adapters.stripe.double.state import DoubleState, snapshot
@@ -74,25 +76,55 @@ def _automatic(state: DoubleState) -> Iterator[None]:
         state.request = saved
 
 
+def _object_steps(state: DoubleState, step: Step, now: int) -> list[Step]:
+    """The current steps of the object `step` is about (a subscription: its own steps and
+    its latest invoice's finalization; an invoice: its finalization)."""
+    if step.rank == _FINALIZE:
+        inv = state.find("invoice", step.object_id)
+        due = None if inv is None else inv.get("automatically_finalizes_at")
+        if inv is None or inv["status"] != "draft" or due is None:
+            return []
+        return [Step(int(due), _FINALIZE, inv["id"])]
+    sub = state.find("subscription", step.object_id)
+    if sub is None:
+        return []
+    steps = list(_subscription_steps(state, sub, now))
+    latest = state.find("invoice", sub.get("latest_invoice"))
+    if latest is not None:
+        steps += _object_steps(state, Step(0, _FINALIZE, latest["id"]), now)
+    return steps
+
+
 def advance(state: DoubleState, clock_id: str | None, target: int) -> int:
     """Move a scope's time to `target`, running each due step at its own instant.
 
-    The timeline is recomputed after every step because a step creates the next ones
-    (a renewal schedules its finalization and the following period's renewal).
-    Returns how many steps ran.
+    A step creates the next ones (a renewal schedules its finalization and the next
+    period's renewal), so after each step the steps of its object are computed again and
+    queued; a queued step that is no longer current is dropped when it comes up. (The
+    whole timeline once, then one object per step: a clock with thousands of
+    subscriptions advances in linear time.) Returns how many steps ran.
     """
     ran = 0
+    order = itertools.count()
+    queue = [(step.at, step.rank, next(order), step) for step in timeline(state, clock_id)]
+    heapq.heapify(queue)
+    queued = {(step.at, step.rank, step.object_id) for *_, step in queue}
     with _automatic(state):
-        while True:
-            due = [step for step in timeline(state, clock_id) if step.at <= target]
-            if not due:
-                break
+        while queue and queue[0][0] <= target:
+            step = heapq.heappop(queue)[3]
+            now = state.scope_now(clock_id)
+            if step not in _object_steps(state, step, now):
+                continue  # superseded: its object's current steps are queued already
             if ran >= MAX_STEPS:
-                raise RuntimeError(f"renewal timeline did not converge: {due[0]}")
-            step = due[0]
-            state.set_scope_now(clock_id, max(step.at, state.scope_now(clock_id)))
+                raise RuntimeError(f"renewal timeline did not converge: {step}")
+            state.set_scope_now(clock_id, max(step.at, now))
             _run(state, step)
             ran += 1
+            for fresh in _object_steps(state, step, state.scope_now(clock_id)):
+                key = (fresh.at, fresh.rank, fresh.object_id)
+                if key not in queued:
+                    queued.add(key)
+                    heapq.heappush(queue, (fresh.at, fresh.rank, next(order), fresh))
         state.set_scope_now(clock_id, target)
     return ran
 
@@ -115,8 +147,10 @@ def renew(state: DoubleState, sub: dict[str, Any], at: int) -> dict[str, Any]:
     """Start the next period: a draft `subscription_cycle` invoice billed at the item
     quantities of this instant, then `customer.subscription.updated` with the new period.
 
-    The draft is finalized `finalize_after_s` (1 h, like Stripe) later, when the clock
-    passes that instant; quantity changes in between do not alter it.
+    The draft is finalized `finalize_after_s` (1 h, like Stripe) after its
+    `invoice.created` was acknowledged by the webhook endpoints (see finalization.py),
+    when the clock passes that instant; quantity changes in between do not alter it,
+    invoice items attached to it meanwhile do.
     """
     before = snapshot(sub)
     extra = state.sub_extra[sub["id"]]
@@ -133,15 +167,11 @@ def renew(state: DoubleState, sub: dict[str, Any], at: int) -> dict[str, Any]:
     inv = billing.open_invoice(
         state, sub, lines, reason="subscription_cycle", at=at, period=(old_period[0], at)
     )
-    inv["automatically_finalizes_at"] = at + state.config.finalize_after_s
-    emit(state, "invoice.created", inv, at=at)
+    finalization.announce(state, inv, at=at)
     emit(state, "customer.subscription.updated", sub, at=at, previous=before)
     return inv
 
 
 def _finalize_draft(state: DoubleState, inv: dict[str, Any], at: int) -> None:
-    paid = invoices.charge(state, inv, at=at)
-    sub_id = inv["parent"]["subscription_details"]["subscription"]
-    sub = state.find("subscription", sub_id)
-    if sub is not None:
-        billing.settle_status(state, sub, paid=paid, at=at)
+    """The draft window closed: finalize, then collect as the invoice says."""
+    finalization.finalize_and_collect(state, inv, at=at)

@@ -44,8 +44,9 @@ def emit(
         data["previous_attributes"] = diff(previous, obj)
     request = state.request
     endpoints = state.objects["webhook_endpoint"].values()
-    event = {
-        "id": new_id("evt"),
+    event_id = new_id("evt")
+    event: dict[str, Any] = {
+        "id": event_id,
         "object": "event",
         "api_version": API_VERSION,
         "created": at,
@@ -61,5 +62,7 @@ def emit(
     }
     state.put(event)
     if state.event_sink is not None:
-        state.event_sink(event)
+        targets = state.event_sink(event)
+        if targets:
+            state.unacknowledged[event_id] = set(targets)
     return event

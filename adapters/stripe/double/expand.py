@@ -12,6 +12,9 @@ _EXPANDABLE = {
     "price": "price",
     "sub": "subscription",
     "in": "invoice",
+    "ii": "invoiceitem",
+    "cn": "credit_note",
+    "cbtxn": "customer_balance_transaction",
     "clock": "test_helpers.test_clock",
 }
 

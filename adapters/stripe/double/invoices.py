@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from adapters.stripe.double import balance
 from adapters.stripe.double.events import emit
-from adapters.stripe.double.objects import automatic_tax, list_object
 from adapters.stripe.double.state import DoubleState, new_id
 
 AUTOMATIC_TAX_RATE_ID = "txr_double_automatic"
@@ -98,7 +98,11 @@ def _tax_entry(amount: int, taxable: int) -> dict[str, Any]:
 
 
 def apply_totals(inv: dict[str, Any], *, tax_rate_bps: int) -> dict[str, Any]:
-    """Compute per-line exclusive tax and the invoice totals from its lines."""
+    """Compute per-line exclusive tax and the invoice totals from its lines.
+
+    What is due is the total, plus the customer balance applied at finalization
+    (`starting_balance - ending_balance`), less pre-payment credit notes, never below 0.
+    """
     tax_on = bool(inv["automatic_tax"]["enabled"])
     subtotal = 0
     tax = 0
@@ -107,6 +111,7 @@ def apply_totals(inv: dict[str, Any], *, tax_rate_bps: int) -> dict[str, Any]:
         subtotal += amount
         line_tax = div_round(amount * tax_rate_bps, 10_000) if tax_on else 0
         entry["taxes"] = [_tax_entry(line_tax, amount)] if tax_on else []
+        entry["subtotal"] = amount
         tax += line_tax
     total = subtotal + tax
     inv.update(
@@ -115,168 +120,56 @@ def apply_totals(inv: dict[str, Any], *, tax_rate_bps: int) -> dict[str, Any]:
         total_excluding_tax=subtotal,
         total=total,
         total_taxes=[_tax_entry(tax, subtotal)] if tax_on else [],
-        amount_due=max(total, 0),
-        amount_remaining=max(total, 0) - int(inv["amount_paid"]),
     )
+    return settle_amounts(inv)
+
+
+def settle_amounts(inv: dict[str, Any]) -> dict[str, Any]:
+    """`amount_due` / `amount_remaining` from the total, balance and credit notes."""
+    due = int(inv["total"])
+    if inv["ending_balance"] is not None:
+        due += int(inv["starting_balance"]) - int(inv["ending_balance"])
+    due = max(due - int(inv["pre_payment_credit_notes_amount"]), 0)
+    inv.update(amount_due=due, amount_remaining=max(due - int(inv["amount_paid"]), 0))
     return inv
 
 
-def build(
-    state: DoubleState,
-    *,
-    sub: dict[str, Any],
-    lines: list[dict[str, Any]],
-    billing_reason: str,
-    created: int,
-    period: tuple[int, int],
-    with_id: bool = True,
-) -> dict[str, Any]:
-    """A draft invoice for `sub` (without `id` for previews and `invoice.upcoming`)."""
-    customer = state.get("customer", sub["customer"])
-    inv: dict[str, Any] = {
-        "id": new_id("in"),
-        "object": "invoice",
-        "account_country": "DE",
-        "account_name": "Renewal Ledger (Stripe double)",
-        "account_tax_ids": None,
-        "amount_due": 0,
-        "amount_overpaid": 0,
-        "amount_paid": 0,
-        "amount_remaining": 0,
-        "amount_shipping": 0,
-        "application": None,
-        "attempt_count": 0,
-        "attempted": False,
-        "auto_advance": True,
-        "automatic_tax": automatic_tax(bool(sub["automatic_tax"]["enabled"]), for_invoice=True),
-        "automatically_finalizes_at": None,
-        "billing_reason": billing_reason,
-        "collection_method": "charge_automatically",
-        "created": created,
-        "currency": sub["currency"],
-        "custom_fields": None,
-        "customer": customer["id"],
-        "customer_account": None,
-        "customer_address": None,
-        "customer_email": customer["email"],
-        "customer_name": customer["name"],
-        "customer_phone": customer["phone"],
-        "customer_shipping": None,
-        "customer_tax_exempt": "none",
-        "customer_tax_ids": [],
-        "default_payment_method": None,
-        "default_source": None,
-        "default_tax_rates": [],
-        "description": None,
-        "discounts": [],
-        "due_date": None,
-        "effective_at": None,
-        "ending_balance": None,
-        "footer": None,
-        "from_invoice": None,
-        "hosted_invoice_url": None,
-        "invoice_pdf": None,
-        "issuer": {"type": "self"},
-        "last_finalization_error": None,
-        "latest_revision": None,
-        "lines": list_object(lines, ""),
-        "livemode": False,
-        "metadata": {},
-        "next_payment_attempt": None,
-        "number": None,
-        "on_behalf_of": None,
-        "parent": {
-            "quote_details": None,
-            "subscription_details": {
-                "metadata": dict(sub["metadata"]),
-                "subscription": sub["id"],
-            },
-            "type": "subscription_details",
-        },
-        "payment_settings": {
-            "default_mandate": None,
-            "payment_method_options": None,
-            "payment_method_types": None,
-        },
-        "period_end": period[1],
-        "period_start": period[0],
-        "post_payment_credit_notes_amount": 0,
-        "pre_payment_credit_notes_amount": 0,
-        "receipt_number": None,
-        "rendering": None,
-        "shipping_cost": None,
-        "shipping_details": None,
-        "starting_balance": 0,
-        "statement_descriptor": None,
-        "status": "draft",
-        "status_transitions": {
-            "finalized_at": None,
-            "marked_uncollectible_at": None,
-            "paid_at": None,
-            "voided_at": None,
-        },
-        "subtotal": 0,
-        "subtotal_excluding_tax": 0,
-        "test_clock": sub["test_clock"],
-        "total": 0,
-        "total_discount_amounts": [],
-        "total_excluding_tax": 0,
-        "total_pretax_credit_amounts": [],
-        "total_taxes": [],
-        "webhooks_delivered_at": None,
-    }
-    if with_id:
-        inv["lines"]["url"] = f"/v1/invoices/{inv['id']}/lines"
-        for entry in lines:
-            entry["invoice"] = inv["id"]
-    else:
-        # Previews and `invoice.upcoming` objects have no id in Stripe.
-        del inv["id"]
-        inv["lines"]["url"] = "/v1/invoices/upcoming/lines"
-    inv["lines"]["total_count"] = len(lines)
-    return apply_totals(inv, tax_rate_bps=state.config.tax_rate_bps)
-
-
-def preview(
-    state: DoubleState,
-    sub: dict[str, Any],
-    lines: list[dict[str, Any]],
-    *,
-    at: int,
-    period: tuple[int, int],
-) -> dict[str, Any]:
-    """An invoice preview (create_preview, `invoice.upcoming`): like a draft, with no id."""
-    return build(
-        state,
-        sub=sub,
-        lines=lines,
-        billing_reason="upcoming",
-        created=at,
-        period=period,
-        with_id=False,
-    )
-
-
 def finalize(state: DoubleState, inv: dict[str, Any], *, at: int) -> None:
-    """Draft → open: number it and emit `invoice.finalized`."""
+    """Draft → open: apply the customer balance, number it, emit `invoice.finalized`."""
     customer = state.get("customer", inv["customer"])
     sequence = int(customer["next_invoice_sequence"])
     customer["next_invoice_sequence"] = sequence + 1
+    balance.apply_to_invoice(state, inv, at=at)
+    settle_amounts(inv)
     inv.update(
         status="open",
         number=f"{customer['invoice_prefix']}-{sequence:04d}",
         effective_at=at,
         automatically_finalizes_at=None,
-        ending_balance=0,
     )
     inv["status_transitions"]["finalized_at"] = at
+    state.drafts.pop(inv["id"], None)
     emit(state, "invoice.finalized", inv, at=at)
 
 
+# Stripe's test payment methods that attach fine and then decline every charge.
+DECLINING_METHODS = frozenset({"pm_card_chargeCustomerFail", "pm_card_visa_chargeDeclined"})
+
+
+def declines(state: DoubleState, customer_id: str) -> bool:
+    """Whether a charge to this customer fails: marked with `fail_payments`, or paying
+    with one of Stripe's declining test payment methods."""
+    if customer_id in state.failing_customers:
+        return True
+    customer = state.find("customer", customer_id)
+    default = (customer or {}).get("invoice_settings", {}).get("default_payment_method")
+    return default in DECLINING_METHODS
+
+
 def attempt_payment(state: DoubleState, inv: dict[str, Any], *, at: int) -> bool:
-    """Charge an open invoice; customers marked to fail get `invoice.payment_failed`."""
+    """Charge an open invoice; a declined charge emits `invoice.payment_failed`."""
     inv["attempted"] = True
-    if inv["amount_due"] > 0 and inv["customer"] in state.failing_customers:
+    if inv["amount_due"] > 0 and declines(state, inv["customer"]):
         inv["attempt_count"] = int(inv["attempt_count"]) + 1
         emit(state, "invoice.payment_failed", inv, at=at)
         return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -90,6 +91,16 @@ class Params:
                     code="parameter_unknown",
                 )
 
+    def refuse_unimplemented(self, names: str) -> None:
+        """Real Stripe parameters the double cannot honour: refused by name when sent
+        with a value, never silently ignored (`names` separated by spaces)."""
+        for name in names.split():
+            if self.data.get(name) not in (None, "", []):
+                raise invalid(
+                    f"The Stripe double does not implement {self.name(name)}.",
+                    param=self.name(name),
+                )
+
     def _scalar(self, key: str, required: bool) -> str | None:
         value = self.data.get(key)
         if value is None:
@@ -139,6 +150,25 @@ class Params:
                 f"This value must be greater than or equal to {minimum}.",
                 param=self.name(key),
                 code="parameter_invalid_integer",
+            )
+        return value
+
+    def get_decimal(self, key: str, *, places: int = 12) -> Decimal | None:
+        """A decimal param (`unit_amount_decimal`, `quantity_decimal`): at most `places`
+        decimal places, as Stripe accepts them."""
+        raw = self._scalar(key, False)
+        if raw is None or raw == "":
+            return None
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            value = Decimal("NaN")
+        exponent = value.as_tuple().exponent
+        if not value.is_finite() or not isinstance(exponent, int) or -exponent > places:
+            raise invalid(
+                f"Invalid decimal: {raw} (at most {places} decimal places)",
+                param=self.name(key),
+                code="parameter_invalid_decimal",
             )
         return value
 

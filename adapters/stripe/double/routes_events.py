@@ -135,7 +135,7 @@ def _delete_clock(ctx: Ctx) -> dict[str, Any]:
     state = ctx.state
     test_clock = state.get("test_helpers.test_clock", ctx.arg())
     clock_id = test_clock["id"]
-    for kind in ("customer", "subscription", "invoice"):
+    for kind in ("customer", "subscription", "invoice", "invoiceitem"):
         for obj_id, obj in list(state.objects[kind].items()):
             if obj.get("test_clock") == clock_id:
                 del state.objects[kind][obj_id]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.stripe.double import billing, changes, invoices, objects
+from adapters.stripe.double import billing, changes, invoice_objects, invoices, objects
 from adapters.stripe.double.errors import invalid
 from adapters.stripe.double.periods import current_period
 from adapters.stripe.double.router import Ctx, Route, matching, paginate, retrieve, route
@@ -46,7 +46,7 @@ def _preview_new(
     for entry in lines:
         entry["parent"]["subscription_item_details"].update(subscription=None)
     at = int(sub["created"])
-    inv = invoices.preview(state, sub, lines, at=at, period=(at, at))
+    inv = invoice_objects.preview(state, sub, lines, at=at, period=(at, at))
     inv["parent"]["subscription_details"]["subscription"] = None
     return inv
 

@@ -7,6 +7,7 @@ import threading
 from dataclasses import asdict, fields
 from typing import Any
 
+from adapters.stripe.double import finalization
 from adapters.stripe.double.faults import FaultBook, RateLimiter
 from adapters.stripe.double.idempotency import IdempotencyCache
 from adapters.stripe.double.state import Config, DoubleState, WebhookConfig
@@ -37,7 +38,7 @@ class Double:
 
     def __init__(self, *, webhook_delivery: bool = True, clock_start: int | None = None) -> None:
         self.state = DoubleState(clock_start=clock_start)
-        self.webhooks = WebhookDispatcher(enabled=webhook_delivery)
+        self.webhooks = WebhookDispatcher(enabled=webhook_delivery, on_ack=self._acknowledged)
         self.faults = FaultBook()
         self.rate_limiter = RateLimiter()
         self.idempotency = IdempotencyCache()
@@ -45,12 +46,20 @@ class Double:
         self._requests: list[dict[str, Any]] = []
         self.state.event_sink = self._deliver
 
-    def _deliver(self, event: dict[str, Any]) -> None:
+    def _deliver(self, event: dict[str, Any]) -> list[str]:
         endpoints = [
             (endpoint, self.state.endpoint_secrets.get(endpoint["id"], ""))
             for endpoint in self.state.objects["webhook_endpoint"].values()
         ]
-        self.webhooks.enqueue(event, endpoints)
+        return self.webhooks.enqueue(event, endpoints)
+
+    def _acknowledged(self, event_id: str, endpoint_id: str) -> None:
+        """An endpoint answered 2xx to an event: a draft waiting for it may now be due.
+
+        Called from the webhook thread outside the dispatcher's lock, so taking the state
+        lock here cannot deadlock with a request that is queueing deliveries."""
+        with self.state.lock:
+            finalization.acknowledge(self.state, event_id, endpoint_id)
 
     def log_request(self, entry: dict[str, Any]) -> None:
         """Append one /v1 request to the request log (the caller may keep filling it in)."""

@@ -50,7 +50,10 @@ class Config:
 
     tax_rate_bps: int = 1900
     upcoming_days: int = 3
+    # Stripe finalizes a renewal draft an hour after its `invoice.created` delivery was
+    # acknowledged, and at the latest 72 hours after creation while deliveries fail.
     finalize_after_s: int = 3600
+    finalize_max_wait_s: int = 72 * 3600
     rate_limit_rps: int | None = None
     quantity_updates_per_hour: int | None = 200
     fault_seed: int | None = None
@@ -68,6 +71,18 @@ class SubscriptionExtra:
 
 
 @dataclass
+class DraftSchedule:
+    """When an auto-advancing draft finalizes: Stripe waits for the `invoice.created`
+    delivery to be acknowledged (2xx), then `finalize_after_s` of the invoice's clock."""
+
+    created: int
+    created_event: str | None = None
+    acknowledged_at: int | None = None
+    # `automatically_finalizes_at` set by the caller: no waiting for webhooks then.
+    fixed_at: int | None = None
+
+
+@dataclass
 class RequestContext:
     """The API request an event is attributed to (`event.request`)."""
 
@@ -81,6 +96,9 @@ KINDS = (
     "customer",
     "subscription",
     "invoice",
+    "invoiceitem",
+    "credit_note",
+    "customer_balance_transaction",
     "checkout.session",
     "billing_portal.session",
     "event",
@@ -95,8 +113,9 @@ class DoubleState:
     def __init__(self, *, clock_start: int | None = None) -> None:
         self.lock = threading.RLock()
         self._clock_start = clock_start
-        # Set by the app wiring: receives each stored event (webhook delivery).
-        self.event_sink: Callable[[dict[str, Any]], None] | None = None
+        # Set by the app wiring: receives each stored event (webhook delivery) and
+        # answers the ids of the endpoints it was queued for.
+        self.event_sink: Callable[[dict[str, Any]], list[str]] | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -109,6 +128,14 @@ class DoubleState:
             self.failing_customers: set[str] = set()
             self.endpoint_secrets: dict[str, str] = {}
             self.checkout_items: dict[str, dict[str, Any]] = {}
+            # Invoice id → its draft's finalization schedule; event id → endpoints whose
+            # delivery of it is not acknowledged yet; invoice item id → its line's id.
+            self.drafts: dict[str, DraftSchedule] = {}
+            self.draft_events: dict[str, str] = {}  # invoice.created event id → invoice id
+            self.unacknowledged: dict[str, set[str]] = {}
+            self.item_lines: dict[str, str] = {}
+            # Payment methods attached to each customer (ids only: payment is simulated).
+            self.payment_methods: dict[str, list[str]] = {}
             self.global_now: int | None = self._clock_start
             self.request: RequestContext | None = None
 

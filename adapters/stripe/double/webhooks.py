@@ -9,6 +9,7 @@ import json
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -69,8 +70,12 @@ class WebhookDispatcher:
     delivered event once more. Both mimic Stripe's "unordered, at least once" contract.
     """
 
-    def __init__(self, *, enabled: bool = True) -> None:
+    def __init__(
+        self, *, enabled: bool = True, on_ack: Callable[[str, str], None] | None = None
+    ) -> None:
         self.enabled = enabled
+        # (event id, endpoint id) of each first 2xx answer: drafts wait for those.
+        self.on_ack = on_ack
         self.config = WebhookConfig()
         self._cond = threading.Condition()
         self._queue: list[Delivery] = []
@@ -89,11 +94,14 @@ class WebhookDispatcher:
                 self._rng = random.Random(config.seed)
             self._cond.notify_all()
 
-    def enqueue(self, event: dict[str, Any], endpoints: list[tuple[dict[str, Any], str]]) -> None:
-        """Queue `event` for each (endpoint, secret) subscribed to its type."""
+    def enqueue(
+        self, event: dict[str, Any], endpoints: list[tuple[dict[str, Any], str]]
+    ) -> list[str]:
+        """Queue `event` for each (endpoint, secret) subscribed to its type; answers the ids
+        of those endpoints (none when delivery is off)."""
         targets = [(e, secret) for e, secret in endpoints if endpoint_matches(e, event["type"])]
         if not self.enabled or not targets:
-            return
+            return []
         body = json.dumps(event, indent=2).encode()
         with self._cond:
             for endpoint, secret in targets:
@@ -110,6 +118,7 @@ class WebhookDispatcher:
                 )
             self._ensure_thread()
             self._cond.notify_all()
+        return [endpoint["id"] for endpoint, _ in targets]
 
     def _ensure_thread(self) -> None:
         if self._thread is None and self._queue:
@@ -143,9 +152,18 @@ class WebhookDispatcher:
                 status = _post(delivery.url, delivery.body, signature, self.config.timeout_s)
             except (OSError, http.client.HTTPException) as exc:
                 error = f"{type(exc).__name__}: {exc}"
-            self._record(delivery, status, error)
+            try:
+                if self._record(delivery, status, error) and self.on_ack is not None:
+                    self.on_ack(delivery.event_id, delivery.endpoint_id)
+            finally:
+                # Still in flight until the acknowledgement took effect: a flush that
+                # returned guarantees every acknowledged draft is scheduled.
+                with self._cond:
+                    self._in_flight -= 1
+                    self._cond.notify_all()
 
-    def _record(self, delivery: Delivery, status: int | None, error: str | None) -> None:
+    def _record(self, delivery: Delivery, status: int | None, error: str | None) -> bool:
+        """Log one attempt and queue what follows; True for a first acknowledgement."""
         ok = status is not None and 200 <= status < 300
         with self._cond:
             cfg = self.config
@@ -177,8 +195,8 @@ class WebhookDispatcher:
                     "at": time.time(),
                 }
             )
-            self._in_flight -= 1
             self._cond.notify_all()
+        return ok and not delivery.duplicate
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Block until nothing is queued or in flight; False if `timeout` ran out first

@@ -1,0 +1,107 @@
+"""Renewal invoice corrections: the sender's work queue (issue 10).
+
+One row per correction the ledger decided (an item on a renewal draft, a one-off invoice,
+a credit note), with where it stands. Rebuilt from the log like any read model, so a
+replay never makes a confirmed correction due again. The organizer aggregate stays the
+judge: the sender re-reads it before every attempt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from adapters.persistence.database import Cursor, Database
+from projections.base import (
+    Positioned,
+    ReadModel,
+    due_work,
+    event_name,
+    load_rows,
+    upsert_rows,
+)
+from projections.view import Column, ReadModelView, TableSpec, fmt_time
+
+CORRECTIONS = TableSpec(
+    "rm_billing_corrections",
+    (
+        Column("correction_id", "text", primary_key=True),
+        Column("organizer_uuid", "text", nullable=False),
+        Column("kind", "text", nullable=False),
+        Column("invoice_id", "text", nullable=False),
+        Column("quantity", "int", nullable=False),
+        Column("amount", "bigint", nullable=False),
+        Column("currency", "text", nullable=False),
+        Column("status", "text", nullable=False),
+        Column("attempts", "int", nullable=False),
+        Column("next_attempt_at", "text"),
+        Column("last_error", "text"),
+        Column("stripe_object_id", "text"),
+        Column("requested_at", "text", nullable=False),
+        Column("updated_at", "text", nullable=False),
+    ),
+    indexes=(("status", "next_attempt_at"),),
+)
+REQUESTED = frozenset({"DraftCorrectionRequested", "LateDifferenceRequested"})
+PROGRESS = frozenset({"CorrectionConfirmed", "CorrectionAttemptFailed", "DraftCorrectionMissed"})
+
+
+class CorrectionsProjection(ReadModel):
+    name = "corrections"
+    tables = (CORRECTIONS,)
+
+    def __init__(self, view: ReadModelView, *, minimum_quantity: int = 1) -> None:
+        super().__init__(view)
+
+    def apply(self, cursor: Cursor, events: Sequence[Positioned]) -> None:
+        table = self.t("rm_billing_corrections")
+        ids = [e.correction_id for e, _ in events if event_name(e) in REQUESTED | PROGRESS]
+        rows = load_rows(cursor, table, "correction_id", ids)
+        for event, _ in events:
+            name = event_name(event)
+            if name in REQUESTED:
+                rows[event.correction_id] = requested_row(event)
+            elif name in PROGRESS and event.correction_id in rows:
+                progress(rows[event.correction_id], event, name)
+        upsert_rows(cursor, table, CORRECTIONS, list(rows.values()))
+
+
+def requested_row(event: Any) -> dict[str, Any]:
+    at = fmt_time(event.timestamp)
+    return {
+        "correction_id": event.correction_id,
+        "organizer_uuid": event.originator_id.hex,
+        "kind": event.kind,
+        "invoice_id": event.invoice_id,
+        "quantity": event.quantity,
+        "amount": event.amount,
+        "currency": event.currency,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": at,
+        "requested_at": at,
+        "updated_at": at,
+    }
+
+
+def progress(row: dict[str, Any], event: Any, name: str) -> None:
+    row["updated_at"] = fmt_time(event.timestamp)
+    if name == "CorrectionConfirmed":
+        row.update(
+            status="confirmed", next_attempt_at=None, stripe_object_id=event.stripe_object_id
+        )
+    elif name == "DraftCorrectionMissed":
+        row.update(status="missed", next_attempt_at=None, last_error=event.reason)
+    else:
+        row.update(
+            status="retrying" if event.retryable else "failed",
+            attempts=event.attempt,
+            next_attempt_at=fmt_time(event.next_attempt_at),
+            last_error=f"{event.error_code}: {event.message}",
+        )
+
+
+def due_corrections(database: Database, now: datetime, limit: int) -> list[tuple[str, str]]:
+    """(organizer uuid, correction id) of corrections due now, oldest request first."""
+    return due_work(database, "rm_billing_corrections", "correction_id", fmt_time(now) or "", limit)

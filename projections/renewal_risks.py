@@ -1,0 +1,271 @@
+"""Renewals at risk (issue 10): what may make a renewal bill other than the groups active at
+its instant, while there is still something to do about it — and the one query over it.
+
+A renewal is at risk when, for a renewing subscription:
+
+- a quantity sync for it is not confirmed by ``period end - LEDGER_SYNC_LEAD`` (pending,
+  retrying, or failed for good);
+- Stripe bills another quantity than the billable groups from ``period end - lead`` on,
+  and no sync for that period was requested;
+- a correction of its renewal invoice is not confirmed yet (an item on the draft, a
+  one-off invoice, a credit note), or failed;
+- its renewal invoice bills another quantity and could not be corrected automatically
+  (until that invoice's period ends).
+
+One row per (organizer, subject): a sync, a correction, an uncorrected invoice, and the
+organizer's own ``renewal:<uuid>`` row, which holds what drift needs (billed, billable, status,
+renewing). Closed rows are deleted, so the table holds open matters only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from adapters.persistence.database import Cursor, Database
+from projections.base import Positioned, ReadModel, event_name, upsert_rows
+from projections.renewals import RenewalsProjection, has_drift
+from projections.view import Column, ReadModelView, TableSpec, fmt_time
+
+RISKS = TableSpec(
+    "rm_renewal_risks",
+    (
+        Column("organizer_uuid", "text", primary_key=True),
+        Column("subject", "text", primary_key=True),
+        Column("organizer_id", "text", nullable=False),
+        Column("subscription_id", "text"),
+        Column("kind", "text", nullable=False),
+        Column("renewal_at", "text"),
+        Column("due_at", "text"),
+        Column("until_at", "text"),
+        Column("open", "int", nullable=False),
+        Column("status", "text"),
+        Column("quantity", "int"),
+        Column("reason", "text"),
+        Column("since", "text", nullable=False),
+        # the organizer's ``renewal`` row only: what drift is computed from
+        Column("subscription_status", "text"),
+        Column("current_period_end", "text"),
+        Column("billed_quantity", "int"),
+        Column("active_groups", "int"),
+        Column("billable_quantity", "int"),
+        Column("renewing", "int"),
+        Column("synced_quantity", "int"),  # the last confirmed sync, and its renewal:
+        Column("synced_for", "text"),  # Stripe bills it, whatever webhooks still lag
+        Column("renewed_at", "text"),  # the last renewal whose invoice the ledger has
+    ),
+    indexes=(("open", "due_at"),),
+)
+
+
+def renewal_subject(organizer_uuid: str) -> str:
+    """The subject of an organizer's own row (unique: the lists page by subject)."""
+    return f"renewal:{organizer_uuid}"
+
+
+CORRECTION_WORDS = {
+    "draft_item": "an item on the renewal draft",
+    "one_off_invoice": "a one-off invoice for the difference",
+    "credit_note": "a credit note for the difference",
+}
+CORRECTIONS = frozenset({"DraftCorrectionRequested", "LateDifferenceRequested"})
+CLOSES = frozenset(
+    {
+        "QuantitySyncConfirmed",
+        "QuantitySyncSuperseded",
+        "CorrectionConfirmed",
+        "DraftCorrectionMissed",
+    }
+)
+Row = dict[str, Any]
+
+
+class RenewalRisksProjection(ReadModel):
+    name = "renewal_risks"
+    tables = (RISKS,)
+
+    def __init__(self, view: ReadModelView, *, minimum_quantity: int = 1) -> None:
+        super().__init__(view)
+        self.minimum_quantity = minimum_quantity
+
+    def apply(self, cursor: Cursor, events: Sequence[Positioned]) -> None:
+        table = self.t("rm_renewal_risks")
+        rows = load_organizer_rows(cursor, table, [e.originator_id.hex for e, _ in events])
+        for event, _ in events:
+            key = event.originator_id.hex
+            if event_name(event) == "Registered":
+                rows.setdefault((key, renewal_subject(key)), self.renewal_row(key, event))
+            renewal = rows.get((key, renewal_subject(key)))
+            if renewal is not None:
+                self.take(rows, renewal, event)
+        closed = {k for k, row in rows.items() if not row["open"] and row["kind"] != "drift"}
+        if closed:
+            cursor.executemany(
+                f"DELETE FROM {table} WHERE organizer_uuid = :o AND subject = :s",
+                [{"o": o, "s": s} for o, s in sorted(closed)],
+            )
+        upsert_rows(cursor, table, RISKS, [r for k, r in rows.items() if k not in closed])
+
+    def renewal_row(self, key: str, event: Any) -> Row:
+        return {
+            "organizer_uuid": key,
+            "subject": renewal_subject(key),
+            "organizer_id": event.platform_organizer_id,
+            "kind": "drift",
+            "open": 0,
+            "since": fmt_time(event.timestamp),
+            "active_groups": 0,
+            "billable_quantity": self.minimum_quantity,
+            "renewing": 1,
+        }
+
+    def take(self, rows: dict[tuple[str, str], Row], renewal: Row, event: Any) -> None:
+        name, key, at = event_name(event), renewal["organizer_uuid"], fmt_time(event.timestamp)
+
+        def open_row(subject: str, kind: str, **fields: Any) -> None:
+            rows[(key, subject)] = {
+                "organizer_uuid": key,
+                "subject": subject,
+                "organizer_id": renewal["organizer_id"],
+                "kind": kind,
+                "open": 1,
+                "since": at,
+                **fields,
+            }
+
+        if name == "QuantitySyncRequested":
+            open_row(
+                event.sync_id,
+                "sync",
+                subscription_id=event.subscription_id,
+                renewal_at=fmt_time(event.period_end),
+                due_at=fmt_time(event.period_end),  # at risk from period end - lead on
+                status="pending",
+                quantity=event.quantity,
+                reason=f"quantity sync to {event.quantity} not confirmed (pending)",
+            )
+        elif name in CORRECTIONS:
+            words = CORRECTION_WORDS[event.kind]
+            open_row(
+                event.correction_id,
+                event.kind,
+                subscription_id=event.subscription_id,
+                renewal_at=fmt_time(event.period_start),
+                status="pending",
+                quantity=event.target_quantity,
+                reason=f"invoice {event.invoice_id} bills {event.billed_quantity}, "
+                f"{event.target_quantity} billable: {words} not confirmed (pending)",
+            )
+        elif name == "RenewalInvoiceLeftUncorrected":
+            open_row(
+                f"uncorrected:{event.invoice_id}",
+                "uncorrected",
+                subscription_id=event.subscription_id,
+                renewal_at=fmt_time(event.period_start),
+                until_at=fmt_time(event.period_end),
+                status="uncorrected",
+                quantity=event.target_quantity,
+                reason=f"invoice {event.invoice_id}: {event.reason}",
+            )
+        elif name in ("QuantitySyncFailed", "CorrectionAttemptFailed"):
+            subject = getattr(event, "sync_id", None) or event.correction_id
+            row = rows.get((key, subject))
+            if row is not None:
+                status = "retrying" if event.retryable else "failed"
+                head = str(row["reason"]).rpartition(" (")[0] or str(row["reason"])
+                row.update(
+                    status=status, reason=f"{head} ({status}: {event.error_code}: {event.message})"
+                )
+        elif name == "InvoiceRecorded" and event.billing_reason == "subscription_cycle":
+            # The renewal happened: its invoice is corrected now, not its syncs.
+            renewed = fmt_time(event.period_start) or ""
+            renewal["renewed_at"] = max(renewed, renewal.get("renewed_at") or "")
+            for (owner, _), row in rows.items():
+                if owner == key and row["kind"] == "sync" and str(row["renewal_at"]) <= renewed:
+                    row["open"] = 0
+        elif name in CLOSES:
+            subject = getattr(event, "sync_id", None) or event.correction_id
+            row = rows.get((key, subject))
+            if row is not None:
+                row["open"] = 0
+                if name == "QuantitySyncConfirmed":
+                    renewal["synced_quantity"] = event.quantity
+                    renewal["synced_for"] = row["renewal_at"]
+        self.take_renewal(renewal, event)
+
+    def take_renewal(self, renewal: Row, event: Any) -> None:
+        """The drift row: Stripe's quantity against the billable groups, for a renewal."""
+        if event_name(event) == "SubscriptionObserved":
+            renewal["renewing"] = int(not getattr(event, "cancel_at_period_end", False))
+        RenewalsProjection.update(renewal, event)
+        renewal["billable_quantity"] = max(renewal["active_groups"], self.minimum_quantity)
+        synced = (
+            renewal.get("synced_for") == renewal.get("current_period_end")
+            and renewal.get("synced_quantity") == renewal["billable_quantity"]
+        )
+        # A renewal whose invoice arrived is the invoice's matter (its correction rows).
+        renewed = str(renewal.get("current_period_end")) <= str(renewal.get("renewed_at") or "")
+        drifting = has_drift(renewal) and bool(renewal["renewing"]) and not (synced or renewed)
+        if drifting and not renewal["open"]:
+            renewal["since"] = fmt_time(event.timestamp)
+        renewal["open"] = int(drifting)
+        renewal["renewal_at"] = renewal["due_at"] = renewal.get("current_period_end")
+        renewal["status"] = "drift" if drifting else None
+        renewal["quantity"] = renewal["billable_quantity"]
+        renewal["reason"] = (
+            f"Stripe bills {renewal.get('billed_quantity')}, "
+            f"{renewal['billable_quantity']} billable: no quantity sync requested"
+        )
+
+
+def load_organizer_rows(
+    cursor: Cursor, table: str, organizers: Sequence[str]
+) -> dict[tuple[str, str], Row]:
+    found: dict[tuple[str, str], Row] = {}
+    unique = list(dict.fromkeys(organizers))
+    for start in range(0, len(unique), 500):
+        names = {f"k{i}": value for i, value in enumerate(unique[start : start + 500])}
+        placeholders = ", ".join(f":{name}" for name in names)
+        for row in cursor.execute(
+            f"SELECT * FROM {table} WHERE organizer_uuid IN ({placeholders})", names
+        ).fetchall():
+            found[(str(row["organizer_uuid"]), str(row["subject"]))] = dict(row)
+    return found
+
+
+# -- the query ------------------------------------------------------------------------
+
+# Drift is no risk while a sync for that very renewal is open (the sync row says it).
+AT_RISK_WHERE = (
+    "t.open = 1 AND (t.until_at IS NULL OR t.until_at > :now)"
+    # A renewal invoice to correct is at risk at once; syncs and drift from the lead on.
+    " AND (t.kind NOT IN ('sync', 'drift') OR t.due_at <= :horizon)"
+    " AND NOT (t.kind = 'drift' AND EXISTS (SELECT 1 FROM rm_renewal_risks s"
+    " WHERE s.organizer_uuid = t.organizer_uuid AND s.kind = 'sync' AND s.open = 1"
+    " AND s.renewal_at = t.renewal_at))"
+)
+AT_RISK_FIELDS = (
+    "organizer_id",
+    "subscription_id",
+    "kind",
+    "subject",
+    "renewal_at",
+    "status",
+    "reason",
+    "since",
+)
+
+
+def at_risk_params(now: datetime, lead: timedelta) -> dict[str, str | None]:
+    return {"now": fmt_time(now), "horizon": fmt_time(now + lead)}
+
+
+def count_at_risk(database: Database, now: datetime, lead: timedelta) -> int:
+    """How many renewals are at risk now (the ``ledger_renewals_at_risk`` gauge)."""
+    with database.transaction() as cursor:
+        row = cursor.execute(
+            f"SELECT COUNT(*) AS n FROM rm_renewal_risks t WHERE {AT_RISK_WHERE}",
+            at_risk_params(now, lead),
+        ).fetchone()
+    return 0 if row is None else int(row["n"])
