@@ -27,7 +27,10 @@ assert; it exits 1 only if the run itself went wrong (a sync not confirmed, a wr
 quantity on Stripe).
 
     .venv/bin/python benchmarks/renewal_burst.py [--subscriptions 10000] [--max-rps 100]
-        [--concurrency 8] [--database-url URL | --sqlite]
+        [--concurrency 8] [--database-url URL | --sqlite] [--mode burst | renewal-day]
+
+``--mode renewal-day`` measures draft corrections instead: every renewal draft at once,
+half to correct (benchmarks/renewal_day.py).
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ from app.bootstrap import Container  # noqa: E402
 from app.ledger import LedgerApplication  # noqa: E402
 from app.process.manager import RenewalReactor, SyncSender  # noqa: E402
 from app.settings import load_settings  # noqa: E402
+from benchmarks import renewal_day as day_mode  # noqa: E402
 from domain.billing import SubscriptionSnapshot  # noqa: E402
 from domain.groups import GroupAction  # noqa: E402
 from domain.organizer import Organizer  # noqa: E402
@@ -504,6 +508,11 @@ class Results:
 
 def run(args: argparse.Namespace) -> int:
     wall = time.perf_counter()
+    if args.mode == "renewal-day":
+        with store(args) as url, double_process() as double:
+            measured = day_mode.measure_day(args, url, double.base_url)
+        day_mode.report_day(args, measured, wall_s=time.perf_counter() - wall)
+        return 0 if not measured.wrong else 1
     with store(args) as url, double_process() as double:
         results = measure(args, url, double)
     report(args, results, wall_s=time.perf_counter() - wall)
@@ -671,6 +680,13 @@ def add_check_rows(table: Table, n: int, results: Results) -> None:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--mode",
+        choices=("burst", "renewal-day"),
+        default="burst",
+        help="burst: quantity syncs ahead of renewals; renewal-day: every draft at once,"
+        " half to correct (benchmarks/renewal_day.py)",
+    )
     parser.add_argument("--subscriptions", type=int, default=10_000)
     parser.add_argument("--max-rps", type=int, default=100, help="STRIPE_MAX_RPS and the limit")
     parser.add_argument("--concurrency", type=int, default=8, help="the sender's threads")

@@ -16,29 +16,18 @@ from __future__ import annotations
 
 import json
 import random
-import signal
-import subprocess
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from adapters.persistence.database import open_database, parse_database_url
-from adapters.stripe.double import sdk_client
-from adapters.stripe.translate import HANDLED_EVENT_TYPES
+from tests.support.ledger_stack import LedgerStack
 from tests.support.postgres import fresh_schema
 from tests.support.processes import (
-    LEDGER,
-    free_port,
-    ledger_env,
-    ledger_server,
-    ledger_worker,
     run_ledger,
     wait_for,
 )
@@ -96,101 +85,26 @@ class Platform:
         return batch
 
 
-@contextmanager
-def stripe_double(workdir: Path) -> Iterator[str]:
-    port = free_port()
-    with (workdir / "double.log").open("w") as log:
-        process = subprocess.Popen(
-            [*LEDGER, "dev", "stripe", "--port", str(port)],
-            cwd=workdir,
-            env=ledger_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_for(lambda: _up(base), what="the Stripe double")
-            yield base
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
-
-
-def _up(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/_double/config", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
-def query(url: str, sql: str) -> list[dict[str, Any]]:
-    database = open_database(parse_database_url(url))
-    try:
-        with database.transaction() as cursor:
-            return [dict(r) for r in cursor.execute(sql).fetchall()]
-    finally:
-        database.close()
-
-
 class Cycles:
     def __init__(self, stack: ExitStack, workdir: Path, url: str) -> None:
         self.workdir = workdir
-        self.url = url
         self.platform = Platform()
         self.organizers = [f"org-{i:03d}" for i in range(ORGANIZERS)]
-        self.double = stack.enter_context(stripe_double(workdir))
-        self.admin = stack.enter_context(httpx.Client(base_url=self.double, timeout=120))
-        self.stripe = stack.enter_context(sdk_client(self.double))
-        self.env = {
-            "LEDGER_DATABASE_URL": url,
-            "LEDGER_SERVICE_TOKEN": SERVICE_TOKEN,
-            "STRIPE_API_KEY": "sk_test_double",
-            "STRIPE_API_BASE": self.double,
-            "STRIPE_MAX_RPS": "200",
-            "STRIPE_MAX_CONCURRENCY": "8",
-            "LEDGER_SYNC_RETRY_BASE": "0.2s",
-            "LEDGER_WORKER_POLL_S": "0.1",
-            "LEDGER_LOG_LEVEL": "warning",
-        }
+        self.ledger = LedgerStack(stack, workdir, url, unit_amount=500)
+        self.admin, self.stripe, self.env = self.ledger.admin, self.ledger.stripe, self.ledger.env
         self.expected: dict[tuple[str, int], int] = {}  # (subscription, period end) → quantity
-        self.workers = 0
-        self.stack = stack
 
     # -- set-up ------------------------------------------------------------------------
 
     def start(self) -> None:
-        assert run_ledger("migrate", cwd=self.workdir, env=self.env).returncode == 0
-        self.price = self.admin.post(
-            "/_double/seed", json={"unit_amount": 500, "currency": "eur"}
-        ).json()["price"]
-        self.admin.post(
-            "/_double/config",
-            json={
+        self.ledger.start(
+            interval="month",
+            config={
                 "quantity_updates_per_hour": None,
                 "webhooks": {"shuffle": True, "duplicate_probability": 0.3, "seed": 11},
             },
-        ).raise_for_status()
-        port = free_port()
-        params: Any = {
-            "url": f"http://127.0.0.1:{port}/webhooks/stripe",
-            "enabled_events": sorted(HANDLED_EVENT_TYPES),
-        }
-        secret = str(self.stripe.v1.webhook_endpoints.create(params=params)["secret"])
-        self.env["STRIPE_WEBHOOK_SECRET"] = secret
-        self.base = self.stack.enter_context(
-            ledger_server(cwd=self.workdir, env=self.env, port=port)
         )
-        self.worker = self.start_worker()
-
-    def start_worker(self) -> subprocess.Popen[bytes]:
-        self.workers += 1
-        log = self.workdir / f"worker-{self.workers}.log"
-        return self.stack.enter_context(ledger_worker(cwd=self.workdir, env=self.env, log=log))
-
-    def kill_worker(self) -> None:
-        self.worker.send_signal(signal.SIGKILL)
-        self.worker.wait(timeout=20)
-        self.worker = self.start_worker()
+        self.price = self.ledger.price
 
     def subscribe_everyone(self) -> None:
         self.now = int(datetime.now(UTC).timestamp())
@@ -222,7 +136,7 @@ class Cycles:
         )
 
     def count(self, sql: str) -> int:
-        return int(query(self.url, sql)[0]["n"])
+        return self.ledger.count(sql)
 
     def period_end(self) -> int:
         organizer = self.organizers[0]
@@ -242,33 +156,15 @@ class Cycles:
     def churn(self) -> None:
         changes = self.platform.churn(self.organizers)
         for start in range(0, len(changes), 1000):
-            response = httpx.post(
-                f"{self.base}/internal/group-changes",
-                json={"changes": changes[start : start + 1000]},
-                headers={"Authorization": f"Bearer {SERVICE_TOKEN}"},
-                timeout=120,
-            )
-            assert response.status_code == 200, response.text
-            assert response.json()["summary"]["rejected"] == 0
+            self.ledger.group_changes(changes[start : start + 1000])
 
     def advance(self, to: int) -> None:
         self.stripe.v1.test_helpers.test_clocks.advance(self.clock, params={"frozen_time": to})
 
     def settle(self) -> None:
         """Every webhook delivered and translated, every read model caught up."""
-        self.admin.post("/_double/webhooks/flush", json={"timeout": 120}).raise_for_status()
-
-        def quiet() -> bool:
-            inbox = self.count("SELECT COUNT(*) AS n FROM stripe_inbox WHERE status = 'pending'")
-            behind = query(
-                self.url,
-                "SELECT MIN(notification_id) AS low FROM read_model_tracking"
-                " WHERE projection IN ('renewals', 'syncs', 'process_manager')",
-            )[0]["low"]
-            last = self.count("SELECT MAX(notification_id) AS n FROM renewalledger_events")
-            return inbox == 0 and behind == last
-
-        wait_for(quiet, timeout=120, what="the ledger to take in every delivery")
+        self.ledger.flush()
+        wait_for(self.ledger.caught_up, timeout=120, what="the ledger to take in every delivery")
 
     def cycle(self, number: int) -> None:
         self.churn()
@@ -283,7 +179,7 @@ class Cycles:
                 timeout=60,
                 what="the first syncs of the cycle",
             )
-            self.kill_worker()  # in the middle of sending
+            self.ledger.kill_worker()  # in the middle of sending
         wait_for(
             lambda: self.quantities() == wanted,
             timeout=240,

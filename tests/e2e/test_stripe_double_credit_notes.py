@@ -150,6 +150,24 @@ class TestOnAPaidInvoice:
         assert double.stripe.v1.customers.retrieve(str(inv.customer)).balance == 0
 
 
+def test_a_preview_changes_nothing(double: DoubleEnv) -> None:
+    double.post("/_double/clock", {"now": JAN_15})
+    _, sub = double.subscribe(price=double.seed(), quantity=3, tax=True)
+    inv = double.stripe.v1.invoices.retrieve(str(sub.latest_invoice))
+    line: Any = {
+        "type": "invoice_line_item",
+        "invoice_line_item": inv.lines.data[0].id,
+        "quantity": 2,
+    }
+    preview = double.stripe.v1.credit_notes.preview(params={"invoice": inv.id, "lines": [line]})
+    assert (preview.subtotal, preview.total, preview.post_payment_amount) == (1000, 1190, 1190)
+    assert double.stripe.v1.credit_notes.list(params={"invoice": inv.id}).data == []
+    note = double.stripe.v1.credit_notes.create(
+        params={"invoice": inv.id, "lines": [line], "credit_amount": preview.total}
+    )
+    assert note.total == 1190
+
+
 def test_a_draft_takes_no_credit_note(double: DoubleEnv) -> None:
     customer = double.stripe.v1.customers.create(params={})
     draft = double.stripe.v1.invoices.create(params={"customer": customer.id})

@@ -71,6 +71,42 @@ def test_should_retry_false_stops_the_sdk_retrying_a_500(double: DoubleEnv) -> N
     assert _statuses(double) == [(500, False)]
 
 
+@pytest.mark.usefixtures("fast_retries")
+def test_an_injected_500_says_do_not_retry_like_stripe(double: DoubleEnv) -> None:
+    item_id = _item(double)
+    double.fault(method="POST", path=ITEMS, status=500, count=1)
+    client = double.client(max_network_retries=2)
+
+    with pytest.raises(stripe.APIError) as caught:
+        client.v1.subscription_items.update(item_id, params={"quantity": 3})
+
+    assert caught.value.headers is not None
+    assert caught.value.headers.get("Stripe-Should-Retry") == "false"
+    assert _statuses(double) == [(500, False)]
+
+
+@pytest.mark.usefixtures("fast_retries")
+def test_a_lock_timeout_says_retry_and_the_sdk_does(double: DoubleEnv) -> None:
+    item_id = _item(double)
+    double.fault(method="POST", path=ITEMS, error_code="lock_timeout", count=1)
+    client = double.client(max_network_retries=2)
+
+    assert client.v1.subscription_items.update(item_id, params={"quantity": 3}).quantity == 3
+    assert _statuses(double) == [(429, True), (200, None)]
+
+
+@pytest.mark.usefixtures("fast_retries")
+def test_should_retry_null_sends_no_header(double: DoubleEnv) -> None:
+    item_id = _item(double)
+    # A GET: a POST's retry would reuse its key and replay the stored 503.
+    rule = double.fault(method="GET", path=ITEMS, status=503, should_retry=None, count=1)
+    client = double.client(max_network_retries=1)
+
+    assert client.v1.subscription_items.retrieve(item_id).quantity == 1
+    assert rule["should_retry"] is None
+    assert _statuses(double) == [(503, None), (200, None)]
+
+
 def test_lock_timeout_is_a_429_with_its_code(double: DoubleEnv) -> None:
     item_id = _item(double)
     double.fault(path=ITEMS, error_code="lock_timeout", count=1)

@@ -15,6 +15,7 @@ from adapters.stripe.double import (
     routes_checkout,
     routes_core,
     routes_credit_notes,
+    routes_customers,
     routes_events,
     routes_invoice_actions,
     routes_invoice_items,
@@ -37,6 +38,7 @@ RAW_SEND_KEY = "stripe_double.raw_send"
 
 ROUTES: list[Route] = [
     *routes_core.ROUTES,
+    *routes_customers.ROUTES,
     *routes_subscriptions.ROUTES,
     *routes_invoices.ROUTES,
     *routes_invoice_actions.ROUTES,
@@ -89,7 +91,12 @@ def _execute(double: Double, request: Request, params: dict[str, Any], key: str 
         except Exception as exc:
             logger.exception("stripe double handler failed")
             return _error_outcome(
-                StripeError(f"The Stripe double failed: {exc!r}", type_="api_error", status=500)
+                StripeError(
+                    f"The Stripe double failed: {exc!r}",
+                    type_="api_error",
+                    status=500,
+                    should_retry=False,
+                )
             )
         finally:
             state.request = None

@@ -39,8 +39,10 @@ def record(
     credit_note: str | None = None,
     description: str | None = None,
     metadata: dict[str, str] | None = None,
+    announce: bool = True,
 ) -> dict[str, Any]:
-    """Change the customer's balance by `amount` and store the transaction saying so."""
+    """Change the customer's balance by `amount` and store the transaction saying so
+    (`announce`: emit `customer.updated`)."""
     if customer["currency"] is not None and customer["currency"] != currency:
         raise invalid(
             f"The currency {currency} does not match the customer's currency "
@@ -70,7 +72,8 @@ def record(
             "type": kind,
         }
     )
-    emit(state, "customer.updated", customer, at=at, previous=before)
+    if announce:
+        emit(state, "customer.updated", customer, at=at, previous=before)
     return txn
 
 

@@ -155,7 +155,7 @@ def create_subscription(state: DoubleState, sub: dict[str, Any]) -> dict[str, An
     period = current_period(sub)
     lines = [item_line(state, item, period) for item in sub["items"]["data"]]
     inv = open_invoice(state, sub, lines, reason="subscription_create", at=at)
-    fails = inv["amount_due"] > 0 and customer_id in state.failing_customers
+    fails = inv["amount_due"] > 0 and invoices.declines(state, customer_id)
     sub["status"] = "incomplete" if fails else "active"
     emit(state, "customer.subscription.created", sub, at=at)
     emit(state, "invoice.created", inv, at=at)

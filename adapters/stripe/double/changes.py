@@ -30,6 +30,8 @@ class SubscriptionChange:
     metadata: dict[str, str] | None = None
     cancel_at_period_end: bool | None = None
     tax_enabled: bool | None = None
+    # Plain fields set as given (description, default_payment_method, ...).
+    fields: dict[str, Any] = field(default_factory=dict)
 
 
 def proration_lines(
@@ -143,6 +145,7 @@ def update_subscription(
         raise invalid("A subscription must keep at least one item.", param="items")
     check_prices_compatible([item["price"] for item in sub["items"]["data"]])
     sub["metadata"] = merge_metadata(sub["metadata"], change.metadata)
+    sub.update(change.fields)
     if change.cancel_at_period_end is not None:
         sub["cancel_at_period_end"] = change.cancel_at_period_end
         sub["cancel_at"] = current_period(sub)[1] if change.cancel_at_period_end else None

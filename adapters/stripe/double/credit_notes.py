@@ -89,8 +89,11 @@ def _line_object(
     }
 
 
-def _split(inv: dict[str, Any], total: int, allocation: Allocation) -> tuple[int, int]:
-    """(pre-payment, post-payment) parts of a credit note of `total`."""
+def _split(
+    inv: dict[str, Any], total: int, allocation: Allocation, *, preview: bool
+) -> tuple[int, int]:
+    """(pre-payment, post-payment) parts of a credit note of `total`; a preview does not
+    insist on the allocation (it is how a caller learns the amount to allocate)."""
     if total <= 0:
         raise invalid("The credit note total must be positive.", param="amount")
     limit = creditable(inv)
@@ -102,7 +105,7 @@ def _split(inv: dict[str, Any], total: int, allocation: Allocation) -> tuple[int
         )
     pre = min(total, int(inv["amount_remaining"])) if inv["status"] == "open" else 0
     post = total - pre
-    if allocation.total() != post:
+    if allocation.total() != post and not (preview and not allocation.total()):
         raise invalid(
             f"The sum of credit_amount, refund_amount and out_of_band_amount "
             f"({allocation.total()}) must equal the credit note's post-payment amount ({post}).",
@@ -121,8 +124,10 @@ def issue(
     reason: str | None,
     memo: str | None,
     metadata: dict[str, str],
+    preview: bool = False,
 ) -> dict[str, Any]:
-    """Create a credit note on a finalized invoice and apply it (events included)."""
+    """Create a credit note on a finalized invoice and apply it (events included);
+    `preview`: only answer the credit note it would be (`GET /v1/credit_notes/preview`)."""
     if inv["status"] not in ("open", "paid"):
         raise invalid(
             f"A credit note needs a finalized (open or paid) invoice; {inv['id']} is "
@@ -136,48 +141,48 @@ def issue(
     total = subtotal + tax
     if lines and amount is not None and amount != total:
         raise invalid(f"amount ({amount}) must equal the lines' total ({total}).", param="amount")
-    pre, post = _split(inv, total, allocation)
+    pre, post = _split(inv, total, allocation, preview=preview)
     at = state.now_for(inv["customer"])
     count = sum(1 for n in state.objects["credit_note"].values() if n["invoice"] == inv["id"])
-    note = state.put(
-        {
-            "id": note_id,
-            "object": "credit_note",
-            "amount": total,
-            "amount_shipping": 0,
-            "created": at,
-            "currency": inv["currency"],
-            "customer": inv["customer"],
-            "customer_account": None,
-            "customer_balance_transaction": None,
-            "discount_amount": 0,
-            "discount_amounts": [],
-            "effective_at": at,
-            "invoice": inv["id"],
-            "lines": list_object(objs, f"/v1/credit_notes/{note_id}/lines"),
-            "livemode": False,
-            "memo": memo,
-            "metadata": metadata,
-            "number": f"{inv['number']}-CN-{count + 1:02d}",
-            "out_of_band_amount": allocation.out_of_band_amount or None,
-            "pdf": f"https://pay.stripe.com/credit_notes/{note_id}/pdf",
-            "post_payment_amount": post,
-            "pre_payment_amount": pre,
-            "pretax_credit_amounts": [],
-            "reason": reason,
-            "refunds": _refunds(allocation),
-            "shipping_cost": None,
-            "status": "issued",
-            "subtotal": subtotal,
-            "subtotal_excluding_tax": subtotal,
-            "total": total,
-            "total_excluding_tax": subtotal,
-            "total_taxes": [],
-            "type": "mixed" if pre and post else ("pre_payment" if pre else "post_payment"),
-            "voided_at": None,
-        }
-    )
-    _apply(state, inv, note, allocation, at=at)
+    note: dict[str, Any] = {
+        "id": note_id,
+        "object": "credit_note",
+        "amount": total,
+        "amount_shipping": 0,
+        "created": at,
+        "currency": inv["currency"],
+        "customer": inv["customer"],
+        "customer_account": None,
+        "customer_balance_transaction": None,
+        "discount_amount": 0,
+        "discount_amounts": [],
+        "effective_at": at,
+        "invoice": inv["id"],
+        "lines": list_object(objs, f"/v1/credit_notes/{note_id}/lines"),
+        "livemode": False,
+        "memo": memo,
+        "metadata": metadata,
+        "number": f"{inv['number']}-CN-{count + 1:02d}",
+        "out_of_band_amount": allocation.out_of_band_amount or None,
+        "pdf": f"https://pay.stripe.com/credit_notes/{note_id}/pdf",
+        "post_payment_amount": post,
+        "pre_payment_amount": pre,
+        "pretax_credit_amounts": [],
+        "reason": reason,
+        "refunds": _refunds(allocation),
+        "shipping_cost": None,
+        "status": "issued",
+        "subtotal": subtotal,
+        "subtotal_excluding_tax": subtotal,
+        "total": total,
+        "total_excluding_tax": subtotal,
+        "total_taxes": [],
+        "type": "mixed" if pre and post else ("pre_payment" if pre else "post_payment"),
+        "voided_at": None,
+    }
+    if not preview:
+        state.put(note)
+        _apply(state, inv, note, allocation, at=at)
     return note
 
 

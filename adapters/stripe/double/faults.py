@@ -91,6 +91,22 @@ class FaultRule:
         )
 
 
+def default_should_retry(status: int | None, error_code: str | None) -> bool | None:
+    """`Stripe-Should-Retry` as Stripe sends it when a rule does not say.
+
+    Most 500s carry `false` (Stripe's idempotency layer would only replay the error, see
+    the SDK's `_should_retry`); lock timeouts carry `true` (worth retrying); real rate
+    limits carry nothing, so the SDK does not retry them (stripe-dotnet#1886).
+    """
+    if status is None and error_code in _MESSAGES:
+        status = 429
+    if status is not None and status >= 500:
+        return False
+    if status == 429 and error_code == "lock_timeout":
+        return True
+    return None
+
+
 def _opt_bool(value: Any, name: str) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
@@ -137,7 +153,12 @@ class FaultBook:
             error_code=spec.get("error_code"),
             error_type=spec.get("error_type"),
             message=spec.get("message"),
-            should_retry=_opt_bool(spec.get("should_retry"), "should_retry"),
+            # Absent: Stripe's default for the error; null: no header at all.
+            should_retry=(
+                _opt_bool(spec["should_retry"], "should_retry")
+                if "should_retry" in spec
+                else default_should_retry(status, spec.get("error_code"))
+            ),
             count=count,
             probability=None if probability is None else float(probability),
             delay_ms=int(spec.get("delay_ms") or 0),

@@ -54,6 +54,7 @@ def announce(state: DoubleState, inv: dict[str, Any], *, at: int) -> dict[str, A
     created = emit(state, "invoice.created", inv, at=at)
     if state.unacknowledged.get(created["id"]):
         schedule.created_event = created["id"]
+        state.draft_events[created["id"]] = inv["id"]
     else:
         schedule.acknowledged_at = at
     refresh(state, inv)
@@ -77,14 +78,13 @@ def acknowledge(state: DoubleState, event_id: str, endpoint_id: str) -> None:
     if pending:
         return
     del state.unacknowledged[event_id]
-    for invoice_id, schedule in state.drafts.items():
-        if schedule.created_event == event_id and schedule.acknowledged_at is None:
-            inv = state.find("invoice", invoice_id)
-            if inv is None:
-                return
-            schedule.acknowledged_at = state.scope_now(inv.get("test_clock"))
-            refresh(state, inv)
-            return
+    invoice_id = state.draft_events.pop(event_id, None)
+    schedule = state.drafts.get(invoice_id or "")
+    inv = state.find("invoice", invoice_id)
+    if schedule is None or inv is None or schedule.acknowledged_at is not None:
+        return
+    schedule.acknowledged_at = state.scope_now(inv.get("test_clock"))
+    refresh(state, inv)
 
 
 def finalize_and_collect(state: DoubleState, inv: dict[str, Any], *, at: int) -> bool:

@@ -152,10 +152,24 @@ def finalize(state: DoubleState, inv: dict[str, Any], *, at: int) -> None:
     emit(state, "invoice.finalized", inv, at=at)
 
 
+# Stripe's test payment methods that attach fine and then decline every charge.
+DECLINING_METHODS = frozenset({"pm_card_chargeCustomerFail", "pm_card_visa_chargeDeclined"})
+
+
+def declines(state: DoubleState, customer_id: str) -> bool:
+    """Whether a charge to this customer fails: marked with `fail_payments`, or paying
+    with one of Stripe's declining test payment methods."""
+    if customer_id in state.failing_customers:
+        return True
+    customer = state.find("customer", customer_id)
+    default = (customer or {}).get("invoice_settings", {}).get("default_payment_method")
+    return default in DECLINING_METHODS
+
+
 def attempt_payment(state: DoubleState, inv: dict[str, Any], *, at: int) -> bool:
-    """Charge an open invoice; customers marked to fail get `invoice.payment_failed`."""
+    """Charge an open invoice; a declined charge emits `invoice.payment_failed`."""
     inv["attempted"] = True
-    if inv["amount_due"] > 0 and inv["customer"] in state.failing_customers:
+    if inv["amount_due"] > 0 and declines(state, inv["customer"]):
         inv["attempt_count"] = int(inv["attempt_count"]) + 1
         emit(state, "invoice.payment_failed", inv, at=at)
         return False

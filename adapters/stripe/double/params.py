@@ -91,6 +91,16 @@ class Params:
                     code="parameter_unknown",
                 )
 
+    def refuse_unimplemented(self, names: str) -> None:
+        """Real Stripe parameters the double cannot honour: refused by name when sent
+        with a value, never silently ignored (`names` separated by spaces)."""
+        for name in names.split():
+            if self.data.get(name) not in (None, "", []):
+                raise invalid(
+                    f"The Stripe double does not implement {self.name(name)}.",
+                    param=self.name(name),
+                )
+
     def _scalar(self, key: str, required: bool) -> str | None:
         value = self.data.get(key)
         if value is None:

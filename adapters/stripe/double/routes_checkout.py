@@ -129,7 +129,7 @@ def complete_session(state: DoubleState, session_id: str) -> dict[str, Any]:
         )
         emit(state, "customer.created", cus, at=at)
         customer_id = cus["id"]
-    elif customer_id in state.failing_customers:
+    elif invoices.declines(state, customer_id):
         raise card_declined()
     new = billing.new_subscription(
         state,

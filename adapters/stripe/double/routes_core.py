@@ -1,16 +1,15 @@
-"""/v1/products, /v1/prices and /v1/customers."""
+"""/v1/products and /v1/prices."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from adapters.stripe.double import billing, objects
+from adapters.stripe.double import objects
 from adapters.stripe.double.errors import invalid, missing
 from adapters.stripe.double.events import emit
-from adapters.stripe.double.params import merge_metadata
 from adapters.stripe.double.periods import INTERVALS
 from adapters.stripe.double.router import Ctx, Route, list_kind, retrieve, route
-from adapters.stripe.double.state import DoubleState, snapshot
+from adapters.stripe.double.state import DoubleState
 
 
 def create_product(
@@ -122,64 +121,6 @@ def _list_prices(ctx: Ctx) -> dict[str, Any]:
     return list_kind(ctx, "price", "/v1/prices", "product active currency")
 
 
-_CUSTOMER_FIELDS = {"email", "name", "description", "phone"}
-
-
-def _create_customer(ctx: Ctx) -> dict[str, Any]:
-    p = ctx.params
-    p.reject_unknown("email name description phone metadata test_clock payment_method")
-    clock_id = p.get_str("test_clock")
-    if clock_id is not None:
-        ctx.state.get("test_helpers.test_clock", clock_id, param="test_clock")
-    state = ctx.state
-    at = state.scope_now(clock_id)
-    cus = state.put(
-        objects.customer(
-            created=at,
-            email=p.get_str("email"),
-            name=p.get_str("name"),
-            metadata=p.metadata() or {},
-            test_clock=clock_id,
-            description=p.get_str("description"),
-            phone=p.get_str("phone"),
-        )
-    )
-    emit(state, "customer.created", cus, at=at)
-    return cus
-
-
-def _update_customer(ctx: Ctx) -> dict[str, Any]:
-    p = ctx.params
-    p.reject_unknown("email name description phone metadata")
-    cus = ctx.state.get("customer", ctx.arg())
-    before = snapshot(cus)
-    for key in _CUSTOMER_FIELDS:
-        if p.has(key):
-            cus[key] = p.get_str(key) or None
-    cus["metadata"] = merge_metadata(cus["metadata"], p.metadata())
-    if cus != before:
-        emit(ctx.state, "customer.updated", cus, at=ctx.state.now_for(cus["id"]), previous=before)
-    return cus
-
-
-def _delete_customer(ctx: Ctx) -> dict[str, Any]:
-    """Deleting a customer cancels its subscriptions first, as Stripe does."""
-    state = ctx.state
-    cus = state.get("customer", ctx.arg())
-    at = state.now_for(cus["id"])
-    for sub in state.newest_first("subscription"):
-        if sub["customer"] == cus["id"] and sub["status"] != "canceled":
-            billing.cancel_subscription(state, sub, at=at)
-    del state.objects["customer"][cus["id"]]
-    state.failing_customers.discard(cus["id"])
-    emit(state, "customer.deleted", cus, at=at)
-    return {"id": cus["id"], "object": "customer", "deleted": True}
-
-
-def _list_customers(ctx: Ctx) -> dict[str, Any]:
-    return list_kind(ctx, "customer", "/v1/customers", "email test_clock")
-
-
 ROUTES: list[Route] = [
     route("POST", "/v1/products", _create_product),
     route("GET", "/v1/products", _list_products),
@@ -187,9 +128,4 @@ ROUTES: list[Route] = [
     route("POST", "/v1/prices", _create_price),
     route("GET", "/v1/prices", _list_prices),
     route("GET", "/v1/prices/{id}", retrieve("price")),
-    route("POST", "/v1/customers", _create_customer),
-    route("GET", "/v1/customers", _list_customers),
-    route("GET", "/v1/customers/{id}", retrieve("customer")),
-    route("POST", "/v1/customers/{id}", _update_customer),
-    route("DELETE", "/v1/customers/{id}", _delete_customer),
 ]

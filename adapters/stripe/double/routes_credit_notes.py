@@ -31,9 +31,7 @@ def _note_line(inv: dict[str, Any], entry: Params) -> NoteLine:
         "amount description invoice_line_item metadata quantity tax_amounts tax_rates type "
         "unit_amount unit_amount_decimal"
     )
-    for name in ("tax_amounts", "tax_rates", "unit_amount_decimal"):
-        if entry.data.get(name) not in (None, "", []):
-            raise invalid(f"The Stripe double does not implement {entry.name(name)}.")
+    entry.refuse_unimplemented("tax_amounts tax_rates unit_amount_decimal")
     kind = entry.get_enum("type", _LINE_TYPES)
     if kind is None:
         raise invalid(f"Missing required param: {entry.name('type')}.", param=entry.name("type"))
@@ -56,14 +54,21 @@ def _note_line(inv: dict[str, Any], entry: Params) -> NoteLine:
 
 
 def _create(ctx: Ctx) -> dict[str, Any]:
+    return _issue(ctx, preview=False)
+
+
+def _preview(ctx: Ctx) -> dict[str, Any]:
+    """The credit note a create would make, changing nothing (same parameters)."""
+    return _issue(ctx, preview=True)
+
+
+def _issue(ctx: Ctx, *, preview: bool) -> dict[str, Any]:
     p, state = ctx.params, ctx.state
     p.reject_unknown(
         "amount credit_amount effective_at email_type invoice lines memo metadata "
         "out_of_band_amount reason refund_amount refunds shipping_cost"
     )
-    for name in ("refunds", "shipping_cost"):
-        if p.data.get(name) not in (None, "", []):
-            raise invalid(f"The Stripe double does not implement {name}.", param=name)
+    p.refuse_unimplemented("refunds shipping_cost")
     p.get_enum("email_type", ("credit_note", "none"))
     inv = state.get("invoice", p.req_str("invoice"), param="invoice")
     lines = [_note_line(inv, entry) for entry in p.get_list("lines")]
@@ -88,6 +93,7 @@ def _create(ctx: Ctx) -> dict[str, Any]:
         reason=p.get_enum("reason", credit_notes.REASONS),
         memo=p.get_str("memo"),
         metadata=p.metadata() or {},
+        preview=preview,
     )
 
 
@@ -146,6 +152,7 @@ def _retrieve_transaction(ctx: Ctx) -> dict[str, Any]:
 ROUTES: list[Route] = [
     route("POST", "/v1/credit_notes", _create),
     route("GET", "/v1/credit_notes", _list),
+    route("GET", "/v1/credit_notes/preview", _preview),
     route("GET", "/v1/credit_notes/{id}", retrieve("credit_note")),
     route("GET", "/v1/credit_notes/{id}/lines", _lines),
     route("POST", "/v1/customers/{id}/balance_transactions", _create_transaction),

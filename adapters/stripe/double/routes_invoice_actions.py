@@ -37,12 +37,6 @@ _COLLECTION = ("charge_automatically", "send_invoice")
 _TEXT_FIELDS = ("description", "footer", "statement_descriptor", "number", "default_payment_method")
 
 
-def _refuse_unsupported(p: Params) -> None:
-    for name in _UNSUPPORTED.split():
-        if p.data.get(name) not in (None, "", []):
-            raise invalid(f"The Stripe double does not implement {name}.", param=name)
-
-
 def _apply(state: DoubleState, inv: dict[str, Any], p: Params) -> None:
     """Apply the editable fields sent (validated against the invoice's status)."""
     if inv["status"] != "draft":
@@ -85,7 +79,7 @@ def _create(ctx: Ctx) -> dict[str, Any]:
     """A one-off invoice (`billing_reason=manual`); `auto_advance` defaults to false."""
     p, state = ctx.params, ctx.state
     p.reject_unknown(_CREATE)
-    _refuse_unsupported(p)
+    p.refuse_unimplemented(_UNSUPPORTED)
     customer = state.get("customer", p.req_str("customer"), param="customer")
     sub_id = p.get_str("subscription")
     sub = state.get("subscription", sub_id, param="subscription") if sub_id else None
@@ -126,7 +120,7 @@ def _create(ctx: Ctx) -> dict[str, Any]:
 def _update(ctx: Ctx) -> dict[str, Any]:
     p, state = ctx.params, ctx.state
     p.reject_unknown(f"{_UNSUPPORTED} {_EDITABLE}")
-    _refuse_unsupported(p)
+    p.refuse_unimplemented(_UNSUPPORTED)
     inv = state.get("invoice", ctx.arg())
     before = snapshot(inv)
     _apply(state, inv, p)

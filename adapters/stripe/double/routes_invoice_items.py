@@ -31,16 +31,6 @@ _UPDATE = (
 _PRICE_SOURCES = ("amount", "price_data", "pricing", "unit_amount_decimal")
 
 
-def _not_implemented(p: Params, names: str) -> None:
-    """Real parameters the double cannot honour: refused loudly, never ignored."""
-    for name in names.split():
-        value = p.data.get(name)
-        if value not in (None, "", []):
-            raise invalid(
-                f"The Stripe double does not implement {p.name(name)}.", param=p.name(name)
-            )
-
-
 def _one_time_price(state: DoubleState, price_id: str, param: str) -> dict[str, Any]:
     found = state.find("price", price_id)
     if found is None:
@@ -152,7 +142,7 @@ def _draft_invoice(state: DoubleState, invoice_id: str, customer_id: str) -> dic
 def _create(ctx: Ctx) -> dict[str, Any]:
     p, state = ctx.params, ctx.state
     p.reject_unknown(_CREATE)
-    _not_implemented(p, "customer_account discounts tax_rates")
+    p.refuse_unimplemented("customer_account discounts tax_rates")
     customer = state.get("customer", p.req_str("customer"), param="customer")
     invoice_id = p.get_str("invoice")
     inv = _draft_invoice(state, invoice_id, customer["id"]) if invoice_id else None
@@ -234,7 +224,7 @@ def _editable_item(ctx: Ctx) -> tuple[dict[str, Any], dict[str, Any] | None]:
 def _update(ctx: Ctx) -> dict[str, Any]:
     p, state = ctx.params, ctx.state
     p.reject_unknown(_UPDATE)
-    _not_implemented(p, "discounts tax_rates invoicing_rules")
+    p.refuse_unimplemented("discounts tax_rates invoicing_rules")
     item, inv = _editable_item(ctx)
     before_inv = snapshot(inv) if inv is not None else None
     priced = _pricing(state, p)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.stripe.double import billing, changes
+from adapters.stripe.double import billing, changes, invoices, routes_customers
 from adapters.stripe.double.billing import ItemSpec
 from adapters.stripe.double.changes import SubscriptionChange
 from adapters.stripe.double.errors import card_declined, invalid
@@ -48,16 +48,17 @@ def _create(ctx: Ctx) -> dict[str, Any]:
     p, state = ctx.params, ctx.state
     p.reject_unknown(
         "customer items metadata proration_behavior automatic_tax payment_behavior "
-        "default_payment_method collection_method description"
+        "default_payment_method collection_method description off_session"
     )
     customer_id = p.req_str("customer")
     state.get("customer", customer_id, param="customer")
+    fields = _fields(state, customer_id, p)
     _proration(p)
     specs = [_item_spec(state, entry) for entry in p.get_list("items")]
     if not specs:
         raise invalid("Missing required param: items.", param="items", code="parameter_missing")
     behavior = p.get_enum("payment_behavior", _PAYMENT_BEHAVIORS, default="allow_incomplete")
-    if behavior == "error_if_incomplete" and customer_id in state.failing_customers:
+    if behavior == "error_if_incomplete" and invoices.declines(state, customer_id):
         raise card_declined()
     new = billing.new_subscription(
         state,
@@ -66,7 +67,24 @@ def _create(ctx: Ctx) -> dict[str, Any]:
         metadata=p.metadata() or {},
         tax_enabled=bool(p.get_obj("automatic_tax").get_bool("enabled", default=False)),
     )
+    new.update(fields)
     return billing.create_subscription(state, new)
+
+
+def _fields(state: DoubleState, customer_id: str, p: Params) -> dict[str, Any]:
+    """Plain fields a subscription takes as given (payment is simulated: recorded only)."""
+    fields: dict[str, Any] = {}
+    if p.has("description"):
+        fields["description"] = p.get_str("description") or None
+    if p.has("default_payment_method"):
+        fields["default_payment_method"] = routes_customers.attached_method(
+            state, customer_id, p, "default_payment_method"
+        )
+    method = p.get_enum("collection_method", ("charge_automatically",))
+    if method is not None:
+        fields["collection_method"] = method
+    p.get_bool("off_session")
+    return fields
 
 
 def _list(ctx: Ctx) -> dict[str, Any]:
@@ -94,7 +112,7 @@ def _update(ctx: Ctx) -> dict[str, Any]:
     p, state = ctx.params, ctx.state
     p.reject_unknown(
         "items metadata proration_behavior cancel_at_period_end automatic_tax payment_behavior "
-        "proration_date description"
+        "proration_date description default_payment_method collection_method off_session"
     )
     sub = state.get("subscription", ctx.arg())
     tax = p.get_obj("automatic_tax").get_bool("enabled")
@@ -104,6 +122,7 @@ def _update(ctx: Ctx) -> dict[str, Any]:
         metadata=p.metadata(),
         cancel_at_period_end=p.get_bool("cancel_at_period_end"),
         tax_enabled=tax,
+        fields=_fields(state, sub["customer"], p),
     )
     return changes.update_subscription(state, sub, change)
 

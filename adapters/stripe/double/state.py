@@ -131,6 +131,7 @@ class DoubleState:
             # Invoice id → its draft's finalization schedule; event id → endpoints whose
             # delivery of it is not acknowledged yet; invoice item id → its line's id.
             self.drafts: dict[str, DraftSchedule] = {}
+            self.draft_events: dict[str, str] = {}  # invoice.created event id → invoice id
             self.unacknowledged: dict[str, set[str]] = {}
             self.item_lines: dict[str, str] = {}
             # Payment methods attached to each customer (ids only: payment is simulated).
