@@ -1,4 +1,5 @@
-"""Renewal invoice corrections: the sender's work queue (issue 10).
+"""Renewal invoice corrections: the sender's work queue (issue 10), a table of the
+``syncs`` read model (the gateway's work queue), kept here beside its queries.
 
 One row per correction the ledger decided (an item on a renewal draft, a one-off invoice,
 a credit note), with where it stands. Rebuilt from the log like any read model, so a
@@ -15,13 +16,12 @@ from typing import Any
 from adapters.persistence.database import Cursor, Database
 from projections.base import (
     Positioned,
-    ReadModel,
     due_work,
     event_name,
     load_rows,
     upsert_rows,
 )
-from projections.view import Column, ReadModelView, TableSpec, fmt_time
+from projections.view import Column, TableSpec, fmt_time
 
 CORRECTIONS = TableSpec(
     "rm_billing_corrections",
@@ -47,24 +47,19 @@ REQUESTED = frozenset({"DraftCorrectionRequested", "LateDifferenceRequested"})
 PROGRESS = frozenset({"CorrectionConfirmed", "CorrectionAttemptFailed", "DraftCorrectionMissed"})
 
 
-class CorrectionsProjection(ReadModel):
-    name = "corrections"
-    tables = (CORRECTIONS,)
-
-    def __init__(self, view: ReadModelView, *, minimum_quantity: int = 1) -> None:
-        super().__init__(view)
-
-    def apply(self, cursor: Cursor, events: Sequence[Positioned]) -> None:
-        table = self.t("rm_billing_corrections")
-        ids = [e.correction_id for e, _ in events if event_name(e) in REQUESTED | PROGRESS]
-        rows = load_rows(cursor, table, "correction_id", ids)
-        for event, _ in events:
-            name = event_name(event)
-            if name in REQUESTED:
-                rows[event.correction_id] = requested_row(event)
-            elif name in PROGRESS and event.correction_id in rows:
-                progress(rows[event.correction_id], event, name)
-        upsert_rows(cursor, table, CORRECTIONS, list(rows.values()))
+def apply_corrections(cursor: Cursor, table: str, events: Sequence[Positioned]) -> None:
+    """The queue rows these events imply (inside the syncs read model's transaction)."""
+    ids = [e.correction_id for e, _ in events if event_name(e) in REQUESTED | PROGRESS]
+    if not ids:
+        return
+    rows = load_rows(cursor, table, "correction_id", ids)
+    for event, _ in events:
+        name = event_name(event)
+        if name in REQUESTED:
+            rows[event.correction_id] = requested_row(event)
+        elif name in PROGRESS and event.correction_id in rows:
+            progress(rows[event.correction_id], event, name)
+    upsert_rows(cursor, table, CORRECTIONS, list(rows.values()))
 
 
 def requested_row(event: Any) -> dict[str, Any]:

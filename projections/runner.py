@@ -22,7 +22,6 @@ from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
 from projections import quarantine
 from projections.audit import AuditProjection
 from projections.base import Positioned, ReadModel
-from projections.corrections import CorrectionsProjection
 from projections.invoices import InvoicesProjection
 from projections.renewal_risks import RenewalRisksProjection
 from projections.renewals import RenewalsProjection
@@ -39,7 +38,6 @@ READ_MODELS: dict[str, type[ReadModel]] = {
         SummaryProjection,
         SyncsProjection,
         InvoicesProjection,
-        CorrectionsProjection,
         RenewalRisksProjection,
     )
 }

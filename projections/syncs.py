@@ -3,7 +3,8 @@
 Rebuilt from the log like any read model, so a replay reproduces exactly which syncs
 are pending, confirmed or failed — and never makes a confirmed one pending again.
 Also lists renewal invoices found billing an unexpected quantity (each is corrected since
-issue 10; the list keeps the first report of each).
+issue 10; the list keeps the first report of each), and holds the queue of those
+corrections (``rm_billing_corrections``, projections/corrections.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from projections.base import (
     load_rows,
     upsert_rows,
 )
+from projections.corrections import CORRECTIONS, apply_corrections
 from projections.view import Column, TableSpec, fmt_time
 
 SYNCS = TableSpec(
@@ -83,7 +85,7 @@ MISMATCH_REPORTS = frozenset(
 
 class SyncsProjection(ReadModel):
     name = "syncs"
-    tables = (SYNCS, DRAFT_MISMATCHES, ORGANIZERS)
+    tables = (SYNCS, DRAFT_MISMATCHES, ORGANIZERS, CORRECTIONS)
 
     def __init__(self, view: Any, *, minimum_quantity: int = 1) -> None:
         super().__init__(view)
@@ -137,6 +139,7 @@ class SyncsProjection(ReadModel):
         )
         upsert_rows(cursor, self.t("rm_quantity_syncs"), SYNCS, list(syncs.values()))
         upsert_rows(cursor, self.t("rm_draft_mismatches"), DRAFT_MISMATCHES, mismatches)
+        apply_corrections(cursor, self.t("rm_billing_corrections"), events)
 
     @staticmethod
     def requested(event: Any, key: str, organizer_id: str) -> dict[str, Any]:

@@ -93,6 +93,7 @@ class RenewalReactor(ReadModel):
         position = self.view.max_tracking_id()
         fresh = [(e, n) for e, n in events if position is None or n > position]
         self._recheck: dict[UUID, int] = {}
+        self._recheck_from: dict[UUID, datetime] = {}
         for done, (event, notification_id) in enumerate(fresh):
             try:
                 self.react(event, notification_id)
@@ -105,7 +106,8 @@ class RenewalReactor(ReadModel):
         # Group changes re-check renewal invoices once per organizer and batch.
         for organizer_id, notification_id in self._recheck.items():
             try:
-                self.correct(organizer_id, f"group change (event {notification_id})")
+                if self.renews_since(organizer_id, self._recheck_from[organizer_id]):
+                    self.correct(organizer_id, f"group change (event {notification_id})")
             except RETRIED_REACTION_ERRORS:
                 raise
             except Exception:  # the scheduler and the next draft check cover it again
@@ -191,12 +193,26 @@ class RenewalReactor(ReadModel):
     @react.register(Organizer.GroupDeactivated)
     @react.register(Organizer.StaleGroupChangeIgnored)
     def _group(self, event: Any, position: int) -> None:
+        # Only a change that occurred by a renewal instant can change what it bills.
+        earliest = self._recheck_from.get(event.originator_id)
+        if earliest is None or event.occurred_at < earliest:
+            self._recheck_from[event.originator_id] = event.occurred_at
         self._recheck[event.originator_id] = position
 
     @react.register
     def _corrected(self, event: Organizer.CorrectionConfirmed, position: int) -> None:
         # A finalised invoice waits for its draft correction's outcome: now it is known.
         self.correct(event.originator_id, f"event {position}", event.invoice_id)
+
+    def renews_since(self, organizer_id: UUID, occurred_at: datetime) -> bool:
+        """Whether a renewal invoice still open to correction renewed at or after
+        ``occurred_at`` (a read, no write: most group changes concern none)."""
+        organizer: Organizer = self.ledger.repository.get(organizer_id)
+        now = self.ledger.clock()
+        return any(
+            invoice["period_end"] > now and invoice["period_start"] >= occurred_at
+            for invoice in organizer.renewal_invoices.values()
+        )
 
     def correct(self, organizer_id: UUID, cause: str, invoice_id: str | None = None) -> None:
         minimum = self.policy.minimum_quantity

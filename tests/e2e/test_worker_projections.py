@@ -52,6 +52,30 @@ def positions(url: str) -> dict[str, int]:
         database.close()
 
 
+def log_end(url: str) -> int:
+    """The newest notification id: the seed's, then whatever the reactions recorded (the
+    process manager records decisions, e.g. about the seeded renewal invoices)."""
+    parsed = parse_database_url(url)
+    table = "stored_events" if parsed.backend == "sqlite" else "renewalledger_events"
+    column = "rowid" if parsed.backend == "sqlite" else "notification_id"
+    database = open_database(parsed)
+    try:
+        with database.transaction() as cursor:
+            row = cursor.execute(f"SELECT MAX({column}) AS n FROM {table}").fetchone()
+        return 0 if row is None or row["n"] is None else int(row["n"])
+    finally:
+        database.close()
+
+
+def caught_up(url: str) -> bool:
+    """Every read model and the reactions at the end of the log. Positions are read first:
+    the reactions record their position after the events they append, so an end read
+    afterwards includes those."""
+    at = positions(url)
+    end = log_end(url)
+    return all(at.get(name) == end for name in (*READ_MODELS, "process_manager"))
+
+
 def crash_and_recover(workdir: Path, env: dict[str, str], url: str) -> None:
     last = seed(workdir, env, steps=300, bulk=40)  # ~20k events
     env = {**env, "LEDGER_PROJECTION_BATCH_SIZE": "5", "LEDGER_WORKER_POLL_S": "0.05"}
@@ -61,11 +85,8 @@ def crash_and_recover(workdir: Path, env: dict[str, str], url: str) -> None:
         worker.wait(timeout=20)
     assert min(positions(url).values(), default=0) < last, "killed too late to prove anything"
     with ledger_worker(cwd=workdir, env=env, log=workdir / "worker-2.log") as worker:
-        wait_for(
-            lambda: all(positions(url).get(name) == last for name in READ_MODELS),
-            timeout=120,
-            what="the restarted worker to catch up",
-        )
+        wait_for(lambda: caught_up(url), timeout=120, what="the restarted worker to catch up")
+        assert log_end(url) >= last
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=20) == 0
     verify = run_ledger("replay", "--verify", cwd=workdir, env=env, timeout=300)
@@ -121,9 +142,10 @@ def test_the_worker_recovers_after_its_database_connections_are_cut(
             assert cut[0] > 0  # the worker's connections (LISTEN included) are gone
             last = seed(tmp_path, env, steps=50)
             wait_for(
-                lambda: all(positions(url).get(name) == last for name in READ_MODELS),
+                lambda: caught_up(url),
                 timeout=90,
                 what="the worker to reconnect and project the new events",
             )
+            assert log_end(url) >= last
             worker.send_signal(signal.SIGTERM)
             assert worker.wait(timeout=20) == 0

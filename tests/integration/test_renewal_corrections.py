@@ -167,6 +167,25 @@ class TestMissedTheDraft:
         customer = stack.stripe.v1.customers.retrieve(stack.customer)
         assert customer["balance"] == -2 * UNIT
 
+    def test_a_taxed_paid_invoice_credits_its_total_with_tax_to_the_balance(
+        self, stack: RenewalStack
+    ) -> None:
+        stack.subscribe(quantity=5, automatic_tax=True)
+        stack.groups(3, at=stack.period_end - timedelta(days=10))
+        stack.advance(stack.period_end + 2 * HOUR)
+        paid = stack.renewal_invoice()
+        assert paid["status"] == "paid"
+        assert sum(t["amount"] for t in paid["total_taxes"]) == 5 * UNIT * 19 // 100
+        stack.deliver("invoice.paid", paid)
+        stack.work()
+        (note,) = stack.credit_notes(str(paid["id"]))
+        assert note["total"] == 2 * UNIT * 119 // 100  # 19 % tax on the two groups
+        (request,) = stack.posts("/v1/credit_notes")
+        assert request["params"]["credit_amount"] == str(note["total"])
+        assert [r["method"] for r in stack.requests("/v1/credit_notes/preview")] == ["GET"]
+        customer = stack.stripe.v1.customers.retrieve(stack.customer)
+        assert customer["balance"] == -note["total"]
+
     def test_fewer_groups_on_an_unpaid_invoice_reduce_what_is_due(
         self, stack: RenewalStack
     ) -> None:

@@ -57,7 +57,7 @@ class RenewalStack:
 
     # -- Stripe side ---------------------------------------------------------------
 
-    def subscribe(self, quantity: int) -> None:
+    def subscribe(self, quantity: int, *, automatic_tax: bool = False) -> None:
         """A customer on a test clock, a monthly subscription at ``quantity``, observed."""
         clock = self.stripe.v1.test_helpers.test_clocks.create(params={"frozen_time": START})
         customer = self.stripe.v1.customers.create(
@@ -68,6 +68,7 @@ class RenewalStack:
                 "customer": customer.id,
                 "items": [{"price": self.price, "quantity": quantity}],
                 "metadata": {"organizer_id": "org-1"},
+                "automatic_tax": {"enabled": automatic_tax},
             }
         ).to_dict()
         self.clock_id, self.customer, self.subscription = clock.id, customer.id, subscription["id"]
