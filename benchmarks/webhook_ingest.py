@@ -71,7 +71,7 @@ BASELINE = [sys.executable, "-m", "benchmarks.baseline_app"]
 Prepared = tuple[bytes, dict[str, str]]
 console = Console()
 if not console.is_terminal:
-    console.width = 120  # the tables fit; 80 would wrap them in a log or a README
+    console.width = 160  # the tables fit; 80 would wrap them in a log or a README
 
 if importlib.util.find_spec("sniffio") is None:
     # httpcore tries `import sniffio` on every lock it sets up; without the package each

@@ -65,6 +65,37 @@ class TestTranslation:
         assert snapshot is not None
         assert snapshot.quantity == 2
 
+    def test_a_row_parked_earlier_in_a_batch_is_woken_by_a_link_later_in_it(
+        self, shape: ShapeName, container: Container, pipeline: tuple[StripeInbox, InboxProcessor]
+    ) -> None:
+        # Outcomes are marked per batch: the parked mark must land before the link's wake.
+        inbox, processor = pipeline
+        deliver(inbox, subscription_event(shape, event_id="evt_first", quantity=3, created=T0 - 5))
+        deliver(inbox, checkout_event(shape, event_id="evt_then", client_reference_id="org-8"))
+        assert processor.process_pending() == 2  # one batch: parked, then linked
+        drain(processor)  # a row left parked here would never be woken again
+        snapshot = container.ledger.get("org-8").subscription_snapshot
+        assert snapshot is not None
+        assert snapshot.quantity == 3
+        assert {r.status for r in inbox.rows()} == {"processed"}
+
+    def test_many_deliveries_for_a_linked_customer_apply_in_one_batch(
+        self, shape: ShapeName, container: Container, pipeline: tuple[StripeInbox, InboxProcessor]
+    ) -> None:
+        inbox, processor = pipeline
+        deliver(inbox, checkout_event(shape, event_id="evt_co", client_reference_id="org-7"))
+        for n in range(1, 6):
+            deliver(
+                inbox,
+                subscription_event(shape, event_id=f"evt_q{n}", quantity=n, created=T0 + n),
+            )
+        assert processor.process_pending() == 6
+        snapshot = container.ledger.get("org-7").subscription_snapshot
+        assert snapshot is not None
+        assert snapshot.quantity == 5  # the newest, applied in order
+        assert {r.status for r in inbox.rows()} == {"processed"}
+        assert {r.attempts for r in inbox.rows()} == {1}
+
     def test_an_older_snapshot_never_overwrites_a_newer_one(
         self, shape: ShapeName, container: Container, pipeline: tuple[StripeInbox, InboxProcessor]
     ) -> None:
