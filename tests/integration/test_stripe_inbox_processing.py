@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from adapters.persistence.inbox import StripeInbox
+from adapters.persistence.inbox import InboxRow, Outcome, StripeInbox
 from app.bootstrap import Container
 from app.intake.stripe_inbox import InboxProcessor
+from domain.groups import GroupAction
 from tests.support.inbox import deliver
 from tests.support.stripe_payloads import (
     DAY,
@@ -23,6 +26,22 @@ from tests.support.stripe_payloads import (
 def pipeline(container: Container) -> tuple[StripeInbox, InboxProcessor]:
     inbox = StripeInbox(container.database)
     return inbox, InboxProcessor(container.ledger, inbox)
+
+
+class InterleavedWriter(InboxProcessor):
+    """Another writer (the platform's group feed) saves the organizer between two rows."""
+
+    def process(self, row: InboxRow) -> Outcome:
+        outcome = super().process(row)
+        if row.delivery.event_id == "evt_co":
+            self.ledger.change_group(
+                "org-6",
+                action=GroupAction.ACTIVATED,
+                group_id="g-between",
+                change_id="c-between",
+                occurred_at=datetime.fromtimestamp(T0, UTC),
+            )
+        return outcome
 
 
 def drain(processor: InboxProcessor) -> None:
@@ -95,6 +114,22 @@ class TestTranslation:
         assert snapshot.quantity == 5  # the newest, applied in order
         assert {r.status for r in inbox.rows()} == {"processed"}
         assert {r.attempts for r in inbox.rows()} == {1}
+
+    def test_a_write_by_another_writer_within_a_batch_is_kept(
+        self, shape: ShapeName, container: Container
+    ) -> None:
+        # The batch reuses the organizer it saved; the other write makes that copy stale,
+        # the save conflicts and the ledger reloads: both facts stand.
+        inbox = StripeInbox(container.database)
+        deliver(inbox, checkout_event(shape, event_id="evt_co", client_reference_id="org-6"))
+        deliver(inbox, subscription_event(shape, event_id="evt_s", quantity=4, created=T0 + 1))
+        assert InterleavedWriter(container.ledger, inbox).process_pending() == 2
+        organizer = container.ledger.get("org-6")
+        snapshot = organizer.subscription_snapshot
+        assert snapshot is not None
+        assert snapshot.quantity == 4
+        assert "g-between" in organizer.active_group_ids
+        assert {r.status for r in inbox.rows()} == {"processed"}
 
     def test_an_older_snapshot_never_overwrites_a_newer_one(
         self, shape: ShapeName, container: Container, pipeline: tuple[StripeInbox, InboxProcessor]
