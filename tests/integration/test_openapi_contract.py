@@ -56,6 +56,14 @@ schemathesis.openapi.format(
     ),
 )
 schemathesis.openapi.format(
+    "renewals-cursor",
+    st.builds(
+        lambda t, i: ops_cursor((t, i)),
+        st.sampled_from(["2026-01-01T00:00:00.000000Z", "-"]),
+        st.from_regex(r"\Aorg-[a-z0-9]{1,8}\Z"),
+    ),
+)
+schemathesis.openapi.format(
     "ops-cursor",
     st.builds(
         lambda t, i: ops_cursor((t, i)),

@@ -279,6 +279,39 @@ class TestInvoices:
         assert body["next_cursor"] is None
 
 
+class TestRenewals:
+    def test_pages_cover_every_organizer_once_by_period_end_then_unsubscribed(
+        self, api: Api
+    ) -> None:
+        for n in range(5):
+            api.groups(f"org-r{n}", 1)
+            api.subscribe(f"org-r{n}", 1)  # each a second later: a later period end
+        for n in range(3):
+            api.groups(f"org-u{n}", 1)  # no subscription: no period end, listed last
+        api.project()
+        staff = bearer("staff", "finance")
+        seen: list[tuple[str | None, str]] = []
+        url = "/api/renewals?limit=3"
+        page = api.client.get(url, headers=staff).json()
+        while True:
+            seen += [(r["current_period_end"], r["organizer_id"]) for r in page["renewals"]]
+            assert page["truncated"] == (page["next_cursor"] is not None)
+            if page["next_cursor"] is None:
+                break
+            page = api.client.get(f"{url}&cursor={page['next_cursor']}", headers=staff).json()
+        ids = [organizer for _, organizer in seen]
+        assert ids == [*(f"org-r{n}" for n in range(5)), *(f"org-u{n}" for n in range(3))]
+
+    @pytest.mark.parametrize(
+        "query", ["limit=0", "limit=1001", "cursor=%%%", "cursor=WyJ4IiwieSJd"]
+    )
+    def test_a_bad_page_parameter_is_a_400_naming_it(self, api: Api, query: str) -> None:
+        response = api.client.get(f"/api/renewals?{query}", headers=bearer("staff", "finance"))
+        assert response.status_code == 400
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["invalid_params"][0]["name"] == query.split("=", maxsplit=1)[0]
+
+
 class TestBillingAndEnrollment:
     def test_the_billing_page_estimates_the_charge_from_the_price(self, api: Api) -> None:
         api.groups("org-a", 3)
