@@ -1,7 +1,16 @@
-"""The baseline for ``webhook_ingest.py``: one raw ``INSERT`` per request, nothing else.
+"""The baselines for ``webhook_ingest.py``: one raw ``INSERT`` per request, nothing else.
 
-A Starlette app with one route, ``POST /ingest``, that reads the body and inserts
-``(id, body)`` into ``baseline_ingest`` in the same schema the ledger uses. It reads the
+A Starlette app with two routes that read the body and insert ``(id, body)`` in the same
+schema the ledger uses:
+
+- ``POST /ingest``: one autocommit ``INSERT … ON CONFLICT DO NOTHING`` into
+  ``baseline_ingest`` — a single round trip, exactly what the webhook's inbox insert does
+  (``PostgresDatabase.execute_once``), so the ratio compares like with like;
+- ``POST /ingest-transaction``: ``BEGIN``, ``INSERT``, ``COMMIT`` into
+  ``baseline_ingest_tx`` — three round trips, the baseline this benchmark used before
+  (issue 12: against it the webhook "beat the limit"). Reported beside the other.
+
+It reads the
 ledger's own settings (``LEDGER_DATABASE_URL``, ``LEDGER_DB_POOL_SIZE``,
 ``LEDGER_LOG_LEVEL``) and is served by uvicorn with the options ``ledger serve`` uses,
 so that the only difference between the two servers is the work the webhook does
@@ -29,6 +38,7 @@ from starlette.routing import Route
 from app.settings import load_settings
 
 TABLE = "baseline_ingest"
+TRANSACTION_TABLE = "baseline_ingest_tx"
 
 
 def open_pool(conninfo: str, size: int) -> ConnectionPool[psycopg.Connection[tuple[object, ...]]]:
@@ -48,11 +58,20 @@ def create_app(conninfo: str, pool_size: int) -> Starlette:
     pool = open_pool(conninfo, pool_size)
 
     def insert(body: bytes) -> None:
-        # The pool's connection context commits on exit: BEGIN, INSERT, COMMIT — the same
-        # round trips as the ledger's explicit transaction.
+        # Autocommit: the INSERT is its own transaction, one round trip (as the inbox's).
         with pool.connection() as conn:
+            conn.autocommit = True
             conn.execute(
-                f"INSERT INTO {TABLE} (id, body) VALUES (%s, %s)",
+                f"INSERT INTO {TABLE} (id, body) VALUES (%s, %s) ON CONFLICT (id) DO NOTHING",
+                (uuid.uuid4().hex, body),
+            )
+
+    def insert_in_transaction(body: bytes) -> None:
+        # The pool's connection context commits on exit: BEGIN, INSERT, COMMIT.
+        with pool.connection() as conn:
+            conn.autocommit = False
+            conn.execute(
+                f"INSERT INTO {TRANSACTION_TABLE} (id, body) VALUES (%s, %s)",
                 (uuid.uuid4().hex, body),
             )
 
@@ -65,6 +84,11 @@ def create_app(conninfo: str, pool_size: int) -> Starlette:
         await run_in_threadpool(insert, body)
         return JSONResponse({"status": "accepted"})
 
+    async def ingest_in_transaction(request: Request) -> Response:
+        body = await request.body()
+        await run_in_threadpool(insert_in_transaction, body)
+        return JSONResponse({"status": "accepted"})
+
     async def readyz(_: Request) -> Response:
         await run_in_threadpool(ping)
         return JSONResponse({"status": "ready"})
@@ -73,9 +97,10 @@ def create_app(conninfo: str, pool_size: int) -> Starlette:
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         pool.open(wait=True)
         with pool.connection() as conn:
-            conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {TABLE} (id TEXT PRIMARY KEY, body bytea NOT NULL)"
-            )
+            for table in (TABLE, TRANSACTION_TABLE):
+                conn.execute(
+                    f"CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, body bytea NOT NULL)"
+                )
         try:
             yield
         finally:
@@ -84,6 +109,7 @@ def create_app(conninfo: str, pool_size: int) -> Starlette:
     return Starlette(
         routes=[
             Route("/ingest", ingest, methods=["POST"]),
+            Route("/ingest-transaction", ingest_in_transaction, methods=["POST"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],
         lifespan=lifespan,
@@ -91,7 +117,7 @@ def create_app(conninfo: str, pool_size: int) -> Starlette:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="baseline: one raw INSERT per request")
+    parser = argparse.ArgumentParser(description="baselines: one raw INSERT per request")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()

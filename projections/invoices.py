@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from adapters.persistence.database import Cursor
+from adapters.persistence.database import Cursor, Database
 from projections.base import Positioned, ReadModel, event_name, load_rows, upsert_rows
 from projections.view import Column, ReadModelView, TableSpec, fmt_time
 
@@ -75,3 +76,38 @@ class InvoicesProjection(ReadModel):
                 }
         upsert_rows(cursor, self.t("rm_invoice_organizers"), NAMES, new_names)
         upsert_rows(cursor, self.t("rm_invoices"), INVOICES, list(invoices.values()))
+
+
+@dataclass(frozen=True)
+class InvoiceKey:
+    """An invoice's place in its organizer's list: newest period first, then its id.
+
+    Both are fixed once Stripe issues the invoice (a later status only rewrites the other
+    columns), so a client paging while invoices are recorded never sees one twice.
+    """
+
+    period_start: str  # fmt_time text: fixed width, sorts as it reads on both stores
+    invoice_id: str
+
+
+def read_invoices(
+    database: Database, organizer_id: str, *, before: InvoiceKey | None, limit: int
+) -> tuple[list[Mapping[str, Any]], InvoiceKey | None]:
+    """Up to ``limit`` of the organizer's invoices after ``before`` (keyset paging), newest
+    period first, and the key to continue from (None on the last page)."""
+    where = "organizer_id = :o"
+    params: dict[str, Any] = {"o": organizer_id, "limit": limit + 1}
+    if before is not None:
+        where += " AND (period_start < :p OR (period_start = :p AND invoice_id < :i))"
+        params |= {"p": before.period_start, "i": before.invoice_id}
+    with database.transaction() as cursor:
+        rows = cursor.execute(
+            f"SELECT * FROM rm_invoices WHERE {where}"
+            " ORDER BY period_start DESC, invoice_id DESC LIMIT :limit",
+            params,
+        ).fetchall()
+    page = rows[:limit]
+    last = page[-1] if len(rows) > limit else None
+    return page, (
+        None if last is None else InvoiceKey(str(last["period_start"]), str(last["invoice_id"]))
+    )

@@ -132,15 +132,26 @@ class StripeInbox:
 
     def record(self, event_id: str, outcome: Outcome) -> None:
         """Mark a row with what translation did (and count the attempt)."""
+        self.record_many([(event_id, outcome)])
+
+    def record_many(self, outcomes: Sequence[tuple[str, Outcome]]) -> None:
+        """Mark many rows in one transaction (a batch of the worker: one commit, not one
+        per row)."""
+        if not outcomes:
+            return
+        now = iso_now()
         with self.database.transaction() as cursor:
-            cursor.execute(
+            cursor.executemany(
                 "UPDATE stripe_inbox SET status = :status, reason = :reason,"
                 " attempts = attempts + 1, processed_at = :now,"
                 " organizer_id = COALESCE(:organizer_id, organizer_id),"
                 " customer_id = COALESCE(:customer_id, customer_id),"
                 " subscription_id = COALESCE(:subscription_id, subscription_id)"
                 " WHERE event_id = :event_id",
-                {**vars(outcome), "event_id": event_id, "now": iso_now()},
+                [
+                    {**vars(outcome), "event_id": event_id, "now": now}
+                    for event_id, outcome in outcomes
+                ],
             )
 
     def requeue(self, event_ids: Sequence[str]) -> int:
@@ -197,6 +208,19 @@ class StripeInbox:
             row = cursor.execute("SELECT MAX(received_at) AS last FROM stripe_inbox").fetchone()
         last = row["last"] if row is not None else None
         return None if last is None else datetime.fromisoformat(last).astimezone(UTC)
+
+    def owners(self, stripe_ids: Iterable[str | None]) -> dict[str, str]:
+        """The organizer of each of these ids that has a link (one query)."""
+        wanted = sorted({i for i in stripe_ids if i})
+        if not wanted:
+            return {}
+        marks = ", ".join(f":id{n}" for n in range(len(wanted)))
+        with self.database.transaction() as cursor:
+            rows = cursor.execute(
+                f"SELECT stripe_id, organizer_id FROM stripe_links WHERE stripe_id IN ({marks})",
+                {f"id{n}": stripe_id for n, stripe_id in enumerate(wanted)},
+            ).fetchall()
+        return {str(r["stripe_id"]): str(r["organizer_id"]) for r in rows}
 
     def counts(self) -> dict[str, int]:
         with self.database.transaction() as cursor:

@@ -19,6 +19,8 @@ Security = Literal["bearer", "service", "stripe-signature", "none"]
 LOG_CURSOR = {"type": "string", "format": "log-cursor", "pattern": "^[A-Za-z0-9_-]+$"}
 OPS_CURSOR = {"type": "string", "format": "ops-cursor", "pattern": "^[A-Za-z0-9_-]+$"}
 TIMELINE_CURSOR = {"type": "string", "format": "timeline-cursor", "pattern": "^[A-Za-z0-9_-]+$"}
+RENEWALS_CURSOR = {"type": "string", "format": "renewals-cursor", "pattern": "^[A-Za-z0-9_-]+$"}
+INVOICES_CURSOR = {"type": "string", "format": "invoices-cursor", "pattern": "^[A-Za-z0-9_-]+$"}
 # An instant query parameter: ISO 8601 with an offset, inside the ledger's range
 # (domain/limits.py: 1970 to 9000 UTC; the years below stay inside it at any offset).
 INSTANT = {

@@ -17,8 +17,6 @@ from app.api.schemas import (
     CheckoutLink,
     EnrollmentRequest,
     EnrollmentStatus,
-    Invoice,
-    Invoices,
     LastSync,
     OrganizerBilling,
     PortalLink,
@@ -138,16 +136,6 @@ def billing(container: Container, organizer_id: str) -> OrganizerBilling | None:
             error=last_sync.get("error"),
         ),
     )
-
-
-def invoices(container: Container, organizer_id: str) -> Invoices:
-    with container.database.transaction() as cursor:
-        rows = cursor.execute(
-            "SELECT * FROM rm_invoices WHERE organizer_id = :o"
-            " ORDER BY period_start DESC, invoice_id",
-            {"o": organizer_id},
-        ).fetchall()
-    return Invoices(invoices=[Invoice(**{k: row[k] for k in Invoice.model_fields}) for row in rows])
 
 
 def _gateway(container: Container) -> StripeGateway:

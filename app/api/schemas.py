@@ -111,6 +111,7 @@ class Invoice(Model):
 
 class Invoices(Model):
     invoices: list[Invoice]
+    next_cursor: str | None
 
 
 _RETURN_URL = (

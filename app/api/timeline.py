@@ -41,7 +41,7 @@ SHOWN_KINDS = (
     "renewal_difference_credited",
     "renewal_invoice_uncorrected",
 )
-_INSTANT_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+INSTANT_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 _PLACE_TEXT = re.compile(r"^(0|[1-9][0-9]{0,18}):(0|[1-9][0-9]{0,8})$")
 
 
@@ -73,7 +73,7 @@ def decode_cursor(cursor: str) -> TimelineKey:
     """The key a timeline cursor stands for, or :class:`InvalidCursorError`."""
     occurred_at, place = decode_text_key(cursor)
     match = _PLACE_TEXT.match(place)
-    if match is None or not _INSTANT_TEXT.match(occurred_at) or int(match[1]) > MAX_POSITION:
+    if match is None or not INSTANT_TEXT.match(occurred_at) or int(match[1]) > MAX_POSITION:
         raise InvalidCursorError("not a cursor returned by this API")
     return TimelineKey(occurred_at, int(match[1]), int(match[2]))
 

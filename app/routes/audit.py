@@ -16,7 +16,6 @@ from app.audit.entries import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     AuditFilter,
-    InvalidCursorError,
     InvalidFilterError,
     Key,
     decode_cursor,
@@ -26,6 +25,7 @@ from app.bootstrap import Container
 from app.routes.params import (
     in_thread,
     invalid_parameter,
+    query_cursor,
     query_instant,
     query_limit,
     query_text,
@@ -37,13 +37,7 @@ def limit_of(request: Request) -> int:
 
 
 def cursor_of(request: Request) -> Key | None:
-    text = query_text(request, "cursor")
-    if text is None:
-        return None
-    try:
-        return decode_cursor(text)
-    except InvalidCursorError as error:
-        raise invalid_parameter("cursor", str(error)) from None
+    return query_cursor(request, decode_cursor)
 
 
 def filter_of(request: Request) -> AuditFilter:

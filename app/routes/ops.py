@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 
 from app.api.auth import require_staff
 from app.api.openapi import OPS_CURSOR, Operation, path_param, query_param
-from app.audit.entries import MAX_LIMIT, InvalidCursorError, Page
+from app.audit.entries import MAX_LIMIT, Page
 from app.bootstrap import Container
 from app.ops.at_risk import read_at_risk
 from app.ops.drafts import read_drafts
@@ -30,7 +30,7 @@ from app.ops.paging import TextKey, decode_cursor
 from app.ops.retry import RetryRequested, SyncNotRetryableError, UnknownSyncError, request_retry
 from app.problems import Problem
 from app.routes.audit import limit_of
-from app.routes.params import in_thread, invalid_parameter, query_text
+from app.routes.params import in_thread, invalid_parameter, query_cursor, query_text
 
 _BOOLEANS = {"true": True, "false": False}
 
@@ -178,14 +178,7 @@ def flag_of(request: Request, name: str) -> bool:
 
 
 def cursor_of(request: Request) -> TextKey | None:
-    """The ``cursor`` parameter's key; one this API did not hand out is a 400 naming it."""
-    text = query_text(request, "cursor")
-    if text is None:
-        return None
-    try:
-        return decode_cursor(text)
-    except InvalidCursorError as error:
-        raise invalid_parameter("cursor", str(error)) from None
+    return query_cursor(request, decode_cursor)
 
 
 def json_response(model: BaseModel, status: int = 200) -> Response:

@@ -16,9 +16,16 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from adapters.stripe.gateway import StripeCallError
+from app.api import invoices as invoice_pages
 from app.api import organizers as service
 from app.api.auth import organizer_not_found, require_organizer_access
-from app.api.openapi import TIMELINE_CURSOR, Operation, path_param, query_param
+from app.api.openapi import (
+    INVOICES_CURSOR,
+    TIMELINE_CURSOR,
+    Operation,
+    path_param,
+    query_param,
+)
 from app.api.redirects import redirect_problem
 from app.api.schemas import (
     CheckoutLink,
@@ -29,11 +36,10 @@ from app.api.schemas import (
     Timeline,
 )
 from app.api.timeline import decode_cursor, read_timeline
-from app.audit.entries import InvalidCursorError
 from app.bootstrap import Container
 from app.http import parse_json, read_body
 from app.problems import Problem, current_request_id
-from app.routes.params import in_thread, invalid_parameter, query_limit, query_text
+from app.routes.params import in_thread, query_cursor, query_limit
 from domain.organizer import OrganizerError
 
 log = logging.getLogger("ledger.api")
@@ -68,11 +74,15 @@ OPERATIONS = [
         "get",
         "/api/organizers/{organizer_id}/invoices",
         "getInvoices",
-        "Invoices with period, quantity, amounts (tax apart) and status",
+        "Invoices with period, quantity, amounts (tax apart) and status (newest period first)",
         "organizers",
         Invoices,
-        params=(ORGANIZER,),
         roles=ROLES,
+        params=(
+            ORGANIZER,
+            query_param("cursor", INVOICES_CURSOR, "next_cursor of the previous page"),
+            query_param("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
+        ),
     ),
     Operation(
         "post",
@@ -135,13 +145,7 @@ def routes(container: Container) -> list[BaseRoute]:
 
     async def get_timeline(request: Request, organizer_id: str) -> Response:
         limit = _limit(request)
-        before = None
-        cursor = query_text(request, "cursor")
-        if cursor is not None:
-            try:
-                before = decode_cursor(cursor)
-            except InvalidCursorError as error:
-                raise invalid_parameter("cursor", str(error)) from None
+        before = query_cursor(request, decode_cursor)
         if await in_thread(service.summary_document, container, organizer_id) is None:
             raise organizer_not_found(organizer_id)
         page = await in_thread(
@@ -150,9 +154,14 @@ def routes(container: Container) -> list[BaseRoute]:
         return json_response(page)
 
     async def get_invoices(request: Request, organizer_id: str) -> Response:
+        limit = _limit(request)
+        before = query_cursor(request, invoice_pages.decode_cursor)
         if await in_thread(service.summary_document, container, organizer_id) is None:
             raise organizer_not_found(organizer_id)
-        return json_response(await in_thread(service.invoices, container, organizer_id))
+        page = await in_thread(
+            invoice_pages.read_page, container.database, organizer_id, before=before, limit=limit
+        )
+        return json_response(page)
 
     async def post_enrollment(request: Request, organizer_id: str) -> Response:
         body = await read_body(request, limit=16 * 1024)

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from adapters.persistence.database import StoreUnavailableError
+from app.audit.entries import InvalidCursorError
 from app.bootstrap import NotReadyError
 from app.problems import Problem
 from app.timeparse import InstantError, parse_instant
@@ -47,6 +48,17 @@ def query_limit(request: Request, *, default: int, maximum: int, name: str = "li
     if not (text.isascii() and text.isdigit() and len(text) <= 6) or not 1 <= int(text) <= maximum:
         raise invalid_parameter(name, f"must be an integer from 1 to {maximum}")
     return int(text)
+
+
+def query_cursor(request: Request, decode: Callable[[str], T]) -> T | None:
+    """The ``cursor`` parameter's key; one this API did not hand out is a 400 naming it."""
+    text = query_text(request, "cursor")
+    if text is None:
+        return None
+    try:
+        return decode(text)
+    except InvalidCursorError as error:
+        raise invalid_parameter("cursor", str(error)) from None
 
 
 def query_instant(request: Request, name: str) -> datetime | None:

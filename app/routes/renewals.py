@@ -1,4 +1,11 @@
-"""``GET /api/renewals?due_before=&drift=true``: who renews when, for finance and ops."""
+"""``GET /api/renewals?due_before=&drift=true&limit=&cursor=``: who renews when, for
+finance and ops, keyset-paged like every list of this API.
+
+Ordered by the next period end (organizers without a subscription last), then the
+organizer id. A period end moves at each renewal, so a client paging while a renewal is
+recorded may see that organizer on a later page again (or not at all if it moved
+backwards, which Stripe does not do): the key is the best one for what finance asks.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +18,23 @@ from starlette.routing import BaseRoute, Route
 
 from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
 from app.api.auth import require_staff
-from app.api.openapi import INSTANT, Operation, query_param
+from app.api.openapi import INSTANT, RENEWALS_CURSOR, Operation, query_param
+from app.api.timeline import INSTANT_TEXT
+from app.audit.entries import InvalidCursorError
 from app.bootstrap import Container
-from app.routes.params import in_thread, invalid_parameter, query_instant, query_text
+from app.ops.paging import TextKey, decode_cursor, encode_cursor
+from app.routes.params import (
+    in_thread,
+    invalid_parameter,
+    query_cursor,
+    query_instant,
+    query_limit,
+    query_text,
+)
 from projections.view import fmt_time
 
 MAX_ROWS = 1000
+NO_PERIOD = "-"  # the cursor's period end for an organizer without a subscription
 
 
 class Renewal(BaseModel):
@@ -38,7 +56,8 @@ class Renewal(BaseModel):
 
 class Renewals(BaseModel):
     renewals: list[Renewal]
-    truncated: bool
+    truncated: bool  # kept for existing clients: true exactly when next_cursor is set
+    next_cursor: str | None
 
 
 OPERATIONS = [
@@ -58,35 +77,68 @@ OPERATIONS = [
                 "only renewals whose period ends before this instant",
             ),
             query_param("drift", {"type": "boolean"}, "only organizers billed ≠ billable"),
+            query_param("cursor", RENEWALS_CURSOR, "next_cursor of the previous page"),
+            query_param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_ROWS}),
         ),
     ),
 ]
 
 
+def decode_renewals_cursor(cursor: str) -> TextKey:
+    """(period end text or "" for none, organizer id), or :class:`InvalidCursorError`."""
+    period_end, organizer_id = decode_cursor(cursor)
+    if period_end != NO_PERIOD and not INSTANT_TEXT.match(period_end):
+        raise InvalidCursorError("not a cursor returned by this API")
+    return period_end, organizer_id
+
+
 def list_renewals(
-    database: SQLiteDatabase | PostgresDatabase, *, due_before: str | None, drift: bool | None
+    database: SQLiteDatabase | PostgresDatabase,
+    *,
+    due_before: str | None,
+    drift: bool | None,
+    after: TextKey | None = None,
+    limit: int = MAX_ROWS,
 ) -> Renewals:
     clauses: list[str] = ["1 = 1"]
-    params: dict[str, Any] = {"limit": MAX_ROWS + 1}
+    params: dict[str, Any] = {"limit": limit + 1}
     if due_before is not None:
         clauses.append("current_period_end < :due_before")
         params["due_before"] = due_before
     if drift is not None:
         clauses.append("drift = :drift")
         params["drift"] = int(drift)
+    if after is not None:
+        # NULL period ends sort last on both stores (SQLite and PostgreSQL disagree on
+        # where NULLs go, so the order says it).
+        period_end, params["after_id"] = after
+        if period_end == NO_PERIOD:
+            clauses.append("current_period_end IS NULL AND organizer_id > :after_id")
+        else:
+            clauses.append(
+                "(current_period_end IS NULL OR current_period_end > :after_end"
+                " OR (current_period_end = :after_end AND organizer_id > :after_id))"
+            )
+            params["after_end"] = period_end
     with database.transaction() as cursor:
         rows = cursor.execute(
             f"SELECT * FROM rm_renewals WHERE {' AND '.join(clauses)}"
-            " ORDER BY current_period_end, organizer_id LIMIT :limit",
+            " ORDER BY CASE WHEN current_period_end IS NULL THEN 1 ELSE 0 END,"
+            " current_period_end, organizer_id LIMIT :limit",
             params,
         ).fetchall()
-    items: list[dict[str, Any]] = [dict(r) for r in rows[:MAX_ROWS]]
+    items: list[dict[str, Any]] = [dict(r) for r in rows[:limit]]
+    more = len(rows) > limit
+    last = items[-1] if more else None
     return Renewals(
         renewals=[
             Renewal(**{k: (bool(r[k]) if k == "drift" else r[k]) for k in Renewal.model_fields})
             for r in items
         ],
-        truncated=len(rows) > MAX_ROWS,
+        truncated=more,
+        next_cursor=None
+        if last is None
+        else encode_cursor((last["current_period_end"] or NO_PERIOD, str(last["organizer_id"]))),
     )
 
 
@@ -97,11 +149,15 @@ def routes(container: Container) -> list[BaseRoute]:
         drift_text = query_text(request, "drift")
         if drift_text not in (None, "true", "false"):
             raise invalid_parameter("drift", "must be true or false")
+        after = query_cursor(request, decode_renewals_cursor)
+        limit = query_limit(request, default=MAX_ROWS, maximum=MAX_ROWS)
         result = await in_thread(
             list_renewals,
             container.database,
             due_before=fmt_time(due),
             drift=None if drift_text is None else drift_text == "true",
+            after=after,
+            limit=limit,
         )
         return Response(result.model_dump_json(), media_type="application/json")
 

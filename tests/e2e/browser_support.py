@@ -351,7 +351,7 @@ class FakeOrganizerApi:
             total=4000,
             currency="eur",
         )
-        return _json(Invoices(invoices=[paid] if self.enrolled else []))
+        return _json(Invoices(invoices=[paid] if self.enrolled else [], next_cursor=None))
 
     async def enroll(self, request: Request) -> Response:
         if (denied := self._denied(request)) is not None:

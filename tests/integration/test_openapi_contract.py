@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from adapters.stripe.double import running_double
+from app.api.invoices import encode_cursor as invoices_cursor
 from app.api.timeline import TimelineKey
 from app.api.timeline import encode_cursor as timeline_cursor
 from app.audit.entries import Key
@@ -27,6 +28,7 @@ from app.bootstrap import bootstrap
 from app.ops.paging import encode_cursor as ops_cursor
 from app.settings import load_settings
 from app.web import create_app
+from projections.invoices import InvoiceKey
 from projections.runner import LogReader, build_read_models, catch_up
 from tests.support.api import SERVICE_TOKEN, TOKEN_SECRET, token
 from tests.support.histories import seed_history
@@ -43,6 +45,22 @@ schemathesis.openapi.format(
         st.sampled_from(["2026-01-01T00:00:00.000000Z", "2026-03-01T00:30:00.000000Z"]),
         st.integers(0, 10**6),
         st.integers(0, 20),
+    ),
+)
+schemathesis.openapi.format(
+    "invoices-cursor",
+    st.builds(
+        lambda t, i: invoices_cursor(InvoiceKey(t, i)),
+        st.sampled_from(["2026-01-01T00:00:00.000000Z", "2026-03-01T00:30:00.000000Z"]),
+        st.from_regex(r"\Ain_[A-Za-z0-9]{8}\Z"),
+    ),
+)
+schemathesis.openapi.format(
+    "renewals-cursor",
+    st.builds(
+        lambda t, i: ops_cursor((t, i)),
+        st.sampled_from(["2026-01-01T00:00:00.000000Z", "-"]),
+        st.from_regex(r"\Aorg-[a-z0-9]{1,8}\Z"),
     ),
 )
 schemathesis.openapi.format(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -13,9 +13,10 @@ from starlette.testclient import TestClient
 
 from adapters.stripe.double import running_double
 from app.bootstrap import Container, bootstrap
+from app.ops.paging import encode_cursor as encode_text_key
 from app.settings import load_settings
 from app.web import create_app
-from domain.billing import SubscriptionSnapshot
+from domain.billing import InvoiceFacts, SubscriptionSnapshot
 from domain.groups import GroupAction
 from projections.runner import LogReader, build_read_models, catch_up
 from tests.support.api import SERVICE_TOKEN, TOKEN_SECRET, bearer
@@ -165,14 +166,27 @@ class TestValidation:
     @pytest.mark.parametrize(
         ("query", "name"), [("limit=0", "limit"), ("limit=x", "limit"), ("cursor=%%%", "cursor")]
     )
-    def test_bad_query_parameters_name_themselves(self, api: Api, query: str, name: str) -> None:
+    @pytest.mark.parametrize("route", ["timeline", "invoices"])
+    def test_bad_query_parameters_name_themselves(
+        self, api: Api, query: str, name: str, route: str
+    ) -> None:
         api.groups("org-a", 1)
         api.project()
+        response = api.client.get(f"/api/organizers/org-a/{route}?{query}", headers=bearer("org-a"))
+        assert response.status_code == 400
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["invalid_params"][0]["name"] == name
+
+    @pytest.mark.parametrize("route", ["timeline", "invoices"])
+    def test_a_cursor_of_another_list_is_refused(self, api: Api, route: str) -> None:
+        api.groups("org-a", 1)
+        api.project()
+        other = encode_text_key(("not-an-instant", "x"))
         response = api.client.get(
-            f"/api/organizers/org-a/timeline?{query}", headers=bearer("org-a")
+            f"/api/organizers/org-a/{route}?cursor={other}", headers=bearer("org-a")
         )
         assert response.status_code == 400
-        assert response.json()["invalid_params"][0]["name"] == name
+        assert response.json()["invalid_params"][0]["name"] == "cursor"
 
 
 class TestTimeline:
@@ -202,6 +216,100 @@ class TestTimeline:
         ]
         assert entries[0]["title"] == "Group g1 opened"
         assert "2 groups billable" in entries[0]["description"]
+
+
+def record_invoice(api: Api, organizer: str, invoice_id: str, period_start: datetime) -> None:
+    invoice = InvoiceFacts(
+        invoice_id=invoice_id,
+        subscription_id=f"sub_{organizer}",
+        billing_reason="subscription_cycle",
+        period_start=period_start,
+        period_end=period_start + timedelta(days=30),
+        quantity=1,
+        subtotal=500,
+        tax=0,
+        total=500,
+        amount_due=500,
+        amount_paid=500,
+        currency="eur",
+        status="paid",
+    )
+    api.container.ledger.update(
+        organizer, lambda o, at: o.record_invoice(invoice, source=f"evt_{invoice_id}", at=at)
+    )
+
+
+class TestInvoices:
+    def test_pages_cover_every_invoice_once_newest_period_first_even_while_recording(
+        self, api: Api
+    ) -> None:
+        api.groups("org-i", 1)
+        start = api.clock.now
+        # Two invoices share each period start: the id breaks the tie, stably.
+        for n in range(11):
+            record_invoice(api, "org-i", f"in_{n:02}", start + timedelta(days=30 * (n // 2)))
+        api.project()
+        url = "/api/organizers/org-i/invoices?limit=4"
+        page = api.client.get(url, headers=bearer("org-i")).json()
+        record_invoice(api, "org-i", "in_late", start + timedelta(days=400))  # newer than all
+        record_invoice(api, "org-i", "in_early", start - timedelta(days=30))  # older than all
+        api.project()
+        seen: list[tuple[str, str]] = []
+        sizes: list[int] = []
+        while True:
+            seen += [(i["period_start"], i["invoice_id"]) for i in page["invoices"]]
+            sizes.append(len(page["invoices"]))
+            if page["next_cursor"] is None:
+                break
+            page = api.client.get(
+                f"{url}&cursor={page['next_cursor']}", headers=bearer("org-i")
+            ).json()
+        ids = [invoice_id for _, invoice_id in seen]
+        # The one recorded newer than the first page is not in later pages; the older one is.
+        assert sorted(ids) == sorted([*(f"in_{n:02}" for n in range(11)), "in_early"])
+        assert seen == sorted(seen, reverse=True)
+        assert sizes == [4, 4, 4]
+
+    def test_one_page_without_a_limit_and_no_cursor_at_its_end(self, api: Api) -> None:
+        api.groups("org-i", 1)
+        record_invoice(api, "org-i", "in_only", api.clock.now)
+        api.project()
+        body = api.client.get("/api/organizers/org-i/invoices", headers=bearer("org-i")).json()
+        assert [i["invoice_id"] for i in body["invoices"]] == ["in_only"]
+        assert body["next_cursor"] is None
+
+
+class TestRenewals:
+    def test_pages_cover_every_organizer_once_by_period_end_then_unsubscribed(
+        self, api: Api
+    ) -> None:
+        for n in range(5):
+            api.groups(f"org-r{n}", 1)
+            api.subscribe(f"org-r{n}", 1)  # each a second later: a later period end
+        for n in range(3):
+            api.groups(f"org-u{n}", 1)  # no subscription: no period end, listed last
+        api.project()
+        staff = bearer("staff", "finance")
+        seen: list[tuple[str | None, str]] = []
+        url = "/api/renewals?limit=3"
+        page = api.client.get(url, headers=staff).json()
+        while True:
+            seen += [(r["current_period_end"], r["organizer_id"]) for r in page["renewals"]]
+            assert page["truncated"] == (page["next_cursor"] is not None)
+            if page["next_cursor"] is None:
+                break
+            page = api.client.get(f"{url}&cursor={page['next_cursor']}", headers=staff).json()
+        ids = [organizer for _, organizer in seen]
+        assert ids == [*(f"org-r{n}" for n in range(5)), *(f"org-u{n}" for n in range(3))]
+
+    @pytest.mark.parametrize(
+        "query", ["limit=0", "limit=1001", "cursor=%%%", "cursor=WyJ4IiwieSJd"]
+    )
+    def test_a_bad_page_parameter_is_a_400_naming_it(self, api: Api, query: str) -> None:
+        response = api.client.get(f"/api/renewals?{query}", headers=bearer("staff", "finance"))
+        assert response.status_code == 400
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["invalid_params"][0]["name"] == query.split("=", maxsplit=1)[0]
 
 
 class TestBillingAndEnrollment:
@@ -305,8 +413,6 @@ class TestStripeTax:
         assert billing["estimated_next_charge"]["subtotal"] == 1000
 
     def test_invoices_show_tax_apart_from_the_per_group_amount(self, api: Api) -> None:
-        from domain.billing import InvoiceFacts
-
         api.groups("org-t", 2)
         invoice = InvoiceFacts(
             invoice_id="in_tax",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from adapters.persistence.inbox import StripeInbox
+from adapters.persistence.inbox import InboxRow, Outcome, StripeInbox
 from app.bootstrap import Container
 from app.intake.stripe_inbox import InboxProcessor
+from domain.groups import GroupAction
 from tests.support.inbox import deliver
 from tests.support.stripe_payloads import (
     DAY,
@@ -23,6 +26,22 @@ from tests.support.stripe_payloads import (
 def pipeline(container: Container) -> tuple[StripeInbox, InboxProcessor]:
     inbox = StripeInbox(container.database)
     return inbox, InboxProcessor(container.ledger, inbox)
+
+
+class InterleavedWriter(InboxProcessor):
+    """Another writer (the platform's group feed) saves the organizer between two rows."""
+
+    def process(self, row: InboxRow) -> Outcome:
+        outcome = super().process(row)
+        if row.delivery.event_id == "evt_co":
+            self.ledger.change_group(
+                "org-6",
+                action=GroupAction.ACTIVATED,
+                group_id="g-between",
+                change_id="c-between",
+                occurred_at=datetime.fromtimestamp(T0, UTC),
+            )
+        return outcome
 
 
 def drain(processor: InboxProcessor) -> None:
@@ -64,6 +83,53 @@ class TestTranslation:
         snapshot = container.ledger.get("org-9").subscription_snapshot
         assert snapshot is not None
         assert snapshot.quantity == 2
+
+    def test_a_row_parked_earlier_in_a_batch_is_woken_by_a_link_later_in_it(
+        self, shape: ShapeName, container: Container, pipeline: tuple[StripeInbox, InboxProcessor]
+    ) -> None:
+        # Outcomes are marked per batch: the parked mark must land before the link's wake.
+        inbox, processor = pipeline
+        deliver(inbox, subscription_event(shape, event_id="evt_first", quantity=3, created=T0 - 5))
+        deliver(inbox, checkout_event(shape, event_id="evt_then", client_reference_id="org-8"))
+        assert processor.process_pending() == 2  # one batch: parked, then linked
+        drain(processor)  # a row left parked here would never be woken again
+        snapshot = container.ledger.get("org-8").subscription_snapshot
+        assert snapshot is not None
+        assert snapshot.quantity == 3
+        assert {r.status for r in inbox.rows()} == {"processed"}
+
+    def test_many_deliveries_for_a_linked_customer_apply_in_one_batch(
+        self, shape: ShapeName, container: Container, pipeline: tuple[StripeInbox, InboxProcessor]
+    ) -> None:
+        inbox, processor = pipeline
+        deliver(inbox, checkout_event(shape, event_id="evt_co", client_reference_id="org-7"))
+        for n in range(1, 6):
+            deliver(
+                inbox,
+                subscription_event(shape, event_id=f"evt_q{n}", quantity=n, created=T0 + n),
+            )
+        assert processor.process_pending() == 6
+        snapshot = container.ledger.get("org-7").subscription_snapshot
+        assert snapshot is not None
+        assert snapshot.quantity == 5  # the newest, applied in order
+        assert {r.status for r in inbox.rows()} == {"processed"}
+        assert {r.attempts for r in inbox.rows()} == {1}
+
+    def test_a_write_by_another_writer_within_a_batch_is_kept(
+        self, shape: ShapeName, container: Container
+    ) -> None:
+        # The batch reuses the organizer it saved; the other write makes that copy stale,
+        # the save conflicts and the ledger reloads: both facts stand.
+        inbox = StripeInbox(container.database)
+        deliver(inbox, checkout_event(shape, event_id="evt_co", client_reference_id="org-6"))
+        deliver(inbox, subscription_event(shape, event_id="evt_s", quantity=4, created=T0 + 1))
+        assert InterleavedWriter(container.ledger, inbox).process_pending() == 2
+        organizer = container.ledger.get("org-6")
+        snapshot = organizer.subscription_snapshot
+        assert snapshot is not None
+        assert snapshot.quantity == 4
+        assert "g-between" in organizer.active_group_ids
+        assert {r.status for r in inbox.rows()} == {"processed"}
 
     def test_an_older_snapshot_never_overwrites_a_newer_one(
         self, shape: ShapeName, container: Container, pipeline: tuple[StripeInbox, InboxProcessor]

@@ -25,6 +25,10 @@ DOUBLE_API_KEY = "sk_test_double"
 DOUBLE_STATE = DEV_DIR / "stripe-double.json"
 # Our own interpreter and module with fixed arguments: nothing untrusted is executed.
 LEDGER = [sys.executable, "-m", "app.cli"]
+# `ledger dev stripe`'s own default, below the kernel's ephemeral range (32768+): a port
+# the OS hands out (to any outgoing connection) could be taken by the time of a restart.
+DOUBLE_PORT = 12111
+
 # Marks the endpoint `ledger dev up` made, to find it again after a restart.
 ENDPOINT_MARK = {"created_by": "ledger dev up"}
 
@@ -32,7 +36,7 @@ ENDPOINT_MARK = {"created_by": "ledger dev up"}
 def start_double(previous: Mapping[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     """Start ``ledger dev stripe`` on the port it had before (when still free), with its
     state in ``var/``; returns the process and its base URL once it answers."""
-    port = _previous_port(previous.get("STRIPE_API_BASE")) or _free_port()
+    port = _previous_port(previous.get("STRIPE_API_BASE")) or _bindable(DOUBLE_PORT) or _free_port()
     base = f"http://127.0.0.1:{port}"
     argv = [*LEDGER, "dev", "stripe", "--port", str(port), "--state-file", str(DOUBLE_STATE)]
     # Its own process group: a Ctrl-C in the terminal reaches `dev up` alone, which stops
@@ -107,11 +111,17 @@ def _previous_port(base: str | None) -> int | None:
         port = int(base.rsplit(":", 1)[1])
     except ValueError:
         return None
+    if _bindable(port) is None:
+        log.warning("the double's earlier port %d is taken: it moves to another", port)
+        return None
+    return port
+
+
+def _bindable(port: int) -> int | None:
     with socket.socket() as sock:
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
-            log.warning("the double's earlier port %d is taken: it moves to another", port)
             return None
     return port
 

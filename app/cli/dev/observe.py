@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from adapters.persistence.inbox import StripeInbox
-from app.api.organizers import invoices
+from app.api.invoices import read_all as all_invoices
 from app.api.schemas import Invoice
 from app.bootstrap import Container
 from app.cli.dev.errors import DevStackError
@@ -38,7 +38,7 @@ class LedgerView:
         return found
 
     def invoice(self, invoice_id: str) -> Invoice | None:
-        rows = invoices(self.container, self.organizer_id).invoices
+        rows = all_invoices(self.container.database, self.organizer_id)
         return next((row for row in rows if row.invoice_id == invoice_id), None)
 
     def caught_up(self) -> bool:

@@ -1,9 +1,10 @@
+import { LoadMore } from "../components/LoadMore.tsx";
 import { EmptyState, ErrorState, Loading } from "../components/States.tsx";
 import { humanize } from "../lib/format.ts";
 import { useFormat } from "../lib/locale.tsx";
 import { useSession } from "../lib/session.tsx";
 import type { Invoice } from "../lib/types.ts";
-import { useResource } from "../lib/useResource.ts";
+import { usePages } from "../lib/usePages.ts";
 
 const REASONS: Record<string, string> = {
   subscription_create: "Enrollment",
@@ -11,10 +12,18 @@ const REASONS: Record<string, string> = {
   subscription_update: "Change",
 };
 
+const PAGE_SIZE = 24;
+
+/** First page of invoices (newest period first) on mount; "Load more" follows `next_cursor`. */
 export function InvoicesPanel() {
   const { api, organizerId } = useSession();
-  const [invoices, reload] = useResource(`invoices:${organizerId}`, (signal) =>
-    api.invoices(organizerId, signal),
+  const [invoices, reload, loadMore] = usePages(
+    `invoices:${organizerId}`,
+    (cursor, signal) =>
+      api
+        .invoices(organizerId, { cursor, limit: PAGE_SIZE }, signal)
+        .then((page) => ({ items: page.invoices, next_cursor: page.next_cursor })),
+    (invoice) => invoice.invoice_id,
   );
   return (
     <section aria-labelledby="invoices-heading" className="panel">
@@ -22,13 +31,14 @@ export function InvoicesPanel() {
       {invoices.state === "loading" && <Loading label="Loading invoices…" />}
       {invoices.state === "error" && <ErrorState error={invoices.error} onRetry={reload} />}
       {invoices.state === "ready" &&
-        (invoices.data.invoices.length === 0 ? (
+        (invoices.items.length === 0 ? (
           <EmptyState title="No invoices yet">
             <p>Your first invoice appears here once Stripe issues it.</p>
           </EmptyState>
         ) : (
-          <InvoiceTable invoices={invoices.data.invoices} />
+          <InvoiceTable invoices={invoices.items} />
         ))}
+      <LoadMore pages={invoices} onMore={loadMore} />
     </section>
   );
 }

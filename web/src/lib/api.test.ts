@@ -37,7 +37,7 @@ describe("Api", () => {
   it("sends the bearer token and escapes the organizer id", async () => {
     const { calls, fetchFn } = recording(() => Response.json({ invoices: [] }));
     await api(fetchFn).invoices("org/1 x");
-    expect(calls[0]?.url).toBe("/api/organizers/org%2F1%20x/invoices");
+    expect(calls[0]?.url).toBe("/api/organizers/org%2F1%20x/invoices?limit=20");
     expect((calls[0]?.init?.headers as Record<string, string>).Authorization).toBe("Bearer tok");
   });
 
@@ -45,6 +45,12 @@ describe("Api", () => {
     const { calls, fetchFn } = recording(() => Response.json({ entries: [], next_cursor: null }));
     await api(fetchFn).timeline("org-1", { cursor: "MTA6MA", limit: 5 });
     expect(calls[0]?.url).toBe("/api/organizers/org-1/timeline?cursor=MTA6MA&limit=5");
+  });
+
+  it("pages the invoices with a cursor", async () => {
+    const { calls, fetchFn } = recording(() => Response.json({ invoices: [], next_cursor: null }));
+    await api(fetchFn).invoices("org-1", { cursor: "WyJ4IiwieSJd", limit: 24 });
+    expect(calls[0]?.url).toBe("/api/organizers/org-1/invoices?cursor=WyJ4IiwieSJd&limit=24");
   });
 
   it("posts the enrollment request as JSON", async () => {

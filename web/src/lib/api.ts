@@ -58,6 +58,12 @@ export async function problemOf(response: Response): Promise<Problem> {
   }
 }
 
+/** Which page of a keyset-paged list: `cursor` is the previous page's `next_cursor`. */
+export interface PageRequest {
+  cursor?: string | null;
+  limit?: number;
+}
+
 export interface ApiOptions {
   base: string;
   token: string;
@@ -82,11 +88,16 @@ export class Api {
     return this.#request("GET", this.#organizer(organizerId), undefined, signal);
   }
 
-  timeline(
-    organizerId: string,
-    page: { cursor?: string | null; limit?: number } = {},
-    signal?: AbortSignal,
-  ): Promise<Timeline> {
+  timeline(organizerId: string, page: PageRequest = {}, signal?: AbortSignal): Promise<Timeline> {
+    return this.#page(organizerId, "timeline", page, signal);
+  }
+
+  invoices(organizerId: string, page: PageRequest = {}, signal?: AbortSignal): Promise<Invoices> {
+    return this.#page(organizerId, "invoices", page, signal);
+  }
+
+  /** One page of a keyset-paged organizer list: `cursor` is the previous `next_cursor`. */
+  #page<T>(organizerId: string, list: string, page: PageRequest, signal?: AbortSignal): Promise<T> {
     const query = new URLSearchParams();
     if (page.cursor) {
       query.set("cursor", page.cursor);
@@ -94,14 +105,10 @@ export class Api {
     query.set("limit", String(page.limit ?? 20));
     return this.#request(
       "GET",
-      `${this.#organizer(organizerId)}/timeline?${query}`,
+      `${this.#organizer(organizerId)}/${list}?${query}`,
       undefined,
       signal,
     );
-  }
-
-  invoices(organizerId: string, signal?: AbortSignal): Promise<Invoices> {
-    return this.#request("GET", `${this.#organizer(organizerId)}/invoices`, undefined, signal);
   }
 
   enroll(organizerId: string, body: EnrollmentRequest): Promise<CheckoutLink> {

@@ -7,6 +7,7 @@
  */
 import { formatDate, formattersFor, groups, parseInstant } from "./format.ts";
 import type { OrganizerBilling, TimelineEntry } from "./types.ts";
+import { appendPage } from "./usePages.ts";
 
 const GROUP_CHANGES = new Set(["group_activated", "group_deactivated"]);
 
@@ -84,6 +85,10 @@ export function toTimelineItem(entry: TimelineEntry, context: TimelineContext): 
 
 /** Pages appended in order; an entry seen twice (a page boundary that moved) shows once. */
 export function mergePages(shown: TimelineEntry[], page: TimelineEntry[]): TimelineEntry[] {
-  const seen = new Set(shown.map((entry) => `${entry.position}:${entry.seq}`));
-  return [...shown, ...page.filter((entry) => !seen.has(`${entry.position}:${entry.seq}`))];
+  return appendPage(shown, page, entryKey);
+}
+
+/** An entry's place in the log: unique, and never changes. */
+export function entryKey(entry: TimelineEntry): string {
+  return `${entry.position}:${entry.seq}`;
 }

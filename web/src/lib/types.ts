@@ -98,6 +98,7 @@ export interface Invoice {
 
 export interface Invoices {
   invoices: Invoice[];
+  next_cursor: string | null;
 }
 
 export interface EnrollmentRequest {
