@@ -54,8 +54,9 @@ def test_update_sets_the_default_after_attaching(double: DoubleEnv) -> None:
     )
 
     assert (attached.customer, attached.type) == (customer.id, "card")
+    # A test token attaches as a new card (a new pm_ id), as on Stripe.
     assert updated.invoice_settings is not None
-    assert updated.invoice_settings.default_payment_method == "pm_card_mastercard"
+    assert updated.invoice_settings.default_payment_method == attached.id
 
 
 def test_a_declining_test_card_fails_the_first_payment(double: DoubleEnv) -> None:

@@ -1,4 +1,4 @@
-"""/v1/customers and /v1/payment_methods/{id}/attach.
+"""/v1/customers (attaching payment methods: routes_payment_methods).
 
 Parameters are the API reference's for the pinned version (the SDK's
 `CustomerCreateParams` / `CustomerUpdateParams`). Payment is simulated: a payment
@@ -152,39 +152,10 @@ def _list(ctx: Ctx) -> dict[str, Any]:
     return list_kind(ctx, "customer", "/v1/customers", "email test_clock")
 
 
-def _attach(ctx: Ctx) -> dict[str, Any]:
-    """A (simulated, card) PaymentMethod attached to `customer`."""
-    p, state = ctx.params, ctx.state
-    p.reject_unknown("customer customer_account")
-    pm_id = _payment_method_id(ctx.arg(), "id")
-    cus = state.get("customer", p.req_str("customer"), param="customer")
-    attach(state, cus, pm_id)
-    return {
-        "id": pm_id,
-        "object": "payment_method",
-        "allow_redisplay": "unspecified",
-        "billing_details": {"address": None, "email": None, "name": None, "phone": None},
-        "card": {
-            "brand": "visa",
-            "country": "US",
-            "exp_month": 12,
-            "exp_year": 2034,
-            "funding": "credit",
-            "last4": "4242",
-        },
-        "created": state.now_for(cus["id"]),
-        "customer": cus["id"],
-        "livemode": False,
-        "metadata": {},
-        "type": "card",
-    }
-
-
 ROUTES: list[Route] = [
     route("POST", "/v1/customers", _create),
     route("GET", "/v1/customers", _list),
     route("GET", "/v1/customers/{id}", retrieve("customer")),
     route("POST", "/v1/customers/{id}", _update),
     route("DELETE", "/v1/customers/{id}", _delete),
-    route("POST", "/v1/payment_methods/{id}/attach", _attach),
 ]

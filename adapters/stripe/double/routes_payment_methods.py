@@ -18,6 +18,7 @@ from typing import Any
 from adapters.stripe.double.errors import StripeError, card_declined, missing
 from adapters.stripe.double.events import emit
 from adapters.stripe.double.router import Ctx, Route, route
+from adapters.stripe.double.routes_customers import attach
 from adapters.stripe.double.state import DoubleState, new_id
 
 KIND = "payment_method"
@@ -113,6 +114,10 @@ def _attach(ctx: Ctx) -> dict[str, Any]:
                 code="payment_method_unexpected_state",
                 param="payment_method",
             )
+    customer = state.get("customer", customer_id, param="customer")
+    attach(state, customer, pm["id"])
+    if pm_id in TEST_CARDS:  # Stripe also takes the test token itself where a card is named
+        attach(state, customer, pm_id)
     if pm["customer"] != customer_id:
         pm["customer"] = customer_id
         emit(state, "payment_method.attached", pm, at=at)
