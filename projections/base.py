@@ -19,11 +19,14 @@ from eventsourcing.projection import Projection
 from adapters.observability.metrics import QUARANTINED_INPUTS
 from adapters.persistence.database import Cursor, Database, StoreUnavailableError
 from projections import quarantine
+from projections.events import EventClass
 from projections.view import ReadModelView, TableSpec
 
 log = logging.getLogger("ledger.projections")
 TRANSIENT_STORE_ERRORS = (StoreUnavailableError, OperationalError, InterfaceError)
-# Domain events are duck-typed here: read models depend on field names, not classes.
+# (an Organizer event, its notification id). Handlers are looked up by the event's exact
+# class (projections/events.py); a table keyed by class does not follow subclasses, which
+# is what we want: ``DraftCorrectionRequested`` is not handled as its base.
 Positioned = tuple[Any, int]
 
 
@@ -33,6 +36,10 @@ class ReadModel(Projection[ReadModelView]):
     name: str = ""
     tables: ClassVar[tuple[TableSpec, ...]] = ()
     quarantine_kind: ClassVar[str] = "read_model"  # the ledger_quarantined_total label
+    # The event classes this model acts on, and those it passes over on purpose: every
+    # class of the aggregate is in one of them (tests/unit/test_event_dispatch.py).
+    handles: ClassVar[frozenset[EventClass]] = frozenset()
+    IGNORED: ClassVar[frozenset[EventClass]] = frozenset()
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """The library's single-event entry point: a batch of one."""
@@ -85,12 +92,6 @@ class ReadModel(Projection[ReadModelView]):
     def t(self, table: str) -> str:
         """The physical name of one of this model's tables (live or rebuild)."""
         return self.view.table(table)
-
-
-def event_name(event: object) -> str:
-    """``Organizer.GroupActivated`` → ``GroupActivated`` (dispatch without importing domain
-    classes into every handler table)."""
-    return type(event).__name__
 
 
 def load_rows(

@@ -14,13 +14,14 @@ from datetime import datetime
 from typing import Any
 
 from adapters.persistence.database import Cursor, Database
+from domain.organizer import Organizer
 from projections.base import (
     Positioned,
     due_work,
-    event_name,
     load_rows,
     upsert_rows,
 )
+from projections.events import EventClass
 from projections.view import Column, TableSpec, fmt_time
 
 CORRECTIONS = TableSpec(
@@ -43,22 +44,30 @@ CORRECTIONS = TableSpec(
     ),
     indexes=(("status", "next_attempt_at"),),
 )
-REQUESTED = frozenset({"DraftCorrectionRequested", "LateDifferenceRequested"})
-PROGRESS = frozenset({"CorrectionConfirmed", "CorrectionAttemptFailed", "DraftCorrectionMissed"})
+REQUESTED: frozenset[EventClass] = frozenset(
+    {Organizer.DraftCorrectionRequested, Organizer.LateDifferenceRequested}
+)
+PROGRESS: frozenset[EventClass] = frozenset(
+    {
+        Organizer.CorrectionConfirmed,
+        Organizer.CorrectionAttemptFailed,
+        Organizer.DraftCorrectionMissed,
+    }
+)
 
 
 def apply_corrections(cursor: Cursor, table: str, events: Sequence[Positioned]) -> None:
     """The queue rows these events imply (inside the syncs read model's transaction)."""
-    ids = [e.correction_id for e, _ in events if event_name(e) in REQUESTED | PROGRESS]
+    ids = [e.correction_id for e, _ in events if type(e) in REQUESTED | PROGRESS]
     if not ids:
         return
     rows = load_rows(cursor, table, "correction_id", ids)
     for event, _ in events:
-        name = event_name(event)
-        if name in REQUESTED:
+        cls = type(event)
+        if cls in REQUESTED:
             rows[event.correction_id] = requested_row(event)
-        elif name in PROGRESS and event.correction_id in rows:
-            progress(rows[event.correction_id], event, name)
+        elif cls in PROGRESS and event.correction_id in rows:
+            progress(rows[event.correction_id], event)
     upsert_rows(cursor, table, CORRECTIONS, list(rows.values()))
 
 
@@ -80,13 +89,13 @@ def requested_row(event: Any) -> dict[str, Any]:
     }
 
 
-def progress(row: dict[str, Any], event: Any, name: str) -> None:
+def progress(row: dict[str, Any], event: Any) -> None:
     row["updated_at"] = fmt_time(event.timestamp)
-    if name == "CorrectionConfirmed":
+    if type(event) is Organizer.CorrectionConfirmed:
         row.update(
             status="confirmed", next_attempt_at=None, stripe_object_id=event.stripe_object_id
         )
-    elif name == "DraftCorrectionMissed":
+    elif type(event) is Organizer.DraftCorrectionMissed:
         row.update(status="missed", next_attempt_at=None, last_error=event.reason)
     else:
         row.update(

@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.persistence.database import Cursor, Database
-from projections.base import Positioned, ReadModel, event_name, load_rows, upsert_rows
+from domain.organizer import Organizer
+from projections.base import Positioned, ReadModel, load_rows, upsert_rows
+from projections.events import (
+    CORRECTION_EVENTS,
+    CUSTOMER_EVENTS,
+    GROUP_EVENTS,
+    NEVER_RECORDED,
+    SUBSCRIPTION_EVENTS,
+    SYNC_EVENTS,
+)
 from projections.view import Column, ReadModelView, TableSpec, fmt_time
 
 INVOICES = TableSpec(
@@ -42,6 +51,16 @@ NAMES = TableSpec(
 class InvoicesProjection(ReadModel):
     name = "invoices"
     tables = (INVOICES, NAMES)
+    handles = frozenset({Organizer.Registered, Organizer.InvoiceRecorded})
+    IGNORED = (
+        NEVER_RECORDED
+        | GROUP_EVENTS
+        | CUSTOMER_EVENTS
+        | SUBSCRIPTION_EVENTS
+        | SYNC_EVENTS
+        | CORRECTION_EVENTS
+        | {Organizer.PaymentSucceeded, Organizer.PaymentFailed}
+    )
 
     def __init__(self, view: ReadModelView, *, minimum_quantity: int = 1) -> None:
         super().__init__(view)
@@ -54,10 +73,10 @@ class InvoicesProjection(ReadModel):
         invoices: dict[str, dict[str, Any]] = {}
         for event, position in events:
             key = event.originator_id.hex
-            if event_name(event) == "Registered":
+            if type(event) is Organizer.Registered:
                 names[key] = event.platform_organizer_id
                 new_names.append({"organizer_uuid": key, "organizer_id": names[key]})
-            elif event_name(event) == "InvoiceRecorded":
+            elif type(event) is Organizer.InvoiceRecorded:
                 invoices[event.invoice_id] = {
                     "invoice_id": event.invoice_id,
                     "organizer_uuid": key,

@@ -24,8 +24,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.persistence.database import Cursor, Database
-from projections.base import Positioned, ReadModel, event_name, upsert_rows
-from projections.renewals import RenewalsProjection, has_drift
+from domain.organizer import Organizer
+from projections.base import Positioned, ReadModel, upsert_rows
+from projections.events import CUSTOMER_EVENTS, NEVER_RECORDED
+from projections.renewals import RENEWAL_CHANGES, RenewalsProjection, has_drift
 from projections.view import Column, ReadModelView, TableSpec, fmt_time
 
 RISKS = TableSpec(
@@ -69,13 +71,14 @@ CORRECTION_WORDS = {
     "one_off_invoice": "a one-off invoice for the difference",
     "credit_note": "a credit note for the difference",
 }
-CORRECTIONS = frozenset({"DraftCorrectionRequested", "LateDifferenceRequested"})
+CORRECTIONS = frozenset({Organizer.DraftCorrectionRequested, Organizer.LateDifferenceRequested})
+FAILURES = frozenset({Organizer.QuantitySyncFailed, Organizer.CorrectionAttemptFailed})
 CLOSES = frozenset(
     {
-        "QuantitySyncConfirmed",
-        "QuantitySyncSuperseded",
-        "CorrectionConfirmed",
-        "DraftCorrectionMissed",
+        Organizer.QuantitySyncConfirmed,
+        Organizer.QuantitySyncSuperseded,
+        Organizer.CorrectionConfirmed,
+        Organizer.DraftCorrectionMissed,
     }
 )
 Row = dict[str, Any]
@@ -84,6 +87,33 @@ Row = dict[str, Any]
 class RenewalRisksProjection(ReadModel):
     name = "renewal_risks"
     tables = (RISKS,)
+    handles = frozenset(
+        {
+            Organizer.Registered,
+            Organizer.QuantitySyncRequested,
+            Organizer.RenewalInvoiceLeftUncorrected,
+            Organizer.InvoiceRecorded,
+            *CORRECTIONS,
+            *FAILURES,
+            *CLOSES,
+            *RENEWAL_CHANGES,
+        }
+    )
+    IGNORED = (
+        NEVER_RECORDED
+        | CUSTOMER_EVENTS
+        | {
+            Organizer.GroupChangeReaffirmed,
+            Organizer.StaleGroupChangeIgnored,
+            Organizer.StaleSubscriptionSnapshotIgnored,
+            Organizer.RenewalUpcoming,
+            Organizer.DriftDetected,
+            Organizer.PaymentSucceeded,
+            Organizer.PaymentFailed,
+            Organizer.DraftInvoiceQuantityMismatch,
+            Organizer.CorrectionStepDone,
+        }
+    )
 
     def __init__(self, view: ReadModelView, *, minimum_quantity: int = 1) -> None:
         super().__init__(view)
@@ -94,7 +124,7 @@ class RenewalRisksProjection(ReadModel):
         rows = load_organizer_rows(cursor, table, [e.originator_id.hex for e, _ in events])
         for event, _ in events:
             key = event.originator_id.hex
-            if event_name(event) == "Registered":
+            if type(event) is Organizer.Registered:
                 rows.setdefault((key, renewal_subject(key)), self.renewal_row(key, event))
             renewal = rows.get((key, renewal_subject(key)))
             if renewal is not None:
@@ -121,7 +151,7 @@ class RenewalRisksProjection(ReadModel):
         }
 
     def take(self, rows: dict[tuple[str, str], Row], renewal: Row, event: Any) -> None:
-        name, key, at = event_name(event), renewal["organizer_uuid"], fmt_time(event.timestamp)
+        cls, key, at = type(event), renewal["organizer_uuid"], fmt_time(event.timestamp)
 
         def open_row(subject: str, kind: str, **fields: Any) -> None:
             rows[(key, subject)] = {
@@ -134,7 +164,7 @@ class RenewalRisksProjection(ReadModel):
                 **fields,
             }
 
-        if name == "QuantitySyncRequested":
+        if cls is Organizer.QuantitySyncRequested:
             open_row(
                 event.sync_id,
                 "sync",
@@ -145,7 +175,7 @@ class RenewalRisksProjection(ReadModel):
                 quantity=event.quantity,
                 reason=f"quantity sync to {event.quantity} not confirmed (pending)",
             )
-        elif name in CORRECTIONS:
+        elif cls in CORRECTIONS:
             words = CORRECTION_WORDS[event.kind]
             open_row(
                 event.correction_id,
@@ -157,7 +187,7 @@ class RenewalRisksProjection(ReadModel):
                 reason=f"invoice {event.invoice_id} bills {event.billed_quantity}, "
                 f"{event.target_quantity} billable: {words} not confirmed (pending)",
             )
-        elif name == "RenewalInvoiceLeftUncorrected":
+        elif cls is Organizer.RenewalInvoiceLeftUncorrected:
             open_row(
                 f"uncorrected:{event.invoice_id}",
                 "uncorrected",
@@ -168,7 +198,7 @@ class RenewalRisksProjection(ReadModel):
                 quantity=event.target_quantity,
                 reason=f"invoice {event.invoice_id}: {event.reason}",
             )
-        elif name in ("QuantitySyncFailed", "CorrectionAttemptFailed"):
+        elif cls in FAILURES:
             subject = getattr(event, "sync_id", None) or event.correction_id
             row = rows.get((key, subject))
             if row is not None:
@@ -177,26 +207,26 @@ class RenewalRisksProjection(ReadModel):
                 row.update(
                     status=status, reason=f"{head} ({status}: {event.error_code}: {event.message})"
                 )
-        elif name == "InvoiceRecorded" and event.billing_reason == "subscription_cycle":
+        elif cls is Organizer.InvoiceRecorded and event.billing_reason == "subscription_cycle":
             # The renewal happened: its invoice is corrected now, not its syncs.
             renewed = fmt_time(event.period_start) or ""
             renewal["renewed_at"] = max(renewed, renewal.get("renewed_at") or "")
             for (owner, _), row in rows.items():
                 if owner == key and row["kind"] == "sync" and str(row["renewal_at"]) <= renewed:
                     row["open"] = 0
-        elif name in CLOSES:
+        elif cls in CLOSES:
             subject = getattr(event, "sync_id", None) or event.correction_id
             row = rows.get((key, subject))
             if row is not None:
                 row["open"] = 0
-                if name == "QuantitySyncConfirmed":
+                if cls is Organizer.QuantitySyncConfirmed:
                     renewal["synced_quantity"] = event.quantity
                     renewal["synced_for"] = row["renewal_at"]
         self.take_renewal(renewal, event)
 
     def take_renewal(self, renewal: Row, event: Any) -> None:
         """The drift row: Stripe's quantity against the billable groups, for a renewal."""
-        if event_name(event) == "SubscriptionObserved":
+        if type(event) is Organizer.SubscriptionObserved:
             renewal["renewing"] = int(not getattr(event, "cancel_at_period_end", False))
         RenewalsProjection.update(renewal, event)
         renewal["billable_quantity"] = max(renewal["active_groups"], self.minimum_quantity)

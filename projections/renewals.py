@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from adapters.persistence.database import Cursor
-from projections.base import Positioned, ReadModel, event_name, load_rows, upsert_rows
+from domain.organizer import Organizer
+from projections.base import Positioned, ReadModel, load_rows, upsert_rows
+from projections.events import (
+    CORRECTION_EVENTS,
+    CUSTOMER_EVENTS,
+    INVOICE_EVENTS,
+    NEVER_RECORDED,
+    EventClass,
+)
 from projections.view import Column, ReadModelView, TableSpec, fmt_time
 
 RENEWALS = TableSpec(
@@ -31,6 +39,7 @@ RENEWALS = TableSpec(
     indexes=(("current_period_end",), ("organizer_id",), ("drift",)),
 )
 
+Row = dict[str, Any]
 # Subscriptions in these states are billed; drift only means something for them.
 LIVE_STATUSES = frozenset({"active", "trialing", "past_due"})
 
@@ -46,9 +55,76 @@ def has_drift(row: dict[str, Any]) -> bool:
     )
 
 
+def _activated(row: Row, event: Organizer.GroupActivated) -> None:
+    row["active_groups"] += 1
+
+
+def _deactivated(row: Row, event: Organizer.GroupDeactivated) -> None:
+    row["active_groups"] -= 1
+
+
+def _observed(row: Row, event: Organizer.SubscriptionObserved) -> None:
+    row["subscription_id"] = event.subscription_id
+    row["subscription_status"] = event.status
+    row["current_period_end"] = fmt_time(event.current_period_end)
+    row["billed_quantity"] = event.quantity
+
+
+def _canceled(row: Row, event: Organizer.SubscriptionCanceled) -> None:
+    row["subscription_status"] = "canceled"
+
+
+def _sync_requested(row: Row, event: Organizer.QuantitySyncRequested) -> None:
+    row["sync_status"] = "pending"
+
+
+def _sync_confirmed(row: Row, event: Organizer.QuantitySyncConfirmed) -> None:
+    row["sync_status"] = "confirmed"
+    row["last_synced_quantity"] = event.quantity
+    row["last_synced_at"] = fmt_time(event.timestamp)
+    row["last_error"] = None
+
+
+def _sync_failed(row: Row, event: Organizer.QuantitySyncFailed) -> None:
+    row["sync_status"] = "retrying" if event.retryable else "failed"
+    row["last_error"] = f"{event.error_code}: {event.message}"
+
+
+def _checked(row: Row, event: Organizer.RenewalQuantityChecked) -> None:
+    if event.trigger == "scheduled":
+        row["scheduled_check_period_end"] = fmt_time(event.period_end)
+
+
+RENEWAL_CHANGES: dict[EventClass, Callable[[Row, Any], None]] = {
+    Organizer.GroupActivated: _activated,
+    Organizer.GroupDeactivated: _deactivated,
+    Organizer.SubscriptionObserved: _observed,
+    Organizer.SubscriptionCanceled: _canceled,
+    Organizer.QuantitySyncRequested: _sync_requested,
+    Organizer.QuantitySyncConfirmed: _sync_confirmed,
+    Organizer.QuantitySyncFailed: _sync_failed,
+    Organizer.RenewalQuantityChecked: _checked,
+}
+
+
 class RenewalsProjection(ReadModel):
     name = "renewals"
     tables = (RENEWALS,)
+    handles = frozenset({Organizer.Registered, *RENEWAL_CHANGES})
+    IGNORED = (
+        NEVER_RECORDED
+        | CUSTOMER_EVENTS
+        | INVOICE_EVENTS
+        | CORRECTION_EVENTS
+        | {
+            Organizer.GroupChangeReaffirmed,
+            Organizer.StaleGroupChangeIgnored,
+            Organizer.StaleSubscriptionSnapshotIgnored,
+            Organizer.RenewalUpcoming,
+            Organizer.DriftDetected,
+            Organizer.QuantitySyncSuperseded,
+        }
+    )
 
     def __init__(self, view: ReadModelView, *, minimum_quantity: int = 1) -> None:
         super().__init__(view)
@@ -59,7 +135,7 @@ class RenewalsProjection(ReadModel):
         rows = load_rows(cursor, table, "organizer_uuid", [e.originator_id.hex for e, _ in events])
         for event, position in events:
             key = event.originator_id.hex
-            if event_name(event) == "Registered":
+            if type(event) is Organizer.Registered:
                 rows.setdefault(key, self.new_row(key, event.platform_organizer_id))
             row = rows.get(key)
             if row is None:
@@ -82,27 +158,8 @@ class RenewalsProjection(ReadModel):
 
     @staticmethod
     def update(row: dict[str, Any], event: Any) -> None:
-        name = event_name(event)
-        if name == "GroupActivated":
-            row["active_groups"] += 1
-        elif name == "GroupDeactivated":
-            row["active_groups"] -= 1
-        elif name == "SubscriptionObserved":
-            row["subscription_id"] = event.subscription_id
-            row["subscription_status"] = event.status
-            row["current_period_end"] = fmt_time(event.current_period_end)
-            row["billed_quantity"] = event.quantity
-        elif name == "SubscriptionCanceled":
-            row["subscription_status"] = "canceled"
-        elif name == "QuantitySyncRequested":
-            row["sync_status"] = "pending"
-        elif name == "QuantitySyncConfirmed":
-            row["sync_status"] = "confirmed"
-            row["last_synced_quantity"] = event.quantity
-            row["last_synced_at"] = fmt_time(event.timestamp)
-            row["last_error"] = None
-        elif name == "QuantitySyncFailed":
-            row["sync_status"] = "retrying" if event.retryable else "failed"
-            row["last_error"] = f"{event.error_code}: {event.message}"
-        elif name == "RenewalQuantityChecked" and event.trigger == "scheduled":
-            row["scheduled_check_period_end"] = fmt_time(event.period_end)
+        """How one event changes an organizer's renewal row (shared by the audit and the
+        renewal risks, which keep the same state)."""
+        change = RENEWAL_CHANGES.get(type(event))
+        if change is not None:
+            change(row, event)

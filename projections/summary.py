@@ -7,13 +7,15 @@ event by event; the API serves it without touching the event store.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
 
 from adapters.persistence.database import Cursor
-from projections.base import Positioned, ReadModel, event_name, load_rows, upsert_rows
+from domain.organizer import Organizer
+from projections.base import Positioned, ReadModel, load_rows, upsert_rows
+from projections.events import CORRECTION_EVENTS, NEVER_RECORDED, EventClass
 from projections.renewals import drift_between
 from projections.view import Column, ReadModelView, TableSpec, fmt_time
 
@@ -100,53 +102,86 @@ def _sync(doc: Doc, event: Any, status: str) -> None:
     }
 
 
+def _customer(doc: Doc, event: Organizer.StripeCustomerLinked) -> None:
+    doc["customer_id"] = event.customer_id
+
+
+def _canceled(doc: Doc, event: Organizer.SubscriptionCanceled) -> None:
+    if doc["subscription"] is not None:
+        doc["subscription"]["status"] = "canceled"
+
+
+def _upcoming(doc: Doc, event: Organizer.RenewalUpcoming) -> None:
+    doc["upcoming_renewal"] = {
+        "period_end": fmt_time(event.period_end),
+        "expected_quantity": event.expected_quantity,
+        "expected_amount": event.expected_amount,
+        "currency": event.currency,
+    }
+
+
+def _payment(doc: Doc, event: Any) -> None:
+    doc["last_payment"] = {
+        "invoice_id": event.invoice_id,
+        "status": "succeeded" if type(event) is Organizer.PaymentSucceeded else "failed",
+        "amount": event.amount,
+        "currency": event.currency,
+        "at": fmt_time(event.timestamp),
+    }
+
+
+def _enrollment(doc: Doc, event: Organizer.EnrollmentStarted) -> None:
+    doc["enrollment"] = {
+        "session_id": event.session_id,
+        "expires_at": fmt_time(event.expires_at),
+        "quantity": event.quantity,
+    }
+
+
+# event class → how it changes the summary document.
+CHANGES: dict[EventClass, Callable[[Doc, Any], None]] = {
+    Organizer.GroupActivated: lambda doc, event: _groups(doc, event, active=True),
+    Organizer.GroupDeactivated: lambda doc, event: _groups(doc, event, active=False),
+    Organizer.StripeCustomerLinked: _customer,
+    Organizer.SubscriptionObserved: _subscription,
+    Organizer.SubscriptionCanceled: _canceled,
+    Organizer.RenewalUpcoming: _upcoming,
+    Organizer.InvoiceRecorded: _invoice,
+    Organizer.PaymentSucceeded: _payment,
+    Organizer.PaymentFailed: _payment,
+    Organizer.EnrollmentStarted: _enrollment,
+    Organizer.QuantitySyncRequested: lambda doc, event: _sync(doc, event, "pending"),
+    Organizer.QuantitySyncConfirmed: lambda doc, event: _sync(doc, event, "confirmed"),
+    Organizer.QuantitySyncFailed: lambda doc, event: _sync(
+        doc, event, "retrying" if event.retryable else "failed"
+    ),
+}
+
+
 def update(doc: Doc, event: Any) -> None:
     """How one event changes the summary document."""
-    name = event_name(event)
-    if name == "GroupActivated":
-        _groups(doc, event, active=True)
-    elif name == "GroupDeactivated":
-        _groups(doc, event, active=False)
-    elif name == "StripeCustomerLinked":
-        doc["customer_id"] = event.customer_id
-    elif name == "SubscriptionObserved":
-        _subscription(doc, event)
-    elif name == "SubscriptionCanceled" and doc["subscription"] is not None:
-        doc["subscription"]["status"] = "canceled"
-    elif name == "RenewalUpcoming":
-        doc["upcoming_renewal"] = {
-            "period_end": fmt_time(event.period_end),
-            "expected_quantity": event.expected_quantity,
-            "expected_amount": event.expected_amount,
-            "currency": event.currency,
-        }
-    elif name == "InvoiceRecorded":
-        _invoice(doc, event)
-    elif name in ("PaymentSucceeded", "PaymentFailed"):
-        doc["last_payment"] = {
-            "invoice_id": event.invoice_id,
-            "status": "succeeded" if name == "PaymentSucceeded" else "failed",
-            "amount": event.amount,
-            "currency": event.currency,
-            "at": fmt_time(event.timestamp),
-        }
-    elif name == "EnrollmentStarted":
-        doc["enrollment"] = {
-            "session_id": event.session_id,
-            "expires_at": fmt_time(event.expires_at),
-            "quantity": event.quantity,
-        }
-    elif name == "QuantitySyncRequested":
-        _sync(doc, event, "pending")
-    elif name == "QuantitySyncConfirmed":
-        _sync(doc, event, "confirmed")
-    elif name == "QuantitySyncFailed":
-        _sync(doc, event, "retrying" if event.retryable else "failed")
+    change = CHANGES.get(type(event))
+    if change is not None:
+        change(doc, event)
 
 
 class SummaryProjection(ReadModel):
     name = "summary"
     tables = (SUMMARY,)
+    handles = frozenset({Organizer.Registered, *CHANGES})
+    IGNORED = (
+        NEVER_RECORDED
+        | CORRECTION_EVENTS
+        | {
+            Organizer.GroupChangeReaffirmed,
+            Organizer.StaleGroupChangeIgnored,
+            Organizer.StripeCustomerDeleted,
+            Organizer.StaleSubscriptionSnapshotIgnored,
+            Organizer.RenewalQuantityChecked,
+            Organizer.DriftDetected,
+            Organizer.QuantitySyncSuperseded,
+        }
+    )
 
     def __init__(self, view: ReadModelView, *, minimum_quantity: int = 1) -> None:
         super().__init__(view)
@@ -158,7 +193,7 @@ class SummaryProjection(ReadModel):
         docs = {key: orjson.loads(row["document"]) for key, row in rows.items()}
         for event, position in events:
             key = event.originator_id.hex
-            if event_name(event) == "Registered":
+            if type(event) is Organizer.Registered:
                 organizer_id = event.platform_organizer_id
                 docs.setdefault(key, new_document(organizer_id, self.minimum_quantity))
                 rows.setdefault(key, {"organizer_uuid": key, "organizer_id": organizer_id})

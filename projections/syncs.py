@@ -14,15 +14,23 @@ from datetime import datetime
 from typing import Any
 
 from adapters.persistence.database import Cursor, Database
+from domain.organizer import Organizer
 from projections.base import (
     Positioned,
     ReadModel,
     due_work,
-    event_name,
     load_rows,
     upsert_rows,
 )
-from projections.corrections import CORRECTIONS, apply_corrections
+from projections.corrections import CORRECTIONS, PROGRESS, REQUESTED, apply_corrections
+from projections.events import (
+    CUSTOMER_EVENTS,
+    GROUP_EVENTS,
+    INVOICE_EVENTS,
+    NEVER_RECORDED,
+    SUBSCRIPTION_EVENTS,
+    SYNC_EVENTS,
+)
 from projections.view import Column, TableSpec, fmt_time
 
 SYNCS = TableSpec(
@@ -75,10 +83,17 @@ ORGANIZERS = TableSpec(
 # before issue 10 only reported; since, reported by the correction decided for it.
 MISMATCH_REPORTS = frozenset(
     {
-        "DraftInvoiceQuantityMismatch",
-        "DraftCorrectionRequested",
-        "LateDifferenceRequested",
-        "RenewalInvoiceLeftUncorrected",
+        Organizer.DraftInvoiceQuantityMismatch,
+        Organizer.DraftCorrectionRequested,
+        Organizer.LateDifferenceRequested,
+        Organizer.RenewalInvoiceLeftUncorrected,
+    }
+)
+SYNC_PROGRESS = frozenset(
+    {
+        Organizer.QuantitySyncConfirmed,
+        Organizer.QuantitySyncFailed,
+        Organizer.QuantitySyncSuperseded,
     }
 )
 
@@ -86,6 +101,16 @@ MISMATCH_REPORTS = frozenset(
 class SyncsProjection(ReadModel):
     name = "syncs"
     tables = (SYNCS, DRAFT_MISMATCHES, ORGANIZERS, CORRECTIONS)
+    handles = frozenset({Organizer.Registered, *SYNC_EVENTS, *MISMATCH_REPORTS})
+    handles |= REQUESTED | PROGRESS  # the corrections queue (projections/corrections.py)
+    IGNORED = (
+        NEVER_RECORDED
+        | GROUP_EVENTS
+        | CUSTOMER_EVENTS
+        | SUBSCRIPTION_EVENTS
+        | INVOICE_EVENTS
+        | {Organizer.CorrectionStepDone}
+    )
 
     def __init__(self, view: Any, *, minimum_quantity: int = 1) -> None:
         super().__init__(view)
@@ -102,20 +127,20 @@ class SyncsProjection(ReadModel):
         sync_ids = [e.sync_id for e, _ in events if hasattr(e, "sync_id")]
         syncs = load_rows(cursor, self.t("rm_quantity_syncs"), "sync_id", sync_ids)
         mismatches: list[dict[str, Any]] = []
-        invoice_ids = [e.invoice_id for e, _ in events if event_name(e) in MISMATCH_REPORTS]
+        invoice_ids = [e.invoice_id for e, _ in events if type(e) in MISMATCH_REPORTS]
         # The first report of an invoice stays (its time is the list's paging key).
         reported = set(load_rows(cursor, self.t("rm_draft_mismatches"), "invoice_id", invoice_ids))
         for event, _ in events:
-            key, name = event.originator_id.hex, event_name(event)
-            if name == "Registered":
+            key, cls = event.originator_id.hex, type(event)
+            if cls is Organizer.Registered:
                 names[key] = new_names[key] = event.platform_organizer_id
-            elif name == "QuantitySyncRequested":
+            elif cls is Organizer.QuantitySyncRequested:
                 syncs[event.sync_id] = self.requested(event, key, names.get(key, key))
-            elif name in ("QuantitySyncConfirmed", "QuantitySyncFailed", "QuantitySyncSuperseded"):
+            elif cls in SYNC_PROGRESS:
                 row = syncs.get(event.sync_id)
                 if row is not None:
-                    self.progress(row, event, name)
-            elif name in MISMATCH_REPORTS and event.invoice_id not in reported:
+                    self.progress(row, event)
+            elif cls in MISMATCH_REPORTS and event.invoice_id not in reported:
                 reported.add(event.invoice_id)
                 mismatches.append(
                     {
@@ -164,13 +189,13 @@ class SyncsProjection(ReadModel):
         }
 
     @staticmethod
-    def progress(row: dict[str, Any], event: Any, name: str) -> None:
+    def progress(row: dict[str, Any], event: Any) -> None:
         row["updated_at"] = fmt_time(event.timestamp)
-        if name == "QuantitySyncConfirmed":
+        if type(event) is Organizer.QuantitySyncConfirmed:
             row.update(
                 status="confirmed", next_attempt_at=None, stripe_request_id=event.stripe_request_id
             )
-        elif name == "QuantitySyncSuperseded":
+        elif type(event) is Organizer.QuantitySyncSuperseded:
             row.update(status="superseded", next_attempt_at=None)
         else:
             row.update(

@@ -1,0 +1,79 @@
+"""The organizer's event classes, as read models and reactors dispatch on them.
+
+Read models dispatch on the classes (``Organizer.GroupActivated``), never on their names:
+a renamed class then fails at import instead of silently dropping rows, and mypy sees the
+fields. Every model says which classes it handles and which it ignores on purpose
+(``ReadModel.handles`` / ``IGNORED``); tests/unit/test_event_dispatch.py holds every event
+class of the aggregate to one of the two, so a new event needs a decision everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.organizer import Organizer
+
+EventClass = type[Any]
+
+# Bases that are never recorded themselves: what they mean is in their subclasses.
+NEVER_RECORDED: frozenset[EventClass] = frozenset(
+    {Organizer.Event, Organizer.Created, Organizer.StripeFact, Organizer.CorrectionRequested}
+)
+
+
+def organizer_event_classes() -> frozenset[EventClass]:
+    """Every event class of the aggregate: its ``Event`` subclasses and ``Registered``."""
+    found: set[EventClass] = {Organizer.Registered}
+    for name in dir(Organizer):
+        value = getattr(Organizer, name)
+        if isinstance(value, type) and issubclass(value, Organizer.Event):
+            found.add(value)
+    return frozenset(found)
+
+
+# The aggregate's events by subject, for ``IGNORED`` sets that pass over a whole subject.
+# A new event class belongs in none of these until someone decides where it goes.
+GROUP_EVENTS: frozenset[EventClass] = frozenset(
+    {
+        Organizer.GroupActivated,
+        Organizer.GroupDeactivated,
+        Organizer.GroupChangeReaffirmed,
+        Organizer.StaleGroupChangeIgnored,
+    }
+)
+CUSTOMER_EVENTS: frozenset[EventClass] = frozenset(
+    {Organizer.StripeCustomerLinked, Organizer.StripeCustomerDeleted, Organizer.EnrollmentStarted}
+)
+SUBSCRIPTION_EVENTS: frozenset[EventClass] = frozenset(
+    {
+        Organizer.SubscriptionObserved,
+        Organizer.StaleSubscriptionSnapshotIgnored,
+        Organizer.SubscriptionCanceled,
+        Organizer.RenewalUpcoming,
+        Organizer.RenewalQuantityChecked,
+        Organizer.DriftDetected,
+    }
+)
+SYNC_EVENTS: frozenset[EventClass] = frozenset(
+    {
+        Organizer.QuantitySyncRequested,
+        Organizer.QuantitySyncSuperseded,
+        Organizer.QuantitySyncConfirmed,
+        Organizer.QuantitySyncFailed,
+    }
+)
+INVOICE_EVENTS: frozenset[EventClass] = frozenset(
+    {Organizer.InvoiceRecorded, Organizer.PaymentSucceeded, Organizer.PaymentFailed}
+)
+CORRECTION_EVENTS: frozenset[EventClass] = frozenset(
+    {
+        Organizer.DraftInvoiceQuantityMismatch,
+        Organizer.DraftCorrectionRequested,
+        Organizer.LateDifferenceRequested,
+        Organizer.CorrectionStepDone,
+        Organizer.CorrectionConfirmed,
+        Organizer.CorrectionAttemptFailed,
+        Organizer.DraftCorrectionMissed,
+        Organizer.RenewalInvoiceLeftUncorrected,
+    }
+)
