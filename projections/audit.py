@@ -18,7 +18,8 @@ from projections.audit_facts import FACTS, Entry
 from projections.base import Positioned, ReadModel, load_rows, upsert_rows
 from projections.events import NEVER_RECORDED
 from projections.renewals import RENEWAL_CHANGES, RenewalsProjection, has_drift
-from projections.view import Column, ReadModelView, TableSpec, fmt_time
+from projections.times import fmt_time
+from projections.view import Column, ReadModelView, TableSpec
 
 AUDIT_ENTRIES = TableSpec(
     "rm_audit_entries",

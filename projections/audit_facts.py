@@ -11,7 +11,7 @@ from typing import Any
 
 from domain.organizer import Organizer
 from projections.events import EventClass
-from projections.view import fmt_time
+from projections.times import fmt_time
 
 Entry = dict[str, Any]
 

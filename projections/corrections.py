@@ -22,7 +22,8 @@ from projections.base import (
     upsert_rows,
 )
 from projections.events import EventClass
-from projections.view import Column, TableSpec, fmt_time
+from projections.times import fmt_time
+from projections.view import Column, TableSpec
 
 CORRECTIONS = TableSpec(
     "rm_billing_corrections",

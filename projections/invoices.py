@@ -17,7 +17,8 @@ from projections.events import (
     SUBSCRIPTION_EVENTS,
     SYNC_EVENTS,
 )
-from projections.view import Column, ReadModelView, TableSpec, fmt_time
+from projections.times import fmt_time
+from projections.view import Column, ReadModelView, TableSpec
 
 INVOICES = TableSpec(
     "rm_invoices",

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.persistence.database import Cursor, PostgresDatabase, SQLiteDatabase
-from projections.view import REBUILD_SUFFIX, Column, TableSpec, fmt_time
+from projections.times import fmt_time
+from projections.view import REBUILD_SUFFIX, Column, TableSpec
 
 QUARANTINE = TableSpec(
     "read_model_quarantine",

@@ -28,7 +28,8 @@ from domain.organizer import Organizer
 from projections.base import Positioned, ReadModel, upsert_rows
 from projections.events import CUSTOMER_EVENTS, NEVER_RECORDED
 from projections.renewals import RENEWAL_CHANGES, RenewalsProjection, has_drift
-from projections.view import Column, ReadModelView, TableSpec, fmt_time
+from projections.times import fmt_time
+from projections.view import Column, ReadModelView, TableSpec
 
 RISKS = TableSpec(
     "rm_renewal_risks",

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypedDict, cast
+from uuid import UUID
 
-from adapters.persistence.database import Cursor
+from adapters.persistence.database import Cursor, Database
 from domain.organizer import Organizer
 from projections.base import Positioned, ReadModel, load_rows, upsert_rows
 from projections.events import (
@@ -15,7 +18,8 @@ from projections.events import (
     NEVER_RECORDED,
     EventClass,
 )
-from projections.view import Column, ReadModelView, TableSpec, fmt_time
+from projections.times import fmt_time, from_text, to_text
+from projections.view import Column, ReadModelView, TableSpec
 
 RENEWALS = TableSpec(
     "rm_renewals",
@@ -163,3 +167,92 @@ class RenewalsProjection(ReadModel):
         change = RENEWAL_CHANGES.get(type(event))
         if change is not None:
             change(row, event)
+
+
+# -- the queries ----------------------------------------------------------------------
+
+
+class RenewalRow(TypedDict):
+    """One ``rm_renewals`` row, as stored (times as read-model text)."""
+
+    organizer_uuid: str
+    organizer_id: str
+    subscription_id: str | None
+    subscription_status: str | None
+    current_period_end: str | None
+    active_groups: int
+    billable_quantity: int
+    billed_quantity: int | None
+    last_synced_quantity: int | None
+    last_synced_at: str | None
+    sync_status: str | None
+    last_error: str | None
+    drift: int
+    scheduled_check_period_end: str | None
+    position: int
+
+
+def renewals_after(
+    database: Database,
+    *,
+    due_before: str | None,
+    drift: bool | None,
+    after: tuple[str | None, str] | None,
+    limit: int,
+) -> list[RenewalRow]:
+    """Up to ``limit`` renewals after ``after`` (period end or None, organizer id), by
+    period end (organizers without one last), then organizer id."""
+    clauses: list[str] = ["1 = 1"]
+    params: dict[str, Any] = {"limit": limit}
+    if due_before is not None:
+        clauses.append("current_period_end < :due_before")
+        params["due_before"] = due_before
+    if drift is not None:
+        clauses.append("drift = :drift")
+        params["drift"] = int(drift)
+    if after is not None:
+        # NULL period ends sort last on both stores (SQLite and PostgreSQL disagree on
+        # where NULLs go, so the order says it).
+        period_end, params["after_id"] = after
+        if period_end is None:
+            clauses.append("current_period_end IS NULL AND organizer_id > :after_id")
+        else:
+            clauses.append(
+                "(current_period_end IS NULL OR current_period_end > :after_end"
+                " OR (current_period_end = :after_end AND organizer_id > :after_id))"
+            )
+            params["after_end"] = period_end
+    with database.transaction() as cursor:
+        rows = cursor.execute(
+            f"SELECT * FROM rm_renewals WHERE {' AND '.join(clauses)}"
+            " ORDER BY CASE WHEN current_period_end IS NULL THEN 1 ELSE 0 END,"
+            " current_period_end, organizer_id LIMIT :limit",
+            params,
+        ).fetchall()
+    return [cast(RenewalRow, dict(row)) for row in rows]
+
+
+@dataclass(frozen=True)
+class DueCheck:
+    """A live subscription whose period ends within the lead and is not checked yet."""
+
+    organizer_uuid: UUID
+    period_end: datetime
+
+
+def due_scheduled_checks(database: Database, now: datetime, horizon: datetime) -> list[DueCheck]:
+    """Live subscriptions whose period ends in ``(now, horizon]`` and whose scheduled
+    check for that period is not recorded yet."""
+    with database.transaction() as cursor:
+        rows = cursor.execute(
+            "SELECT organizer_uuid, current_period_end FROM rm_renewals"
+            " WHERE subscription_status IN ('active', 'trialing', 'past_due')"
+            " AND current_period_end > :now AND current_period_end <= :horizon"
+            " AND (scheduled_check_period_end IS NULL"
+            "      OR scheduled_check_period_end < current_period_end)",
+            {"now": to_text(now), "horizon": to_text(horizon)},
+        ).fetchall()
+    return [
+        DueCheck(UUID(str(row["organizer_uuid"])), from_text(str(row["current_period_end"])))
+        for row in rows
+    ]

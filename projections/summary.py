@@ -12,12 +12,13 @@ from typing import Any
 
 import orjson
 
-from adapters.persistence.database import Cursor
+from adapters.persistence.database import Cursor, Database
 from domain.organizer import Organizer
 from projections.base import Positioned, ReadModel, load_rows, upsert_rows
 from projections.events import CORRECTION_EVENTS, NEVER_RECORDED, EventClass
 from projections.renewals import drift_between
-from projections.view import Column, ReadModelView, TableSpec, fmt_time
+from projections.times import fmt_time
+from projections.view import Column, ReadModelView, TableSpec
 
 SUMMARY = TableSpec(
     "rm_organizer_summary",
@@ -216,3 +217,12 @@ class SummaryProjection(ReadModel):
             subscription.get("billed_quantity"),
             doc["billable_quantity"],
         )
+
+
+def read_summary(database: Database, organizer_id: str) -> Doc | None:
+    """The organizer's summary document (see ``new_document``), or None if unknown."""
+    with database.transaction() as cursor:
+        row = cursor.execute(
+            "SELECT document FROM rm_organizer_summary WHERE organizer_id = :o", {"o": organizer_id}
+        ).fetchone()
+    return None if row is None else dict(orjson.loads(row["document"]))

@@ -31,7 +31,8 @@ from projections.events import (
     SUBSCRIPTION_EVENTS,
     SYNC_EVENTS,
 )
-from projections.view import Column, TableSpec, fmt_time
+from projections.times import fmt_time
+from projections.view import Column, TableSpec
 
 SYNCS = TableSpec(
     "rm_quantity_syncs",

@@ -11,12 +11,10 @@ beside them, then swaps them in atomically.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
@@ -25,19 +23,6 @@ from adapters.persistence.database import Cursor, PostgresDatabase, SQLiteDataba
 
 REBUILD_SUFFIX = "__rebuild"
 RETIRED_SUFFIX = "__retired"
-
-
-def fmt_time(value: datetime | None) -> str | None:
-    """Fixed-width UTC text, so times sort and compare as strings on both backends."""
-    if value is None:
-        return None
-    return _fmt_time(value)
-
-
-@functools.lru_cache(maxsize=8192)
-def _fmt_time(value: datetime) -> str:
-    # Cached: a replay formats the same few instants (one per saved batch) many times.
-    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

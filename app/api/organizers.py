@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
-
 from adapters.persistence.inbox import StripeInbox
 from adapters.stripe.account import StripeAccount
 from adapters.stripe.gateway import StripeGateway
@@ -26,6 +24,8 @@ from app.api.schemas import (
 from app.bootstrap import Container
 from app.stripe_account.portal import billing_url, portal_configuration
 from domain.organizer import Organizer
+from projections.summary import read_summary
+from projections.times import optional_from_text
 
 CHECKOUT_LIFETIME = timedelta(hours=23)  # Stripe's sessions last 24 h; reuse a bit less
 
@@ -42,23 +42,17 @@ class StripeNotConfiguredError(Exception):
     pass
 
 
-def _instant(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
 def summary_document(container: Container, organizer_id: str) -> dict[str, Any] | None:
-    with container.database.transaction() as cursor:
-        row = cursor.execute(
-            "SELECT document FROM rm_organizer_summary WHERE organizer_id = :o", {"o": organizer_id}
-        ).fetchone()
-    return None if row is None else dict(orjson.loads(row["document"]))
+    return read_summary(container.database, organizer_id)
 
 
 def enrollment_status(doc: dict[str, Any], now: datetime) -> EnrollmentStatus:
     subscription = doc.get("subscription")
     if subscription is None:
         enrollment = doc.get("enrollment")
-        open_session = enrollment is not None and (_instant(enrollment["expires_at"]) or now) > now
+        open_session = (
+            enrollment is not None and (optional_from_text(enrollment["expires_at"]) or now) > now
+        )
         return "pending" if open_session else "not_enrolled"
     status = subscription["status"]
     if status in ("active", "trialing"):

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, overload
+from typing import Any
 
 import orjson
 
@@ -20,6 +18,8 @@ from app.api.schemas import Money, Timeline, TimelineEntry
 from app.audit.entries import MAX_POSITION, InvalidCursorError
 from app.ops.paging import decode_cursor as decode_text_key
 from app.ops.paging import encode_cursor as encode_text_key
+from projections.audit_queries import TimelineKey, timeline_rows
+from projections.times import from_text, optional_from_text
 
 # payment_succeeded is not listed: every payment also records its invoice as paid (the
 # same delivery carries both), and that entry tells the payment once, with its breakdown.
@@ -43,16 +43,6 @@ SHOWN_KINDS = (
 )
 INSTANT_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 _PLACE_TEXT = re.compile(r"^(0|[1-9][0-9]{0,18}):(0|[1-9][0-9]{0,8})$")
-
-
-@dataclass(frozen=True)
-class TimelineKey:
-    """An entry's place on the timeline: the instant it describes, then its log place
-    (which breaks ties and never changes, so paging sees each entry once)."""
-
-    occurred_at: str  # fmt_time text: fixed width, sorts as it reads on both stores
-    position: int
-    seq: int
 
 
 TIMES = "\u00d7"  # the multiplication sign, as finance writes "2 x 10.00 EUR"
@@ -91,7 +81,7 @@ def instant(text: str | None) -> str:
     """``2026-02-01T00:00:00.000000Z`` → ``1 Feb 2026 00:00 UTC``."""
     if not text:
         return ""
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    value = from_text(text)
     return f"{value.day} {value:%b %Y %H:%M} UTC"
 
 
@@ -215,8 +205,8 @@ def to_entry(row: Mapping[str, Any]) -> TimelineEntry:
     return TimelineEntry(
         position=int(row["position"]),
         seq=int(row["seq"]),
-        at=_instant(row["occurred_at"]),
-        recorded_at=_instant(row["recorded_at"]),
+        at=optional_from_text(row["occurred_at"]),
+        recorded_at=optional_from_text(row["recorded_at"]),
         kind=str(row["kind"]),
         title=title,
         description=description,
@@ -224,17 +214,9 @@ def to_entry(row: Mapping[str, Any]) -> TimelineEntry:
         amount=money(row.get("amount")),
         subtotal=money(details.get("subtotal")),
         tax=money(details.get("tax")),
-        period_start=_instant(details.get("period_start")),
-        period_end=_instant(details.get("period_end")),
+        period_start=optional_from_text(details.get("period_start")),
+        period_end=optional_from_text(details.get("period_end")),
     )
-
-
-@overload
-def _instant(text: str) -> datetime: ...
-@overload
-def _instant(text: str | None) -> datetime | None: ...
-def _instant(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def read_timeline(
@@ -247,22 +229,7 @@ def read_timeline(
     """Newest first by the instant each entry describes (a group change's own time,
     Stripe's time for its facts), not by when the ledger recorded it; ``before`` continues
     below the previous page (keyset paging, stable while entries are appended)."""
-    kinds = ", ".join(f":k{i}" for i in range(len(SHOWN_KINDS)))
-    params: dict[str, Any] = {f"k{i}": kind for i, kind in enumerate(SHOWN_KINDS)}
-    params |= {"organizer_id": organizer_id, "limit": limit + 1}
-    where = f"organizer_id = :organizer_id AND kind IN ({kinds})"
-    if before is not None:
-        where += (
-            " AND (occurred_at < :t OR (occurred_at = :t"
-            " AND (position < :p OR (position = :p AND seq < :s))))"
-        )
-        params |= {"t": before.occurred_at, "p": before.position, "s": before.seq}
-    with database.transaction() as cursor:
-        rows = cursor.execute(
-            f"SELECT * FROM rm_audit_entries WHERE {where}"
-            " ORDER BY occurred_at DESC, position DESC, seq DESC LIMIT :limit",
-            params,
-        ).fetchall()
+    rows = timeline_rows(database, organizer_id, SHOWN_KINDS, before=before, limit=limit + 1)
     page = rows[:limit]
     last = page[-1] if len(rows) > limit else None
     next_cursor = (

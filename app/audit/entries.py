@@ -1,4 +1,4 @@
-"""Filtering and keyset paging over ``rm_audit_entries``.
+"""Filtering and keyset paging over the audit entries (projections/audit_queries.py).
 
 Entries are ordered by their place in the notification log, ``(position, seq)``. A page
 continues strictly after the last key it returned (keyset pagination, never OFFSET): the
@@ -22,7 +22,13 @@ import orjson
 
 from adapters.persistence.database import Database
 from projections.audit import AUDIT_ENTRIES
-from projections.view import fmt_time
+from projections.audit_queries import (
+    AuditRange,
+    audit_rows_after,
+    count_audit_rows,
+    stream_audit_rows,
+)
+from projections.times import fmt_time
 
 COLUMNS = AUDIT_ENTRIES.column_names
 INTEGER_COLUMNS = frozenset(c.name for c in AUDIT_ENTRIES.columns if c.kind in {"int", "bigint"})
@@ -59,21 +65,9 @@ class AuditFilter:
                 "to", "must be later than the start of the range (it is [from, to))"
             )
 
-    def where(self) -> tuple[str, dict[str, Any]]:
-        """The SQL condition and its parameters (``recorded_at`` is fixed-width UTC text,
-        so comparing it as a string compares instants)."""
-        clauses = ["1 = 1"]
-        params: dict[str, Any] = {}
-        if self.organizer_id is not None:
-            clauses.append("organizer_id = :organizer_id")
-            params["organizer_id"] = self.organizer_id
-        if self.start is not None:
-            clauses.append("recorded_at >= :start")
-            params["start"] = fmt_time(self.start)
-        if self.end is not None:
-            clauses.append("recorded_at < :end")
-            params["end"] = fmt_time(self.end)
-        return " AND ".join(clauses), params
+    def selection(self) -> AuditRange:
+        """The read model's range for this filter."""
+        return AuditRange(self.organizer_id, fmt_time(self.start), fmt_time(self.end))
 
     def describe(self) -> dict[str, str | None]:
         """The filter as plain values (for an export's header)."""
@@ -129,27 +123,19 @@ class Page:
     next_cursor: str | None
 
 
-def _select(where: str, *, limit: bool) -> str:
-    return (
-        f"SELECT {', '.join(COLUMNS)} FROM rm_audit_entries WHERE {where}"
-        " ORDER BY position, seq" + (" LIMIT :limit" if limit else "")
-    )
-
-
 def read_page(
     database: Database, audit_filter: AuditFilter, *, after: Key | None, limit: int
 ) -> Page:
     """Up to ``limit`` entries after ``after``; ``next_cursor`` is None on the last page."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidFilterError("limit", f"must be an integer from 1 to {MAX_LIMIT}")
-    where, params = audit_filter.where()
-    if after is not None:
-        # Row values compare lexicographically on both backends and use the primary key.
-        where += " AND (position, seq) > (:after_position, :after_seq)"
-        params |= {"after_position": after.position, "after_seq": after.seq}
-    params["limit"] = limit + 1  # one more than asked says whether another page exists
-    with database.transaction() as cursor:
-        rows = cursor.execute(_select(where, limit=True), params).fetchall()
+    # one more than asked says whether another page exists
+    rows = audit_rows_after(
+        database,
+        audit_filter.selection(),
+        after=None if after is None else (after.position, after.seq),
+        limit=limit + 1,
+    )
     entries = [entry_of(row) for row in rows[:limit]]
     more = len(rows) > limit
     last = entries[-1] if entries else None
@@ -161,12 +147,7 @@ def read_page(
 
 def count_entries(database: Database, audit_filter: AuditFilter) -> int:
     """How many entries the filter selects now (a progress bar's total)."""
-    where, params = audit_filter.where()
-    with database.transaction() as cursor:
-        row = cursor.execute(
-            f"SELECT COUNT(*) AS n FROM rm_audit_entries WHERE {where}", params
-        ).fetchone()
-    return 0 if row is None else int(row["n"])
+    return count_audit_rows(database, audit_filter.selection())
 
 
 @contextmanager
@@ -174,6 +155,5 @@ def stream_rows(
     database: Database, audit_filter: AuditFilter
 ) -> Iterator[Iterator[Mapping[str, Any]]]:
     """Every selected row in log order, in constant memory (one consistent snapshot)."""
-    where, params = audit_filter.where()
-    with database.stream(_select(where, limit=False), params) as rows:
+    with stream_audit_rows(database, audit_filter.selection()) as rows:
         yield rows

@@ -40,9 +40,11 @@ from domain.renewal import ProrationPolicy, SyncTrigger, gives_up
 from projections.base import TRANSIENT_STORE_ERRORS, Positioned, ReadModel
 from projections.events import CORRECTION_EVENTS, CUSTOMER_EVENTS, NEVER_RECORDED, SYNC_EVENTS
 from projections.quarantine import quarantined, release
+from projections.renewals import due_scheduled_checks
 from projections.runner import LogReader
 from projections.syncs import due_syncs
-from projections.view import fmt_time, view_for
+from projections.times import fmt_time, from_text
+from projections.view import view_for
 
 log = logging.getLogger("ledger.renewals")
 
@@ -291,22 +293,13 @@ class RenewalScheduler:
     def run_once(self) -> int:
         now = self.reactor.ledger.clock()
         horizon = now + self.reactor.policy.lead
-        with self.database.transaction() as cursor:
-            due = cursor.execute(
-                "SELECT organizer_uuid, current_period_end FROM rm_renewals"
-                " WHERE subscription_status IN ('active', 'trialing', 'past_due')"
-                " AND current_period_end > :now AND current_period_end <= :horizon"
-                " AND (scheduled_check_period_end IS NULL"
-                "      OR scheduled_check_period_end < current_period_end)",
-                {"now": fmt_time(now), "horizon": fmt_time(horizon)},
-            ).fetchall()
-        for row in due:
-            period_end = datetime.fromisoformat(
-                str(row["current_period_end"]).replace("Z", "+00:00")
-            )
-            organizer_id = UUID(str(row["organizer_uuid"]))
+        due = due_scheduled_checks(self.database, now, horizon)
+        for check in due:
             self.reactor.check(
-                organizer_id, SyncTrigger.SCHEDULED, f"period {fmt_time(period_end)}", period_end
+                check.organizer_uuid,
+                SyncTrigger.SCHEDULED,
+                f"period {fmt_time(check.period_end)}",
+                check.period_end,
             )
         return len(due)
 
@@ -342,7 +335,7 @@ class SyncSender(OrganizerQueue):
             return False  # the read model lags the ledger: the backoff is not over
         if gives_up(
             requested_at=sync["requested_at"],
-            window_closes=datetime.fromisoformat(sync["period_end"]),
+            window_closes=from_text(sync["period_end"]),
             now=now,
             horizon=self.policy.retry_horizon,
         ):

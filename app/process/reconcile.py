@@ -29,7 +29,7 @@ from app.ledger import LedgerApplication
 from domain.billing import TERMINAL_SUBSCRIPTION_STATUSES, SubscriptionSnapshot
 from domain.organizer import Organizer
 from projections.renewals import LIVE_STATUSES
-from projections.view import fmt_time
+from projections.times import fmt_time
 
 Value = int | str | None
 

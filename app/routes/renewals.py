@@ -31,7 +31,8 @@ from app.routes.params import (
     query_limit,
     query_text,
 )
-from projections.view import fmt_time
+from projections.renewals import renewals_after
+from projections.times import fmt_time
 
 MAX_ROWS = 1000
 NO_PERIOD = "-"  # the cursor's period end for an organizer without a subscription
@@ -100,33 +101,8 @@ def list_renewals(
     after: TextKey | None = None,
     limit: int = MAX_ROWS,
 ) -> Renewals:
-    clauses: list[str] = ["1 = 1"]
-    params: dict[str, Any] = {"limit": limit + 1}
-    if due_before is not None:
-        clauses.append("current_period_end < :due_before")
-        params["due_before"] = due_before
-    if drift is not None:
-        clauses.append("drift = :drift")
-        params["drift"] = int(drift)
-    if after is not None:
-        # NULL period ends sort last on both stores (SQLite and PostgreSQL disagree on
-        # where NULLs go, so the order says it).
-        period_end, params["after_id"] = after
-        if period_end == NO_PERIOD:
-            clauses.append("current_period_end IS NULL AND organizer_id > :after_id")
-        else:
-            clauses.append(
-                "(current_period_end IS NULL OR current_period_end > :after_end"
-                " OR (current_period_end = :after_end AND organizer_id > :after_id))"
-            )
-            params["after_end"] = period_end
-    with database.transaction() as cursor:
-        rows = cursor.execute(
-            f"SELECT * FROM rm_renewals WHERE {' AND '.join(clauses)}"
-            " ORDER BY CASE WHEN current_period_end IS NULL THEN 1 ELSE 0 END,"
-            " current_period_end, organizer_id LIMIT :limit",
-            params,
-        ).fetchall()
+    key = None if after is None else (None if after[0] == NO_PERIOD else after[0], after[1])
+    rows = renewals_after(database, due_before=due_before, drift=drift, after=key, limit=limit + 1)
     items: list[dict[str, Any]] = [dict(r) for r in rows[:limit]]
     more = len(rows) > limit
     last = items[-1] if more else None

@@ -20,7 +20,6 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from adapters.stripe.double import running_double
 from app.api.invoices import encode_cursor as invoices_cursor
-from app.api.timeline import TimelineKey
 from app.api.timeline import encode_cursor as timeline_cursor
 from app.audit.entries import Key
 from app.audit.entries import encode_cursor as audit_cursor
@@ -28,6 +27,7 @@ from app.bootstrap import bootstrap
 from app.ops.paging import encode_cursor as ops_cursor
 from app.settings import load_settings
 from app.web import create_app
+from projections.audit_queries import TimelineKey
 from projections.invoices import InvoiceKey
 from projections.runner import LogReader, build_read_models, catch_up
 from tests.support.api import SERVICE_TOKEN, TOKEN_SECRET, token
