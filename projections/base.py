@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import logging
 from abc import abstractmethod
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from eventsourcing.persistence import InterfaceError, OperationalError, Tracking
 from eventsourcing.projection import Projection
 
 from adapters.observability.metrics import QUARANTINED_INPUTS
 from adapters.persistence.database import Cursor, Database, StoreUnavailableError
+from domain.statuses import OPEN_SYNC_STATUSES
 from projections import quarantine
 from projections.events import EventClass
 from projections.view import ReadModelView, TableSpec
@@ -28,6 +29,7 @@ TRANSIENT_STORE_ERRORS = (StoreUnavailableError, OperationalError, InterfaceErro
 # class (projections/events.py); a table keyed by class does not follow subclasses, which
 # is what we want: ``DraftCorrectionRequested`` is not handled as its base.
 Positioned = tuple[Any, int]
+K = TypeVar("K")
 
 
 class ReadModel(Projection[ReadModelView]):
@@ -98,17 +100,28 @@ def load_rows(
     cursor: Cursor, table: str, key: str, values: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
     """Rows of ``table`` whose ``key`` is in ``values``, by key (one query per chunk)."""
-    found: dict[str, dict[str, Any]] = {}
+    return load_rows_by(cursor, table, key, values, lambda row: str(row[key]))
+
+
+def load_rows_by(
+    cursor: Cursor,
+    table: str,
+    column: str,
+    values: Sequence[str],
+    key_of: Callable[[Mapping[str, Any]], K],
+) -> dict[K, dict[str, Any]]:
+    """Rows of ``table`` whose ``column`` is in ``values``, by ``key_of(row)``."""
+    found: dict[K, dict[str, Any]] = {}
     unique = list(dict.fromkeys(values))
     for start in range(0, len(unique), 500):
         chunk = unique[start : start + 500]
         names = {f"k{i}": value for i, value in enumerate(chunk)}
         placeholders = ", ".join(f":{name}" for name in names)
         rows = cursor.execute(
-            f"SELECT * FROM {table} WHERE {key} IN ({placeholders})", names
+            f"SELECT * FROM {table} WHERE {column} IN ({placeholders})", names
         ).fetchall()
         for row in rows:
-            found[str(row[key])] = dict(row)
+            found[key_of(row)] = dict(row)
     return found
 
 
@@ -128,6 +141,9 @@ def upsert_rows(
     )
 
 
+_OPEN_SQL = ", ".join(f"'{status}'" for status in sorted(OPEN_SYNC_STATUSES))  # SQL literals
+
+
 def due_work(
     database: Database, table: str, key: str, now: str, limit: int
 ) -> list[tuple[str, str]]:
@@ -136,7 +152,7 @@ def due_work(
     with database.transaction() as cursor:
         rows = cursor.execute(
             f"SELECT {key}, organizer_uuid FROM {table}"
-            " WHERE status IN ('pending', 'retrying')"
+            f" WHERE status IN ({_OPEN_SQL})"
             " AND (next_attempt_at IS NULL OR next_attempt_at <= :now)"
             f" ORDER BY requested_at, {key} LIMIT :limit",
             {"now": now, "limit": limit},

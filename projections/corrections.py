@@ -15,6 +15,7 @@ from typing import Any
 
 from adapters.persistence.database import Cursor, Database
 from domain.organizer import Organizer
+from domain.statuses import CorrectionStatus, after_failure
 from projections.base import (
     Positioned,
     due_work,
@@ -82,7 +83,7 @@ def requested_row(event: Any) -> dict[str, Any]:
         "quantity": event.quantity,
         "amount": event.amount,
         "currency": event.currency,
-        "status": "pending",
+        "status": CorrectionStatus.PENDING,
         "attempts": 0,
         "next_attempt_at": at,
         "requested_at": at,
@@ -94,13 +95,15 @@ def progress(row: dict[str, Any], event: Any) -> None:
     row["updated_at"] = fmt_time(event.timestamp)
     if type(event) is Organizer.CorrectionConfirmed:
         row.update(
-            status="confirmed", next_attempt_at=None, stripe_object_id=event.stripe_object_id
+            status=CorrectionStatus.CONFIRMED,
+            next_attempt_at=None,
+            stripe_object_id=event.stripe_object_id,
         )
     elif type(event) is Organizer.DraftCorrectionMissed:
-        row.update(status="missed", next_attempt_at=None, last_error=event.reason)
+        row.update(status=CorrectionStatus.MISSED, next_attempt_at=None, last_error=event.reason)
     else:
         row.update(
-            status="retrying" if event.retryable else "failed",
+            status=after_failure(event.retryable),
             attempts=event.attempt,
             next_attempt_at=fmt_time(event.next_attempt_at),
             last_error=f"{event.error_code}: {event.message}",

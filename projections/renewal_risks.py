@@ -25,8 +25,10 @@ from typing import Any
 
 from adapters.persistence.database import Cursor, Database
 from domain.organizer import Organizer
-from projections.base import Positioned, ReadModel, upsert_rows
+from domain.statuses import RiskKind, RiskStatus, after_failure
+from projections.base import Positioned, ReadModel, load_rows_by, upsert_rows
 from projections.events import CUSTOMER_EVENTS, NEVER_RECORDED
+from projections.paging import KeysetQuery
 from projections.renewals import RENEWAL_CHANGES, RenewalsProjection, has_drift
 from projections.times import fmt_time
 from projections.view import Column, ReadModelView, TableSpec
@@ -122,7 +124,13 @@ class RenewalRisksProjection(ReadModel):
 
     def apply(self, cursor: Cursor, events: Sequence[Positioned]) -> None:
         table = self.t("rm_renewal_risks")
-        rows = load_organizer_rows(cursor, table, [e.originator_id.hex for e, _ in events])
+        rows = load_rows_by(
+            cursor,
+            table,
+            "organizer_uuid",
+            [e.originator_id.hex for e, _ in events],
+            lambda row: (str(row["organizer_uuid"]), str(row["subject"])),
+        )
         for event, _ in events:
             key = event.originator_id.hex
             if type(event) is Organizer.Registered:
@@ -130,7 +138,7 @@ class RenewalRisksProjection(ReadModel):
             renewal = rows.get((key, renewal_subject(key)))
             if renewal is not None:
                 self.take(rows, renewal, event)
-        closed = {k for k, row in rows.items() if not row["open"] and row["kind"] != "drift"}
+        closed = {k for k, row in rows.items() if not row["open"] and row["kind"] != RiskKind.DRIFT}
         if closed:
             cursor.executemany(
                 f"DELETE FROM {table} WHERE organizer_uuid = :o AND subject = :s",
@@ -143,7 +151,7 @@ class RenewalRisksProjection(ReadModel):
             "organizer_uuid": key,
             "subject": renewal_subject(key),
             "organizer_id": event.platform_organizer_id,
-            "kind": "drift",
+            "kind": RiskKind.DRIFT,
             "open": 0,
             "since": fmt_time(event.timestamp),
             "active_groups": 0,
@@ -168,11 +176,11 @@ class RenewalRisksProjection(ReadModel):
         if cls is Organizer.QuantitySyncRequested:
             open_row(
                 event.sync_id,
-                "sync",
+                RiskKind.SYNC,
                 subscription_id=event.subscription_id,
                 renewal_at=fmt_time(event.period_end),
                 due_at=fmt_time(event.period_end),  # at risk from period end - lead on
-                status="pending",
+                status=RiskStatus.PENDING,
                 quantity=event.quantity,
                 reason=f"quantity sync to {event.quantity} not confirmed (pending)",
             )
@@ -183,7 +191,7 @@ class RenewalRisksProjection(ReadModel):
                 event.kind,
                 subscription_id=event.subscription_id,
                 renewal_at=fmt_time(event.period_start),
-                status="pending",
+                status=RiskStatus.PENDING,
                 quantity=event.target_quantity,
                 reason=f"invoice {event.invoice_id} bills {event.billed_quantity}, "
                 f"{event.target_quantity} billable: {words} not confirmed (pending)",
@@ -191,11 +199,11 @@ class RenewalRisksProjection(ReadModel):
         elif cls is Organizer.RenewalInvoiceLeftUncorrected:
             open_row(
                 f"uncorrected:{event.invoice_id}",
-                "uncorrected",
+                RiskKind.UNCORRECTED,
                 subscription_id=event.subscription_id,
                 renewal_at=fmt_time(event.period_start),
                 until_at=fmt_time(event.period_end),
-                status="uncorrected",
+                status=RiskStatus.UNCORRECTED,
                 quantity=event.target_quantity,
                 reason=f"invoice {event.invoice_id}: {event.reason}",
             )
@@ -203,7 +211,7 @@ class RenewalRisksProjection(ReadModel):
             subject = getattr(event, "sync_id", None) or event.correction_id
             row = rows.get((key, subject))
             if row is not None:
-                status = "retrying" if event.retryable else "failed"
+                status = after_failure(event.retryable)
                 head = str(row["reason"]).rpartition(" (")[0] or str(row["reason"])
                 row.update(
                     status=status, reason=f"{head} ({status}: {event.error_code}: {event.message})"
@@ -213,7 +221,11 @@ class RenewalRisksProjection(ReadModel):
             renewed = fmt_time(event.period_start) or ""
             renewal["renewed_at"] = max(renewed, renewal.get("renewed_at") or "")
             for (owner, _), row in rows.items():
-                if owner == key and row["kind"] == "sync" and str(row["renewal_at"]) <= renewed:
+                if (
+                    owner == key
+                    and row["kind"] == RiskKind.SYNC
+                    and str(row["renewal_at"]) <= renewed
+                ):
                     row["open"] = 0
         elif cls in CLOSES:
             subject = getattr(event, "sync_id", None) or event.correction_id
@@ -242,27 +254,12 @@ class RenewalRisksProjection(ReadModel):
             renewal["since"] = fmt_time(event.timestamp)
         renewal["open"] = int(drifting)
         renewal["renewal_at"] = renewal["due_at"] = renewal.get("current_period_end")
-        renewal["status"] = "drift" if drifting else None
+        renewal["status"] = RiskStatus.DRIFT if drifting else None
         renewal["quantity"] = renewal["billable_quantity"]
         renewal["reason"] = (
             f"Stripe bills {renewal.get('billed_quantity')}, "
             f"{renewal['billable_quantity']} billable: no quantity sync requested"
         )
-
-
-def load_organizer_rows(
-    cursor: Cursor, table: str, organizers: Sequence[str]
-) -> dict[tuple[str, str], Row]:
-    found: dict[tuple[str, str], Row] = {}
-    unique = list(dict.fromkeys(organizers))
-    for start in range(0, len(unique), 500):
-        names = {f"k{i}": value for i, value in enumerate(unique[start : start + 500])}
-        placeholders = ", ".join(f":{name}" for name in names)
-        for row in cursor.execute(
-            f"SELECT * FROM {table} WHERE organizer_uuid IN ({placeholders})", names
-        ).fetchall():
-            found[(str(row["organizer_uuid"]), str(row["subject"]))] = dict(row)
-    return found
 
 
 # -- the query ------------------------------------------------------------------------
@@ -271,9 +268,9 @@ def load_organizer_rows(
 AT_RISK_WHERE = (
     "t.open = 1 AND (t.until_at IS NULL OR t.until_at > :now)"
     # A renewal invoice to correct is at risk at once; syncs and drift from the lead on.
-    " AND (t.kind NOT IN ('sync', 'drift') OR t.due_at <= :horizon)"
-    " AND NOT (t.kind = 'drift' AND EXISTS (SELECT 1 FROM rm_renewal_risks s"
-    " WHERE s.organizer_uuid = t.organizer_uuid AND s.kind = 'sync' AND s.open = 1"
+    f" AND (t.kind NOT IN ('{RiskKind.SYNC}', '{RiskKind.DRIFT}') OR t.due_at <= :horizon)"
+    f" AND NOT (t.kind = '{RiskKind.DRIFT}' AND EXISTS (SELECT 1 FROM rm_renewal_risks s"
+    f" WHERE s.organizer_uuid = t.organizer_uuid AND s.kind = '{RiskKind.SYNC}' AND s.open = 1"
     " AND s.renewal_at = t.renewal_at))"
 )
 AT_RISK_FIELDS = (
@@ -290,6 +287,17 @@ AT_RISK_FIELDS = (
 
 def at_risk_params(now: datetime, lead: timedelta) -> dict[str, str | None]:
     return {"now": fmt_time(now), "horizon": fmt_time(now + lead)}
+
+
+def at_risk_query(now: datetime, lead: timedelta) -> KeysetQuery:
+    """The renewals at risk now, oldest renewal first (the ops list)."""
+    return KeysetQuery(
+        ", ".join(f"t.{name}" for name in AT_RISK_FIELDS),
+        "rm_renewal_risks t",
+        ("renewal_at", "subject"),
+        AT_RISK_WHERE,
+        at_risk_params(now, lead),
+    )
 
 
 def count_at_risk(database: Database, now: datetime, lead: timedelta) -> int:

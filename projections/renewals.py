@@ -10,6 +10,7 @@ from uuid import UUID
 
 from adapters.persistence.database import Cursor, Database
 from domain.organizer import Organizer
+from domain.statuses import SyncStatus, after_failure
 from projections.base import Positioned, ReadModel, load_rows, upsert_rows
 from projections.events import (
     CORRECTION_EVENTS,
@@ -79,18 +80,18 @@ def _canceled(row: Row, event: Organizer.SubscriptionCanceled) -> None:
 
 
 def _sync_requested(row: Row, event: Organizer.QuantitySyncRequested) -> None:
-    row["sync_status"] = "pending"
+    row["sync_status"] = SyncStatus.PENDING
 
 
 def _sync_confirmed(row: Row, event: Organizer.QuantitySyncConfirmed) -> None:
-    row["sync_status"] = "confirmed"
+    row["sync_status"] = SyncStatus.CONFIRMED
     row["last_synced_quantity"] = event.quantity
     row["last_synced_at"] = fmt_time(event.timestamp)
     row["last_error"] = None
 
 
 def _sync_failed(row: Row, event: Organizer.QuantitySyncFailed) -> None:
-    row["sync_status"] = "retrying" if event.retryable else "failed"
+    row["sync_status"] = after_failure(event.retryable)
     row["last_error"] = f"{event.error_code}: {event.message}"
 
 
@@ -256,3 +257,16 @@ def due_scheduled_checks(database: Database, now: datetime, horizon: datetime) -
         DueCheck(UUID(str(row["organizer_uuid"])), from_text(str(row["current_period_end"])))
         for row in rows
     ]
+
+
+def observed_subscriptions(database: Database, organizer_id: str | None = None) -> dict[str, str]:
+    """Subscription id → platform organizer id, of every subscription observed (or the
+    organizer's)."""
+    where = "" if organizer_id is None else " AND organizer_id = :organizer"
+    with database.transaction() as cursor:
+        rows = cursor.execute(
+            "SELECT subscription_id, organizer_id FROM rm_renewals"
+            f" WHERE subscription_id IS NOT NULL{where}",
+            {"organizer": organizer_id},
+        ).fetchall()
+    return {str(row["subscription_id"]): str(row["organizer_id"]) for row in rows}

@@ -14,6 +14,7 @@ import orjson
 
 from adapters.persistence.database import Cursor, Database
 from domain.organizer import Organizer
+from domain.statuses import PaymentStatus, SyncStatus, after_failure
 from projections.base import Positioned, ReadModel, load_rows, upsert_rows
 from projections.events import CORRECTION_EVENTS, NEVER_RECORDED, EventClass
 from projections.renewals import drift_between
@@ -98,7 +99,7 @@ def _sync(doc: Doc, event: Any, status: str) -> None:
         "quantity": getattr(event, "quantity", last.get("quantity")),
         "at": fmt_time(event.timestamp),
         "error": f"{event.error_code}: {event.message}"
-        if status in ("retrying", "failed")
+        if status in (SyncStatus.RETRYING, SyncStatus.FAILED)
         else None,
     }
 
@@ -124,7 +125,9 @@ def _upcoming(doc: Doc, event: Organizer.RenewalUpcoming) -> None:
 def _payment(doc: Doc, event: Any) -> None:
     doc["last_payment"] = {
         "invoice_id": event.invoice_id,
-        "status": "succeeded" if type(event) is Organizer.PaymentSucceeded else "failed",
+        "status": PaymentStatus.SUCCEEDED
+        if type(event) is Organizer.PaymentSucceeded
+        else PaymentStatus.FAILED,
         "amount": event.amount,
         "currency": event.currency,
         "at": fmt_time(event.timestamp),
@@ -151,10 +154,10 @@ CHANGES: dict[EventClass, Callable[[Doc, Any], None]] = {
     Organizer.PaymentSucceeded: _payment,
     Organizer.PaymentFailed: _payment,
     Organizer.EnrollmentStarted: _enrollment,
-    Organizer.QuantitySyncRequested: lambda doc, event: _sync(doc, event, "pending"),
-    Organizer.QuantitySyncConfirmed: lambda doc, event: _sync(doc, event, "confirmed"),
+    Organizer.QuantitySyncRequested: lambda doc, event: _sync(doc, event, SyncStatus.PENDING),
+    Organizer.QuantitySyncConfirmed: lambda doc, event: _sync(doc, event, SyncStatus.CONFIRMED),
     Organizer.QuantitySyncFailed: lambda doc, event: _sync(
-        doc, event, "retrying" if event.retryable else "failed"
+        doc, event, after_failure(event.retryable)
     ),
 }
 

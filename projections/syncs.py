@@ -15,6 +15,7 @@ from typing import Any
 
 from adapters.persistence.database import Cursor, Database
 from domain.organizer import Organizer
+from domain.statuses import SyncStatus, after_failure
 from projections.base import (
     Positioned,
     ReadModel,
@@ -31,6 +32,7 @@ from projections.events import (
     SUBSCRIPTION_EVENTS,
     SYNC_EVENTS,
 )
+from projections.paging import KeysetQuery
 from projections.times import fmt_time
 from projections.view import Column, TableSpec
 
@@ -182,7 +184,7 @@ class SyncsProjection(ReadModel):
             "proration_behavior": event.proration_behavior,
             "trigger": event.trigger,
             "idempotency_key": event.idempotency_key,
-            "status": "pending",
+            "status": SyncStatus.PENDING,
             "attempts": 0,
             "next_attempt_at": at,
             "requested_at": at,
@@ -194,13 +196,15 @@ class SyncsProjection(ReadModel):
         row["updated_at"] = fmt_time(event.timestamp)
         if type(event) is Organizer.QuantitySyncConfirmed:
             row.update(
-                status="confirmed", next_attempt_at=None, stripe_request_id=event.stripe_request_id
+                status=SyncStatus.CONFIRMED,
+                next_attempt_at=None,
+                stripe_request_id=event.stripe_request_id,
             )
         elif type(event) is Organizer.QuantitySyncSuperseded:
-            row.update(status="superseded", next_attempt_at=None)
+            row.update(status=SyncStatus.SUPERSEDED, next_attempt_at=None)
         else:
             row.update(
-                status="retrying" if event.retryable else "failed",
+                status=after_failure(event.retryable),
                 attempts=event.attempt,
                 next_attempt_at=fmt_time(event.next_attempt_at),
                 last_error=f"{event.error_code}: {event.message}",
@@ -210,3 +214,80 @@ class SyncsProjection(ReadModel):
 def due_syncs(database: Database, now: datetime, limit: int) -> list[tuple[str, str]]:
     """(organizer uuid, sync id) of syncs due now, oldest request first."""
     return due_work(database, "rm_quantity_syncs", "sync_id", fmt_time(now) or "", limit)
+
+
+# -- the queries (the ops lists, app/ops/) ----------------------------------------------
+
+DRAFT_FIELDS = (
+    "invoice_id",
+    "organizer_id",
+    "subscription_id",
+    "period_start",
+    "billed_quantity",
+    "expected_quantity",
+    "reported_at",
+)
+# Reported renewal drafts, oldest report first.
+DRAFTS_QUERY = KeysetQuery(
+    ", ".join(f"t.{name}" for name in DRAFT_FIELDS),
+    "rm_draft_mismatches t",
+    ("reported_at", "invoice_id"),
+)
+SYNC_FIELDS = (
+    "sync_id",
+    "organizer_id",
+    "subscription_id",
+    "item_id",
+    "quantity",
+    "previous_quantity",
+    "period_end",
+    "trigger",
+    "status",
+    "attempts",
+    "last_error",
+    "next_attempt_at",
+    "requested_at",
+    "updated_at",
+)
+# The newest sync for the same organizer, item and period requested after row ``t``
+# (``organizer_id`` is indexed; an organizer has a handful of syncs per period).
+_LATER = (
+    "FROM rm_quantity_syncs l WHERE l.organizer_id = t.organizer_id"
+    " AND l.item_id = t.item_id AND l.period_end = t.period_end"
+    " AND l.requested_at > t.requested_at"
+)
+_NEWEST_LATER = f"{_LATER} ORDER BY l.requested_at DESC, l.sync_id DESC LIMIT 1"
+_FAILURE_SELECT = ", ".join(
+    [
+        *(f"t.{name}" for name in SYNC_FIELDS),
+        f"(SELECT l.sync_id {_NEWEST_LATER}) AS later_sync_id",
+        f"(SELECT l.status {_NEWEST_LATER}) AS later_sync_status",
+    ]
+)
+
+
+def failures_query(*, include_retrying: bool, include_retried: bool) -> KeysetQuery:
+    """Failed syncs still the newest for their item and period (app/ops/failures.py says
+    what each option adds), oldest request first."""
+    shown = (SyncStatus.FAILED, SyncStatus.RETRYING) if include_retrying else (SyncStatus.FAILED,)
+    statuses = ", ".join(f"'{status}'" for status in shown)
+    where = f"(t.status IN ({statuses}) AND NOT EXISTS (SELECT 1 {_LATER}))"
+    if include_retried:
+        # A retry settles the failed sync as ``superseded``; one that a newer
+        # decision overtook stays ``failed``. ``last_error`` says it did fail.
+        where = (
+            f"({where} OR (t.status IN ('{SyncStatus.FAILED}', '{SyncStatus.SUPERSEDED}')"
+            f" AND t.last_error IS NOT NULL AND EXISTS (SELECT 1 {_LATER})))"
+        )
+    # requested_at never changes, so a page boundary never moves under a client.
+    return KeysetQuery(_FAILURE_SELECT, "rm_quantity_syncs t", ("requested_at", "sync_id"), where)
+
+
+def sync_owner(database: Database, sync_id: str) -> str | None:
+    """The platform organizer id whose sync this is (None: unknown to the read model)."""
+    with database.transaction() as cursor:
+        row = cursor.execute(
+            "SELECT organizer_id FROM rm_quantity_syncs WHERE sync_id = :sync_id",
+            {"sync_id": sync_id},
+        ).fetchone()
+    return None if row is None else str(row["organizer_id"])

@@ -1,5 +1,5 @@
-"""Renewals at risk, as operators list them (``rm_renewal_risks``; the definition and the
-query's condition are the read model's, projections/renewal_risks.py).
+"""Renewals at risk, as operators list them (the definition and the query are the
+read model's, projections/renewal_risks.py).
 
 Oldest renewal first, so what is most urgent (or already overdue) leads the list.
 """
@@ -12,18 +12,8 @@ from typing import Any
 
 from adapters.persistence.database import Database
 from app.audit.entries import Page
-from app.ops.paging import KeysetQuery, TextKey, json_row, read_all, read_page
-from projections.renewal_risks import AT_RISK_FIELDS, AT_RISK_WHERE, at_risk_params
-
-
-def query(now: datetime, lead: timedelta) -> KeysetQuery:
-    return KeysetQuery(
-        ", ".join(f"t.{name}" for name in AT_RISK_FIELDS),
-        "rm_renewal_risks t",
-        ("renewal_at", "subject"),
-        AT_RISK_WHERE,
-        at_risk_params(now, lead),
-    )
+from app.ops.paging import TextKey, json_row, read_all, read_page
+from projections.renewal_risks import AT_RISK_FIELDS, at_risk_query
 
 
 def risk_of(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -34,8 +24,8 @@ def risk_of(row: Mapping[str, Any]) -> dict[str, Any]:
 def read_at_risk(
     database: Database, now: datetime, lead: timedelta, *, after: TextKey | None, limit: int
 ) -> Page:
-    return read_page(database, query(now, lead), after=after, limit=limit, entry=risk_of)
+    return read_page(database, at_risk_query(now, lead), after=after, limit=limit, entry=risk_of)
 
 
 def all_at_risk(database: Database, now: datetime, lead: timedelta) -> list[dict[str, Any]]:
-    return read_all(database, query(now, lead), entry=risk_of)
+    return read_all(database, at_risk_query(now, lead), entry=risk_of)

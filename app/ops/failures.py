@@ -1,4 +1,5 @@
-"""Failed quantity syncs, as operators list them (``rm_quantity_syncs``).
+"""Failed quantity syncs, as operators list them (the query is the syncs read model's,
+projections/syncs.py).
 
 An *open* failure is a sync whose status is ``failed`` (Stripe refused it, or it was not
 confirmed within the retry horizon) and that is still the newest sync for its
@@ -21,40 +22,11 @@ from typing import Any
 
 from adapters.persistence.database import Database
 from app.audit.entries import Page
-from app.ops.paging import KeysetQuery, TextKey, json_row, read_all, read_page
+from app.ops.paging import TextKey, json_row, read_all, read_page
+from projections.paging import KeysetQuery
+from projections.syncs import SYNC_FIELDS, failures_query, sync_owner
 
-FIELDS = (
-    "sync_id",
-    "organizer_id",
-    "subscription_id",
-    "item_id",
-    "quantity",
-    "previous_quantity",
-    "period_end",
-    "trigger",
-    "status",
-    "attempts",
-    "last_error",
-    "next_attempt_at",
-    "requested_at",
-    "updated_at",
-)
 INTEGER_FIELDS = frozenset({"quantity", "previous_quantity", "attempts"})
-# The newest sync for the same organizer, item and period requested after row ``t``
-# (``organizer_id`` is indexed; an organizer has a handful of syncs per period).
-_LATER = (
-    "FROM rm_quantity_syncs l WHERE l.organizer_id = t.organizer_id"
-    " AND l.item_id = t.item_id AND l.period_end = t.period_end"
-    " AND l.requested_at > t.requested_at"
-)
-_NEWEST_LATER = f"{_LATER} ORDER BY l.requested_at DESC, l.sync_id DESC LIMIT 1"
-_SELECT = ", ".join(
-    [
-        *(f"t.{name}" for name in FIELDS),
-        f"(SELECT l.sync_id {_NEWEST_LATER}) AS later_sync_id",
-        f"(SELECT l.status {_NEWEST_LATER}) AS later_sync_status",
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -67,22 +39,14 @@ class FailureFilter:
     include_retried: bool = False
 
     def query(self) -> KeysetQuery:
-        statuses = "'failed', 'retrying'" if self.include_retrying else "'failed'"
-        where = f"(t.status IN ({statuses}) AND NOT EXISTS (SELECT 1 {_LATER}))"
-        if self.include_retried:
-            # A retry settles the failed sync as ``superseded``; one that a newer
-            # decision overtook stays ``failed``. ``last_error`` says it did fail.
-            where = (
-                f"({where} OR (t.status IN ('failed', 'superseded')"
-                f" AND t.last_error IS NOT NULL AND EXISTS (SELECT 1 {_LATER})))"
-            )
-        # requested_at never changes, so a page boundary never moves under a client.
-        return KeysetQuery(_SELECT, "rm_quantity_syncs t", ("requested_at", "sync_id"), where)
+        return failures_query(
+            include_retrying=self.include_retrying, include_retried=self.include_retried
+        )
 
 
 def failure_of(row: Mapping[str, Any]) -> dict[str, Any]:
     """One row as the JSON the API and ``ledger ops failures --json`` print."""
-    return json_row(row, (*FIELDS, "later_sync_id", "later_sync_status"), INTEGER_FIELDS)
+    return json_row(row, (*SYNC_FIELDS, "later_sync_id", "later_sync_status"), INTEGER_FIELDS)
 
 
 def read_failures(
@@ -99,9 +63,4 @@ def all_failures(database: Database, failure_filter: FailureFilter) -> list[dict
 
 def owner_of(database: Database, sync_id: str) -> str | None:
     """The platform organizer id whose sync this is, per the read model (None: unknown)."""
-    with database.transaction() as cursor:
-        row = cursor.execute(
-            "SELECT organizer_id FROM rm_quantity_syncs WHERE sync_id = :sync_id",
-            {"sync_id": sync_id},
-        ).fetchone()
-    return None if row is None else str(row["organizer_id"])
+    return sync_owner(database, sync_id)

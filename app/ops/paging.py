@@ -1,4 +1,4 @@
-"""Keyset paging over a read-model table ordered by a two-column text key.
+"""Keyset paging over a read-model list (projections/paging.py) with opaque cursors.
 
 The audit trail pages by its log position (``app.audit.entries``); the ops lists page by
 an immutable ``(time, id)`` pair instead. Both hand out opaque cursors and answer the
@@ -10,15 +10,24 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from adapters.persistence.database import Database
 from app.audit.entries import MAX_LIMIT, InvalidCursorError, InvalidFilterError, Page
+from projections.paging import KeysetQuery, TextKey, keyset_rows
 
-TextKey = tuple[str, str]
+__all__ = [
+    "KeysetQuery",
+    "TextKey",
+    "decode_cursor",
+    "encode_cursor",
+    "json_row",
+    "read_all",
+    "read_page",
+]
+
 _MAX_KEY_PART = 200
 
 
@@ -48,22 +57,6 @@ def decode_cursor(cursor: str) -> TextKey:
     return key
 
 
-@dataclass(frozen=True)
-class KeysetQuery:
-    """``SELECT {select} FROM {source} WHERE {where}``, ordered by ``t.<key>``.
-
-    ``source`` names the paged table ``t``; ``key`` are two immutable columns of ``t``
-    that identify a row (the second unique), so rows appended or changed while a client
-    pages never make it see one row twice.
-    """
-
-    select: str
-    source: str
-    key: TextKey
-    where: str = "1 = 1"
-    params: Mapping[str, Any] = field(default_factory=dict)
-
-
 def read_page(
     database: Database,
     query: KeysetQuery,
@@ -75,19 +68,8 @@ def read_page(
     """Up to ``limit`` rows after ``after`` as entries; ``next_cursor`` is None at the end."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidFilterError("limit", f"must be an integer from 1 to {MAX_LIMIT}")
-    first, second = (f"t.{column}" for column in query.key)
-    where, params = query.where, dict(query.params)
-    if after is not None:
-        # Row values compare lexicographically on both backends.
-        where += f" AND ({first}, {second}) > (:after_first, :after_second)"
-        params |= {"after_first": after[0], "after_second": after[1]}
-    params["limit"] = limit + 1  # one more than asked says whether another page exists
-    sql = (
-        f"SELECT {query.select} FROM {query.source} WHERE {where}"
-        f" ORDER BY {first}, {second} LIMIT :limit"
-    )
-    with database.transaction() as cursor:
-        rows = cursor.execute(sql, params).fetchall()
+    # one more than asked says whether another page exists
+    rows = keyset_rows(database, query, after=after, limit=limit + 1)
     page = rows[:limit]
     more = len(rows) > limit
     next_cursor = (

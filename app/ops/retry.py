@@ -19,6 +19,7 @@ from adapters.persistence.database import Database
 from app.ledger import LedgerApplication, UnknownOrganizerError
 from app.ops.failures import owner_of
 from domain.organizer import Organizer, OrganizerError
+from domain.statuses import SyncStatus
 
 
 class UnknownSyncError(LookupError):
@@ -43,7 +44,7 @@ class RetryRequested:
 
     sync_id: str
     retry_of: str
-    status: str = "pending"
+    status: str = SyncStatus.PENDING
 
     def as_json(self) -> dict[str, str]:
         return {"sync_id": self.sync_id, "retry_of": self.retry_of, "status": self.status}

@@ -31,6 +31,7 @@ from domain.corrections import CorrectionKind
 from domain.invoice_corrections import draft_window_closes, is_open, step_key
 from domain.organizer import Organizer
 from domain.renewal import gives_up
+from domain.statuses import SyncStatus, after_failure
 from projections.corrections import due_corrections
 
 log = logging.getLogger("ledger.corrections")
@@ -188,7 +189,7 @@ class CorrectionSender(OrganizerQueue):
                 at=at,
             ),
         )
-        SYNCS.labels(outcome="confirmed").inc()
+        SYNCS.labels(outcome=SyncStatus.CONFIRMED).inc()
 
     def _charge(self, state: dict[str, Any], metadata: Mapping[str, str]) -> Charge:
         return Charge(
@@ -330,4 +331,4 @@ class CorrectionSender(OrganizerQueue):
             )
 
         if self.ledger.update_by_id(organizer_id, record):
-            SYNCS.labels(outcome="retrying" if error.retryable else "failed").inc()
+            SYNCS.labels(outcome=after_failure(error.retryable)).inc()

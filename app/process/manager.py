@@ -37,6 +37,7 @@ from app.process.sending import OrganizerQueue
 from domain.invoice_corrections import RENEWAL
 from domain.organizer import Organizer
 from domain.renewal import ProrationPolicy, SyncTrigger, gives_up
+from domain.statuses import OPEN_SYNC_STATUSES, SyncStatus, after_failure
 from projections.base import TRANSIENT_STORE_ERRORS, Positioned, ReadModel
 from projections.events import CORRECTION_EVENTS, CUSTOMER_EVENTS, NEVER_RECORDED, SYNC_EVENTS
 from projections.quarantine import quarantined, release
@@ -329,7 +330,7 @@ class SyncSender(OrganizerQueue):
         organizer: Organizer = self.ledger.repository.get(organizer_id)
         sync = organizer.syncs.get(sync_id)
         now = self.ledger.clock()
-        if sync is None or sync["status"] not in ("pending", "retrying"):
+        if sync is None or sync["status"] not in OPEN_SYNC_STATUSES:
             return False  # the read model lags the ledger: already done or superseded
         if sync.get("next_attempt_at") is not None and now < sync["next_attempt_at"]:
             return False  # the read model lags the ledger: the backoff is not over
@@ -363,7 +364,7 @@ class SyncSender(OrganizerQueue):
             ),
             loaded=organizer,
         )
-        SYNCS.labels(outcome="confirmed").inc()
+        SYNCS.labels(outcome=SyncStatus.CONFIRMED).inc()
         return True
 
     def _attempt(self, sync_id: str, sync: dict[str, Any]) -> SentUpdate:
@@ -402,4 +403,4 @@ class SyncSender(OrganizerQueue):
             )
 
         if self.ledger.update_by_id(organizer_id, record, loaded=loaded):
-            SYNCS.labels(outcome="retrying" if error.retryable else "failed").inc()
+            SYNCS.labels(outcome=after_failure(error.retryable)).inc()

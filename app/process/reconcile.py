@@ -28,7 +28,7 @@ from adapters.stripe.translate import TranslationError, translate
 from app.ledger import LedgerApplication
 from domain.billing import TERMINAL_SUBSCRIPTION_STATUSES, SubscriptionSnapshot
 from domain.organizer import Organizer
-from projections.renewals import LIVE_STATUSES
+from projections.renewals import LIVE_STATUSES, observed_subscriptions
 from projections.times import fmt_time
 
 Value = int | str | None
@@ -249,20 +249,15 @@ class Reconciliation:
     def owners(self, organizer_id: str | None = None) -> dict[str, str]:
         """Subscription id → organizer id: the links, then what the renewals read model
         saw observed without a link (a link always wins)."""
+        observed = observed_subscriptions(self.database, organizer_id)
         where = "" if organizer_id is None else " AND organizer_id = :organizer"
-        params = {"organizer": organizer_id}
         with self.database.transaction() as cursor:
-            observed = cursor.execute(
-                "SELECT subscription_id AS id, organizer_id FROM rm_renewals"
-                f" WHERE subscription_id IS NOT NULL{where}",
-                params,
-            ).fetchall()
             linked = cursor.execute(
                 "SELECT stripe_id AS id, organizer_id FROM stripe_links"
                 f" WHERE kind = 'subscription'{where}",
-                params,
+                {"organizer": organizer_id},
             ).fetchall()
-        return {str(row["id"]): str(row["organizer_id"]) for row in [*observed, *linked]}
+        return observed | {str(row["id"]): str(row["organizer_id"]) for row in linked}
 
     def subscriptions(self, organizer_id: str | None = None) -> Iterator[dict[str, Any]]:
         """Every subscription (one paged listing, canceled ones included), or just the
