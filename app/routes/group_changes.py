@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from app.api.contract import GroupChangeResults
 from app.bootstrap import Container
 from app.http import parse_json, read_body, require_service_token
 from app.intake.group_changes import (
@@ -57,8 +57,12 @@ def changes_of(payload: Any) -> list[Any]:
         ) from None
 
 
-def results_body(results: list[ItemResult]) -> dict[str, Any]:
-    return {"results": [r.as_json() for r in results], "summary": summarize(results)}
+def results_body(results: list[ItemResult]) -> bytes:
+    """The 200 body, built as its documented model (``reason`` and ``effect`` only when set)."""
+    body = GroupChangeResults.model_validate(
+        {"results": [r.as_json() for r in results], "summary": summarize(results)}
+    )
+    return body.model_dump_json(exclude_unset=True).encode()
 
 
 def routes(container: Container) -> list[BaseRoute]:
@@ -81,7 +85,7 @@ def routes(container: Container) -> list[BaseRoute]:
                 slug="store-unavailable",
                 headers={"Retry-After": "5"},
             ) from error
-        return Response(orjson.dumps(results_body(results)), media_type="application/json")
+        return Response(results_body(results), media_type="application/json")
 
     return [Route("/internal/group-changes", receive_group_changes, methods=["POST"])]
 
