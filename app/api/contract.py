@@ -8,7 +8,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.api.openapi import INSTANT, LOG_CURSOR, Operation, path_param, query_param
+from app.api.openapi import (
+    INSTANT,
+    LOG_CURSOR,
+    Operation,
+    limit_param,
+    path_param,
+    query_param,
+)
+from app.audit.entries import DEFAULT_LIMIT, MAX_LIMIT
 from app.intake.group_changes import GroupChangeBatch
 from app.schemas import OrganizerState
 
@@ -129,7 +137,7 @@ OPERATIONS = [
             query_param("from", INSTANT, "recorded at or after"),
             query_param("to", INSTANT, "recorded before"),
             query_param("cursor", LOG_CURSOR, "next_cursor of the previous page"),
-            query_param("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
+            limit_param(default=DEFAULT_LIMIT, maximum=MAX_LIMIT),
         ),
     ),
     Operation(

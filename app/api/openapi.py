@@ -96,6 +96,12 @@ def query_param(name: str, schema: Mapping[str, Any], description: str = "") -> 
     return Param(name, "query", schema, False, description)
 
 
+def limit_param(*, default: int, maximum: int) -> Param:
+    """A page size, documented from the numbers its route's parser enforces."""
+    schema = {"type": "integer", "minimum": 1, "maximum": maximum, "default": default}
+    return query_param("limit", schema)
+
+
 def api_version() -> str:
     """The document's ``info.version``: the installed package's version."""
     try:

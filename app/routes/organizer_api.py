@@ -23,6 +23,7 @@ from app.api.openapi import (
     INVOICES_CURSOR,
     TIMELINE_CURSOR,
     Operation,
+    limit_param,
     path_param,
     query_param,
 )
@@ -46,10 +47,7 @@ log = logging.getLogger("ledger.api")
 ORGANIZER = path_param("organizer_id", "the platform's organizer id")
 # A page's size: documented here and enforced by ``_limit`` from the same numbers.
 PAGE_SIZE, MAX_PAGE_SIZE = 50, 200
-LIMIT = query_param(
-    "limit",
-    {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": PAGE_SIZE},
-)
+LIMIT = limit_param(default=PAGE_SIZE, maximum=MAX_PAGE_SIZE)
 ROLES = "the organizer itself, finance, ops"
 OPERATIONS = [
     Operation(
