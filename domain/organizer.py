@@ -30,6 +30,7 @@ from domain.guards import OrganizerError, check_aware, check_platform_id
 from domain.stripe_fact_commands import StripeFactCommands
 from domain.stripe_fact_events import source_key
 from domain.sync_commands import SyncCommands
+from domain.syncs import upcast_syncs
 
 __all__ = ["ORGANIZER_NAMESPACE", "Organizer", "OrganizerError", "organizer_uuid", "source_key"]
 
@@ -116,13 +117,18 @@ class Organizer(GroupCommands, StripeFactCommands, SyncCommands, CorrectionComma
 
     class RenewalInvoiceLeftUncorrected(corrections.RenewalInvoiceLeftUncorrected, Event): ...
 
-    # Snapshots taken before issue 10 lack the correction state.
-    class_version = 2
+    # Snapshots taken before issue 10 lack the correction state; before issue 11 they
+    # hold each sync's state as a plain dict.
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         state.setdefault("renewal_invoices", {})
         state.setdefault("corrections", {})
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        upcast_syncs(state)
 
     def __init__(self, platform_organizer_id: str) -> None:
         self.platform_organizer_id = platform_organizer_id

@@ -16,6 +16,7 @@ from domain.billing import TERMINAL_SUBSCRIPTION_STATUSES, SubscriptionSnapshot
 from domain.groups import GroupEntry
 from domain.policy import DEFAULT_MINIMUM_QUANTITY, billable_quantity
 from domain.stripe_fact_events import source_key
+from domain.syncs import SyncState
 
 
 class OrganizerState:
@@ -29,7 +30,7 @@ class OrganizerState:
     subscription: dict[str, Any] | None
     canceled_at: datetime | None
     upcoming_renewals: dict[str, int]
-    syncs: dict[str, dict[str, Any]]
+    syncs: dict[str, SyncState]
     last_synced_quantity: int | None
     last_synced_at: datetime | None
     invoices: dict[str, str]

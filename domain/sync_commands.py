@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
 from datetime import datetime
-from typing import Any
 
 from domain.billing import SubscriptionSnapshot
 from domain.guards import OrganizerError
@@ -20,6 +19,7 @@ from domain.renewal import (
     price_problem,
     sync_identity,
 )
+from domain.syncs import SyncState
 
 
 class SyncCommands(OrganizerState):
@@ -49,12 +49,12 @@ class SyncCommands(OrganizerState):
             status=snapshot.status,
             billed_quantity=snapshot.quantity,
             target_quantity=target,
-            latest_request=None if latest is None else (latest["quantity"], latest["status"]),
+            latest_request=None if latest is None else (latest.quantity, latest.status),
             policy=policy,
             observed_since_latest=latest is not None
-            and latest.get("confirmed_at") is not None
+            and latest.confirmed_at is not None
             and self.subscription_recorded_at is not None
-            and self.subscription_recorded_at > latest["confirmed_at"],
+            and self.subscription_recorded_at > latest.confirmed_at,
             cancel_at_period_end=snapshot.cancel_at_period_end,
             price_problem=price_problem(snapshot.price_id, group_price_ids),
         )
@@ -73,15 +73,15 @@ class SyncCommands(OrganizerState):
             self._request_sync(snapshot, period_end, decision, trigger=trigger, at=at)
         return decision.outcome
 
-    def _latest_sync(self, item_id: str, period_end: datetime) -> dict[str, Any] | None:
+    def _latest_sync(self, item_id: str, period_end: datetime) -> SyncState | None:
         candidates = [
             s
             for s in self.syncs.values()
-            if s["item_id"] == item_id
-            and s["period_end"] == period_end.isoformat()
-            and s["status"] != "superseded"
+            if s.item_id == item_id
+            and s.period_end == period_end.isoformat()
+            and s.status != "superseded"
         ]
-        return max(candidates, key=lambda s: s["generation"], default=None)
+        return max(candidates, key=lambda s: s.generation, default=None)
 
     def _request_sync(
         self,
@@ -95,7 +95,7 @@ class SyncCommands(OrganizerState):
         generation = 1 + sum(
             1
             for s in self.syncs.values()
-            if s["item_id"] == snapshot.item_id and s["period_end"] == period_end.isoformat()
+            if s.item_id == snapshot.item_id and s.period_end == period_end.isoformat()
         )
         sync_id, key = sync_identity(
             organizer_id=self.platform_organizer_id,
@@ -105,7 +105,7 @@ class SyncCommands(OrganizerState):
             generation=generation,
         )
         for older_id, older in list(self.syncs.items()):
-            if older["item_id"] == snapshot.item_id and older["status"] in ("pending", "retrying"):
+            if older.item_id == snapshot.item_id and older.status in ("pending", "retrying"):
                 self.trigger_event(
                     self.QuantitySyncSuperseded,
                     sync_id=older_id,
@@ -131,20 +131,20 @@ class SyncCommands(OrganizerState):
     def retry_failed_sync(self, sync_id: str, *, at: datetime) -> str:
         """An operator's retry of a failed sync: a new request (new key), same target."""
         failed = self._sync(sync_id)
-        if failed["status"] != "failed":
-            msg = f"sync {sync_id} is {failed['status']}, not failed"
+        if failed.status != "failed":
+            msg = f"sync {sync_id} is {failed.status}, not failed"
             raise OrganizerError(msg)
         snapshot = self.subscription_snapshot
-        if snapshot is None or snapshot.item_id != failed["item_id"]:
+        if snapshot is None or snapshot.item_id != failed.item_id:
             msg = f"sync {sync_id} targets an item the organizer no longer has"
             raise OrganizerError(msg)
         decision = SyncDecision(
             CheckOutcome.REQUESTED,
-            failed["quantity"],
+            failed.quantity,
             f"operator retry of {sync_id}",
-            failed["proration_behavior"],
+            failed.proration_behavior,
         )
-        period_end = datetime.fromisoformat(failed["period_end"])
+        period_end = datetime.fromisoformat(failed.period_end)
         new_id = self._request_sync(
             snapshot, period_end, decision, trigger=SyncTrigger.OPS_RETRY, at=at
         )
@@ -156,12 +156,12 @@ class SyncCommands(OrganizerState):
 
     def confirm_quantity_sync(self, *, sync_id: str, stripe_request_id: str, at: datetime) -> bool:
         sync = self._sync(sync_id)
-        if sync["status"] in ("confirmed", "superseded"):
+        if sync.status in ("confirmed", "superseded"):
             return False
         self.trigger_event(
             self.QuantitySyncConfirmed,
             sync_id=sync_id,
-            quantity=sync["quantity"],
+            quantity=sync.quantity,
             stripe_request_id=stripe_request_id,
             timestamp=at,
         )
@@ -179,7 +179,7 @@ class SyncCommands(OrganizerState):
         outcome_unknown: bool = False,
     ) -> bool:
         sync = self._sync(sync_id)
-        if sync["status"] in ("confirmed", "failed", "superseded"):
+        if sync.status in ("confirmed", "failed", "superseded"):
             return False
         unknown = outcome_unknown and retryable
         self.trigger_event(
@@ -188,12 +188,10 @@ class SyncCommands(OrganizerState):
             error_code=error_code,
             message=message[:500],
             retryable=retryable,
-            attempt=sync["attempts"] + 1,
+            attempt=sync.attempts + 1,
             next_attempt_at=next_attempt_at if retryable else None,
             outcome_unknown=unknown,
-            next_idempotency_key=fresh_key(
-                sync["idempotency_key"], int(sync.get("key_generation", 0)) + 1
-            )
+            next_idempotency_key=fresh_key(sync.idempotency_key, sync.key_generation + 1)
             if unknown
             else "",
             timestamp=at,
@@ -201,14 +199,14 @@ class SyncCommands(OrganizerState):
         return True
 
     @staticmethod
-    def sync_key(sync: dict[str, Any]) -> str:
+    def sync_key(sync: SyncState) -> str:
         """The Idempotency-Key of a sync's next attempt: the recorded one, replaced after
         each attempt whose outcome Stripe left unknown (its key is spent)."""
-        if sync.get("next_key"):
-            return str(sync["next_key"])
-        return fresh_key(str(sync["idempotency_key"]), int(sync.get("key_generation", 0)))
+        if sync.next_key:
+            return sync.next_key
+        return fresh_key(sync.idempotency_key, sync.key_generation)
 
-    def _sync(self, sync_id: str) -> dict[str, Any]:
+    def _sync(self, sync_id: str) -> SyncState:
         try:
             return self.syncs[sync_id]
         except KeyError:
@@ -226,8 +224,8 @@ class SyncCommands(OrganizerState):
         stale = [
             sync_id
             for sync_id, sync in self.syncs.items()
-            if sync["status"] in ("pending", "retrying")
-            and datetime.fromisoformat(sync["period_end"]) <= renewed
+            if sync.status in ("pending", "retrying")
+            and datetime.fromisoformat(sync.period_end) <= renewed
         ]
         for sync_id in stale:
             self.trigger_event(

@@ -8,10 +8,13 @@ this module.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from eventsourcing.domain import Aggregate
+
+from domain.syncs import SyncState
 
 if TYPE_CHECKING:
     from domain.organizer import Organizer
@@ -45,19 +48,17 @@ class QuantitySyncRequested(Aggregate.Event):
     idempotency_key: str
 
     def apply(self, org: Organizer) -> None:
-        org.syncs[self.sync_id] = {
-            "status": "pending",
-            "quantity": self.quantity,
-            "subscription_id": self.subscription_id,
-            "item_id": self.item_id,
-            "period_end": self.period_end.isoformat(),
-            "proration_behavior": self.proration_behavior,
-            "generation": self.generation,
-            "idempotency_key": self.idempotency_key,
-            "attempts": 0,
-            "requested_at": self.timestamp,
-            "error": None,
-        }
+        org.syncs[self.sync_id] = SyncState(
+            status="pending",
+            quantity=self.quantity,
+            subscription_id=self.subscription_id,
+            item_id=self.item_id,
+            period_end=self.period_end.isoformat(),
+            proration_behavior=self.proration_behavior,
+            generation=self.generation,
+            idempotency_key=self.idempotency_key,
+            requested_at=self.timestamp,
+        )
 
 
 class QuantitySyncSuperseded(Aggregate.Event):
@@ -67,7 +68,7 @@ class QuantitySyncSuperseded(Aggregate.Event):
     superseded_by: str
 
     def apply(self, org: Organizer) -> None:
-        org.syncs[self.sync_id]["status"] = "superseded"
+        org.syncs[self.sync_id] = replace(org.syncs[self.sync_id], status="superseded")
 
 
 class QuantitySyncConfirmed(Aggregate.Event):
@@ -76,8 +77,8 @@ class QuantitySyncConfirmed(Aggregate.Event):
     stripe_request_id: str
 
     def apply(self, org: Organizer) -> None:
-        org.syncs[self.sync_id]["status"] = "confirmed"
-        org.syncs[self.sync_id]["confirmed_at"] = self.timestamp
+        sync = org.syncs[self.sync_id]
+        org.syncs[self.sync_id] = replace(sync, status="confirmed", confirmed_at=self.timestamp)
         org.last_synced_quantity = self.quantity
         org.last_synced_at = self.timestamp
 
@@ -99,16 +100,21 @@ class QuantitySyncFailed(Aggregate.Event):
     next_idempotency_key: str = ""
 
     def apply(self, org: Organizer) -> None:
-        sync = org.syncs[self.sync_id]
-        sync["status"] = "retrying" if self.retryable else "failed"
-        sync["attempts"] = self.attempt
-        sync["error"] = f"{self.error_code}: {self.message}"
-        sync["next_attempt_at"] = self.next_attempt_at
+        sync = replace(
+            org.syncs[self.sync_id],
+            status="retrying" if self.retryable else "failed",
+            attempts=self.attempt,
+            error=f"{self.error_code}: {self.message}",
+            next_attempt_at=self.next_attempt_at,
+        )
         if self.outcome_unknown:
-            sync["key_generation"] = sync.get("key_generation", 0) + 1
-            sync["verify_first"] = True
-            if self.next_idempotency_key:
-                sync["next_key"] = self.next_idempotency_key
+            sync = replace(
+                sync,
+                key_generation=sync.key_generation + 1,
+                verify_first=True,
+                next_key=self.next_idempotency_key or sync.next_key,
+            )
+        org.syncs[self.sync_id] = sync
 
 
 class DriftDetected(Aggregate.Event):

@@ -22,6 +22,7 @@ from eventsourcing.persistence import StoredEvent
 from app.bootstrap import Container
 from app.ledger import LedgerApplication
 from domain.organizer import Organizer, organizer_uuid
+from domain.syncs import SyncState
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "stored" / "organizer-events-v1.json"
 ORGANIZER = "org-stored"
@@ -53,10 +54,12 @@ def ledger(container: Container) -> LedgerApplication:
     return ledger
 
 
-def from_events(ledger: LedgerApplication, *, after: Organizer | None = None) -> Organizer:
+def from_events(
+    ledger: LedgerApplication, *, after: Organizer | None = None, lte: int | None = None
+) -> Organizer:
     organizer = after
     gt = None if after is None else after.version
-    for event in ledger.events.get(organizer_uuid(ORGANIZER), gt=gt):
+    for event in ledger.events.get(organizer_uuid(ORGANIZER), gt=gt, lte=lte):
         if not isinstance(event, Organizer.Event | Organizer.Registered):
             pytest.fail(f"not an organizer event: {event!r}")
         organizer = event.mutate(organizer)
@@ -75,7 +78,7 @@ def snapshots(ledger: LedgerApplication) -> list[Organizer]:
 
 def sync_answers(organizer: Organizer) -> dict[str, tuple[str, int, str]]:
     return {
-        sync_id: (sync["status"], sync["quantity"], Organizer.sync_key(sync))
+        sync_id: (sync.status, sync.quantity, Organizer.sync_key(sync))
         for sync_id, sync in organizer.syncs.items()
     }
 
@@ -96,6 +99,15 @@ class TestStoredRowsStillRead:
         assert final == from_events(ledger)
         assert from_events(ledger, after=middle) == from_events(ledger)
         assert ledger.get(ORGANIZER) == from_events(ledger)
+
+    def test_a_snapshot_taken_now_of_the_stored_history_reloads_identically(
+        self, ledger: LedgerApplication
+    ) -> None:
+        organizer = from_events(ledger, lte=FINAL_VERSION - 1)
+        ledger.take_snapshot(organizer.id, version=organizer.version)
+        (taken,) = [s for s in snapshots(ledger) if s.version == organizer.version]
+        assert taken == organizer
+        assert all(isinstance(s, SyncState) for s in taken.syncs.values())
 
     def test_the_groups_answers_are_the_stored_ones(self, ledger: LedgerApplication) -> None:
         for organizer in (from_events(ledger), snapshots(ledger)[-1]):

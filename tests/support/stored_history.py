@@ -146,7 +146,7 @@ def _syncs(org: Organizer, tick: Ticks) -> None:
     check(SyncTrigger.SCHEDULED, "run-1")
     org.change_group(action=ACT, group_id="g6", change_id="c8", occurred_at=tick(), at=tick())
     check(SyncTrigger.DRIFT, "run-2")  # supersedes the pending one
-    (pending,) = [i for i, s in org.syncs.items() if s["status"] == "pending"]
+    (pending,) = [i for i, s in org.syncs.items() if s.status == "pending"]
     org.fail_quantity_sync(
         sync_id=pending,
         error_code="invalid_request",
