@@ -17,10 +17,9 @@ from domain.corrections import (
     CorrectionKind,
     CorrectionStatus,
     RenewalInvoice,
-    correction_identity,
     decide_correction,
 )
-from domain.renewal import fresh_key
+from domain.keys import correction_identity, step_key
 
 if TYPE_CHECKING:
     from domain.organizer_state import OrganizerState
@@ -280,13 +279,6 @@ def miss(
         replaces=correction_id,
     )
     return late or ""
-
-
-def step_key(state: dict[str, Any], step: str, generation: int | None = None) -> str:
-    """The Idempotency-Key of a correction's call ``step`` (each call its own key base),
-    fresh after every attempt whose outcome Stripe left unknown."""
-    used = state["key_generation"] if generation is None else generation
-    return fresh_key(f"{state['idempotency_key']}-{step}", used)
 
 
 def draft_window_closes(state: dict[str, Any]) -> datetime:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from domain.billing import SubscriptionSnapshot
 from domain.guards import OrganizerError
+from domain.keys import fresh_key, sync_attempt_key, sync_identity
 from domain.organizer_state import OrganizerState
 from domain.renewal import (
     CheckOutcome,
@@ -15,9 +16,7 @@ from domain.renewal import (
     SyncDecision,
     SyncTrigger,
     decide_sync,
-    fresh_key,
     price_problem,
-    sync_identity,
 )
 from domain.syncs import SyncState
 
@@ -202,9 +201,11 @@ class SyncCommands(OrganizerState):
     def sync_key(sync: SyncState) -> str:
         """The Idempotency-Key of a sync's next attempt: the recorded one, replaced after
         each attempt whose outcome Stripe left unknown (its key is spent)."""
-        if sync.next_key:
-            return sync.next_key
-        return fresh_key(sync.idempotency_key, sync.key_generation)
+        return sync_attempt_key(
+            idempotency_key=sync.idempotency_key,
+            key_generation=sync.key_generation,
+            next_key=sync.next_key,
+        )
 
     def _sync(self, sync_id: str) -> SyncState:
         try:
