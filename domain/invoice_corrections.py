@@ -1,8 +1,9 @@
 """The organizer's renewal invoice corrections: decide, record, follow the sender's outcome.
 
-Functions over an ``Organizer`` (its methods delegate here, so the aggregate root stays
-small). Each decision is recorded before anything is sent; the policy is in
-``domain/corrections.py``, the events in ``domain/correction_org.py``.
+Functions over an organizer's state (``CorrectionCommands`` delegates here, so the
+aggregate root stays small). Each decision is recorded before anything is sent; the policy
+is in ``domain/corrections.py``, the events in ``domain/correction_events.py``, the keys in
+``domain/keys.py``.
 """
 
 from __future__ import annotations
