@@ -37,6 +37,7 @@ from app.process.sending import OrganizerQueue
 from domain.invoice_corrections import RENEWAL
 from domain.organizer import Organizer
 from domain.renewal import ProrationPolicy, SyncTrigger, gives_up
+from domain.syncs import SyncState
 from projections.base import TRANSIENT_STORE_ERRORS, Positioned, ReadModel
 from projections.quarantine import quarantined, release
 from projections.runner import LogReader
@@ -354,7 +355,7 @@ class SyncSender(OrganizerQueue):
         SYNCS.labels(outcome="confirmed").inc()
         return True
 
-    def _attempt(self, sync_id: str, sync: dict[str, Any]) -> SentUpdate:
+    def _attempt(self, sync_id: str, sync: SyncState) -> SentUpdate:
         """One attempt. After an attempt with an unknown outcome, Stripe is asked first:
         if the quantity is already the target, that attempt did apply it."""
         if sync.get("verify_first"):
