@@ -18,7 +18,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from adapters.stripe.double import running_double
 from app.api.invoices import encode_cursor as invoices_cursor
 from app.api.timeline import TimelineKey
 from app.api.timeline import encode_cursor as timeline_cursor
@@ -30,6 +29,7 @@ from app.settings import load_settings
 from app.web import create_app
 from projections.invoices import InvoiceKey
 from projections.runner import LogReader, build_read_models, catch_up
+from stripe_double import running_double
 from tests.support.api import SERVICE_TOKEN, TOKEN_SECRET, token
 from tests.support.histories import seed_history
 
