@@ -88,3 +88,18 @@ def test_ledger_dev_without_the_double_says_it_needs_the_development_install(
     assert error.count("\n") == 0, error
     assert "needs the development install" in error
     assert "make run" in error
+
+
+def test_the_image_build_copies_no_double() -> None:
+    """The image's build stage copies named packages, none of them the double, and the
+    double is outside the build context (tests/deploy/test_image.py checks a built image)."""
+    copied = [
+        source
+        for line in (ROOT / "Dockerfile").read_text().splitlines()
+        if line.startswith("COPY ") and "--from=" not in line
+        for source in line.split()[1:-1]
+    ]
+    assert "domain" in copied
+    assert [s for s in copied if s in {".", "./"} or "double" in s] == []
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    assert "stripe-double" in ignored
