@@ -11,10 +11,12 @@ PROMTOOL := $(VENV)/tools/promtool
 
 .PHONY: run test lint check web clean contract
 
-$(STAMP): pyproject.toml
+# The Stripe test double is a package of its own (stripe-double/): development and tests
+# install it beside the ledger; the ledger's wheel and image do not (docs/stripe-double.md).
+$(STAMP): pyproject.toml stripe-double/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test]' -e ./stripe-double
 	touch $(STAMP)
 
 $(WEB_STAMP): web/package.json web/package-lock.json

@@ -23,7 +23,6 @@ from pydantic import BaseModel
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from starlette.testclient import TestClient
 
-from adapters.stripe.double import running_double
 from app.api import document
 from app.api.invoices import encode_cursor as invoices_cursor
 from app.api.schemas import EnrollmentRequest
@@ -38,6 +37,7 @@ from app.settings import load_settings
 from app.web import create_app
 from projections.invoices import InvoiceKey
 from projections.runner import LogReader, build_read_models, catch_up
+from stripe_double import running_double
 from tests.support.api import SERVICE_TOKEN, TOKEN_SECRET, token
 from tests.support.histories import seed_history
 
