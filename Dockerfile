@@ -27,6 +27,8 @@ FROM spa-${SPA} AS spa
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
+# The ledger's packages only: the Stripe test double (stripe-double/) is a development
+# package, kept out of the build context too (.dockerignore).
 COPY pyproject.toml README.md ./
 COPY domain ./domain
 COPY projections ./projections

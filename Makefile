@@ -9,12 +9,14 @@ WEB_STAMP := web/node_modules/.installed
 SPA := web/dist/index.html
 PROMTOOL := $(VENV)/tools/promtool
 
-.PHONY: run test lint check web clean
+.PHONY: run test lint check web clean contract
 
-$(STAMP): pyproject.toml
+# The Stripe test double is a package of its own (stripe-double/): development and tests
+# install it beside the ledger; the ledger's wheel and image do not (docs/stripe-double.md).
+$(STAMP): pyproject.toml stripe-double/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test]' -e ./stripe-double
 	touch $(STAMP)
 
 $(WEB_STAMP): web/package.json web/package-lock.json
@@ -33,10 +35,26 @@ web: $(SPA)
 run: $(STAMP) $(SPA)
 	$(BIN)/ledger dev up --host 127.0.0.1 --port 8000
 
+# The SPA's API types come from the contract: the OpenAPI document built in-process (no
+# server) → web/openapi.json → openapi-typescript → web/src/lib/api.gen.ts (both committed).
+# $(call write_contract,JSON,TS) writes the two files to those paths.
+write_contract = $(BIN)/python -m app.api.document $(1) && \
+	cd web && npx --no-install openapi-typescript $(abspath $(1)) --default-non-nullable false \
+	-o $(abspath $(2)) >/dev/null
+CONTRACT_TMP := $(VENV)/contract-check
+
+contract: $(STAMP) $(WEB_STAMP)
+	$(call write_contract,web/openapi.json,web/src/lib/api.gen.ts)
+
 lint: $(STAMP) $(WEB_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	rm -rf $(CONTRACT_TMP) && mkdir -p $(CONTRACT_TMP)
+	$(call write_contract,$(CONTRACT_TMP)/openapi.json,$(CONTRACT_TMP)/api.gen.ts)
+	diff -u web/openapi.json $(CONTRACT_TMP)/openapi.json && \
+	diff -u web/src/lib/api.gen.ts $(CONTRACT_TMP)/api.gen.ts || \
+	{ echo "web/openapi.json or web/src/lib/api.gen.ts differs from the API: run make contract"; exit 1; }
 	cd web && npm run typecheck && npm run format:check
 
 # Alert rules are checked by Prometheus' own promtool, from Debian's prometheus package:

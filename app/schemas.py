@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 class StripeState(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, json_schema_serialization_defaults_required=True)
 
     customer_id: str | None = None
     subscription_id: str | None = None
@@ -30,7 +30,8 @@ class StripeState(BaseModel):
 class OrganizerState(BaseModel):
     """An organizer's state as the ledger knew it at ``as_of`` (or now)."""
 
-    model_config = ConfigDict(frozen=True)
+    # Dumped whole, defaults included: documented as always present.
+    model_config = ConfigDict(frozen=True, json_schema_serialization_defaults_required=True)
 
     organizer_id: str = Field(description="The platform's organizer id")
     as_of: datetime | None = Field(default=None, description="null for the current state")

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
-from app.api import contract
+from app.api import document
 from app.bootstrap import Container
 from app.middleware import ProblemCORSMiddleware, RequestId, SecurityHeaders
 from app.problems import Problem
@@ -56,11 +56,7 @@ def create_app(container: Container) -> Starlette:
         finally:
             await run_in_threadpool(container.close)
 
-    operations = [
-        operation
-        for module in (contract, ops, organizer_api, renewals)
-        for operation in module.OPERATIONS
-    ]
+    operations = document.operations()
     settings = container.settings
     return LedgerApp(
         routes=[

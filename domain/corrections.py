@@ -15,7 +15,6 @@ outstanding and records nothing.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -131,20 +130,3 @@ def decide_correction(
     if not invoice.line_id:
         return unresolved("the invoice's per-group line is unknown, so it cannot be credited")
     return CorrectionDecision(CorrectionKind.CREDIT_NOTE, difference, target, billed)
-
-
-def correction_identity(
-    *,
-    organizer_id: str,
-    invoice_id: str,
-    kind: CorrectionKind,
-    billed_quantity: int,
-    target_quantity: int,
-    generation: int,
-) -> tuple[str, str]:
-    """(correction id, Idempotency-Key base): the same decision gives the same key."""
-    material = (
-        f"{organizer_id}|{invoice_id}|{kind.value}|{billed_quantity}|{target_quantity}|{generation}"
-    )
-    digest = hashlib.sha256(material.encode()).hexdigest()
-    return f"corr_{digest[:24]}", f"renewal-ledger-corr-{digest[:43]}"

@@ -1,8 +1,9 @@
 """The organizer's renewal invoice corrections: decide, record, follow the sender's outcome.
 
-Functions over an ``Organizer`` (its methods delegate here, so the aggregate root stays
-small). Each decision is recorded before anything is sent; the policy is in
-``domain/corrections.py``, the events in ``domain/correction_org.py``.
+Functions over an organizer's state (``CorrectionCommands`` delegates here, so the
+aggregate root stays small). Each decision is recorded before anything is sent; the policy
+is in ``domain/corrections.py``, the events in ``domain/correction_events.py``, the keys in
+``domain/keys.py``.
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ from domain.corrections import (
     CorrectionKind,
     CorrectionStatus,
     RenewalInvoice,
-    correction_identity,
     decide_correction,
 )
-from domain.renewal import fresh_key
+from domain.keys import correction_identity, step_key
 
 if TYPE_CHECKING:
-    from domain.organizer import Organizer
+    from domain.organizer_state import OrganizerState
 
 RENEWAL = "subscription_cycle"
 # Stripe finalises a renewal draft at the latest 72 h after creating it.
@@ -34,7 +34,7 @@ class CorrectionError(ValueError):
     """A correction command the organizer's state does not allow."""
 
 
-def take_renewal_invoice(org: Organizer, invoice: InvoiceFacts) -> None:
+def take_renewal_invoice(org: OrganizerState, invoice: InvoiceFacts) -> None:
     """State change of an ``InvoiceRecorded`` for a renewal invoice (others: none)."""
     if invoice.billing_reason != RENEWAL:
         return
@@ -57,7 +57,7 @@ def take_renewal_invoice(org: Organizer, invoice: InvoiceFacts) -> None:
 
 
 def correct_renewal_invoices(
-    org: Organizer, *, minimum: int, at: datetime, cause: str, invoice_id: str | None = None
+    org: OrganizerState, *, minimum: int, at: datetime, cause: str, invoice_id: str | None = None
 ) -> list[str]:
     """Decide the corrections the renewal invoices need now (``invoice_id``: only that
     one; else every one whose period has not ended). Returns the new correction ids."""
@@ -73,7 +73,7 @@ def correct_renewal_invoices(
     return decided
 
 
-def _applied(org: Organizer, invoice_id: str) -> list[Applied]:
+def _applied(org: OrganizerState, invoice_id: str) -> list[Applied]:
     return [
         Applied(c["kind"], c["quantity"], c["status"])
         for c in org.corrections.values()
@@ -81,7 +81,7 @@ def _applied(org: Organizer, invoice_id: str) -> list[Applied]:
     ]
 
 
-def _subscription_ended(org: Organizer, subscription_id: str) -> bool:
+def _subscription_ended(org: OrganizerState, subscription_id: str) -> bool:
     snapshot = org.subscription_snapshot
     return (
         snapshot is not None
@@ -91,7 +91,13 @@ def _subscription_ended(org: Organizer, subscription_id: str) -> bool:
 
 
 def _correct(
-    org: Organizer, invoice_id: str, *, minimum: int, at: datetime, cause: str, replaces: str = ""
+    org: OrganizerState,
+    invoice_id: str,
+    *,
+    minimum: int,
+    at: datetime,
+    cause: str,
+    replaces: str = "",
 ) -> str | None:
     invoice = RenewalInvoice.from_state(org.renewal_invoices[invoice_id])
     target = org.billable_quantity(invoice.period_start, minimum=minimum)
@@ -154,7 +160,7 @@ def _correct(
     return correction_id
 
 
-def correction(org: Organizer, correction_id: str) -> dict[str, Any]:
+def correction(org: OrganizerState, correction_id: str) -> dict[str, Any]:
     try:
         return org.corrections[correction_id]
     except KeyError:
@@ -167,7 +173,7 @@ def is_open(state: dict[str, Any]) -> bool:
 
 
 def confirm_step(
-    org: Organizer,
+    org: OrganizerState,
     correction_id: str,
     *,
     step: str,
@@ -190,7 +196,7 @@ def confirm_step(
 
 
 def confirm(
-    org: Organizer,
+    org: OrganizerState,
     correction_id: str,
     *,
     stripe_object_id: str,
@@ -220,7 +226,7 @@ def confirm(
 
 
 def fail(
-    org: Organizer,
+    org: OrganizerState,
     correction_id: str,
     *,
     error_code: str,
@@ -250,7 +256,9 @@ def fail(
     return True
 
 
-def miss(org: Organizer, correction_id: str, *, reason: str, minimum: int, at: datetime) -> str:
+def miss(
+    org: OrganizerState, correction_id: str, *, reason: str, minimum: int, at: datetime
+) -> str:
     """The draft was finalised before this correction reached it: record that, then decide
     the late difference at once. Returns the new correction id ("" if none)."""
     state = correction(org, correction_id)
@@ -272,13 +280,6 @@ def miss(org: Organizer, correction_id: str, *, reason: str, minimum: int, at: d
         replaces=correction_id,
     )
     return late or ""
-
-
-def step_key(state: dict[str, Any], step: str, generation: int | None = None) -> str:
-    """The Idempotency-Key of a correction's call ``step`` (each call its own key base),
-    fresh after every attempt whose outcome Stripe left unknown."""
-    used = state["key_generation"] if generation is None else generation
-    return fresh_key(f"{state['idempotency_key']}-{step}", used)
 
 
 def draft_window_closes(state: dict[str, Any]) -> datetime:

@@ -9,7 +9,6 @@ two different updates, and a retry after a crash reaches Stripe with the same ke
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -112,27 +111,12 @@ def decide_sync(
     return requested
 
 
-def sync_identity(
-    *, organizer_id: str, item_id: str, period_end: datetime, quantity: int, generation: int
-) -> tuple[str, str]:
-    """(sync id, Idempotency-Key) for a request: the same inputs give the same key, forever."""
-    material = f"{organizer_id}|{item_id}|{int(period_end.timestamp())}|{quantity}|{generation}"
-    digest = hashlib.sha256(material.encode()).hexdigest()
-    return f"sync_{digest[:24]}", f"renewal-ledger-{digest[:48]}"
-
-
 def price_problem(price_id: str, group_price_ids: AbstractSet[str]) -> str | None:
     """Why an item with ``price_id`` is not the per-group item (None: it is, or no
     ``STRIPE_PRICE_ID`` is configured to tell)."""
     if not group_price_ids or price_id in group_price_ids:
         return None
     return f"item bills price {price_id}, not the per-group price"
-
-
-def fresh_key(base: str, generation: int) -> str:
-    """The Idempotency-Key of attempt ``generation`` of a request whose earlier keys Stripe
-    spent on an unknown outcome (a 5xx is stored under its key): same base, new suffix."""
-    return base if generation == 0 else f"{base}-r{generation}"
 
 
 def gives_up(

@@ -20,6 +20,8 @@ from eventsourcing.persistence import (
     UUIDAsHex,
 )
 
+from domain.syncs import SyncState
+
 _PLAIN = (str, int, bool, float, type(None))
 
 
@@ -70,10 +72,27 @@ class OrjsonTranscoder(Transcoder):
         return obj
 
 
+class SyncStateAsDict(Transcoding):
+    """An organizer's ``SyncState`` (in snapshots), as a dict of its fields.
+
+    ``name`` is stored in every snapshot row that holds one: renaming it is a migration."""
+
+    type = SyncState
+    name = "organizer_sync_state"
+
+    def encode(self, obj: SyncState) -> dict[str, Any]:
+        return obj.as_state()
+
+    def decode(self, data: dict[str, Any]) -> SyncState:
+        return SyncState.from_state(data)
+
+
 def ledger_transcoder() -> OrjsonTranscoder:
-    """The transcoder every ledger store uses: UUID, Decimal and aware datetimes."""
+    """The transcoder every ledger store uses: UUID, Decimal, aware datetimes, and the
+    organizer's typed state in snapshots."""
     transcoder = OrjsonTranscoder()
     transcoder.register(UUIDAsHex())
     transcoder.register(DecimalAsStr())
     transcoder.register(DatetimeAsISO())
+    transcoder.register(SyncStateAsDict())
     return transcoder

@@ -1,5 +1,6 @@
 """Response and request models of the routes that predate the organizer API (health,
-webhooks, platform intake, audit trail, time travel), for the OpenAPI document."""
+webhooks, platform intake, audit trail, time travel, the SPA's config), for the OpenAPI
+document. Request bodies are the models that validate them (``GroupChangeBatch``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.api.openapi import INSTANT, LOG_CURSOR, Operation, path_param, query_param
+from app.api.openapi import (
+    INSTANT,
+    LOG_CURSOR,
+    Operation,
+    limit_param,
+    path_param,
+    query_param,
+)
+from app.audit.entries import DEFAULT_LIMIT, MAX_LIMIT
+from app.intake.group_changes import GroupChangeBatch
 from app.schemas import OrganizerState
 
 
@@ -20,16 +30,11 @@ class WebhookAck(BaseModel):
     event_id: str
 
 
-class GroupChangeIn(BaseModel):
-    change_id: str = Field(min_length=1, max_length=200)
-    organizer_id: str = Field(min_length=1, max_length=200)
-    group_id: str = Field(min_length=1, max_length=200)
-    action: Literal["activated", "deactivated"]
-    occurred_at: str = Field(description="ISO 8601 with a timezone")
+class SpaConfig(BaseModel):
+    """``GET /config.json``: what the SPA needs before it can call the API."""
 
-
-class GroupChangeBatch(BaseModel):
-    changes: list[GroupChangeIn] = Field(max_length=1000)
+    signInUrl: str = Field(description="Where the platform signs organizers in")
+    apiBase: str = Field(description="The API's origin; empty for this one")
 
 
 class GroupChangeResult(BaseModel):
@@ -132,7 +137,7 @@ OPERATIONS = [
             query_param("from", INSTANT, "recorded at or after"),
             query_param("to", INSTANT, "recorded before"),
             query_param("cursor", LOG_CURSOR, "next_cursor of the previous page"),
-            query_param("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
+            limit_param(default=DEFAULT_LIMIT, maximum=MAX_LIMIT),
         ),
     ),
     Operation(
@@ -145,5 +150,15 @@ OPERATIONS = [
         roles="the organizer itself, finance, ops",
         errors=(400, 401, 403, 404, 503),
         params=(path_param("organizer_id"), query_param("as_of", INSTANT)),
+    ),
+    Operation(
+        "get",
+        "/config.json",
+        "getSpaConfig",
+        "Where the SPA signs in and calls the API",
+        "spa",
+        SpaConfig,
+        errors=(),
+        security="none",
     ),
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -93,6 +94,20 @@ def path_param(name: str, description: str = "") -> Param:
 
 def query_param(name: str, schema: Mapping[str, Any], description: str = "") -> Param:
     return Param(name, "query", schema, False, description)
+
+
+def limit_param(*, default: int, maximum: int) -> Param:
+    """A page size, documented from the numbers its route's parser enforces."""
+    schema = {"type": "integer", "minimum": 1, "maximum": maximum, "default": default}
+    return query_param("limit", schema)
+
+
+def api_version() -> str:
+    """The document's ``info.version``: the installed package's version."""
+    try:
+        return version("renewal-ledger")
+    except PackageNotFoundError:  # running from a source tree
+        return "0.0.0"
 
 
 def openapi_document(operations: Iterable[Operation], *, version: str) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from app.api.schemas import (
 )
 from app.bootstrap import Container
 from app.stripe_account.portal import billing_url, portal_configuration
+from domain.keys import checkout_key, customer_key
 from domain.organizer import Organizer
 from projections.summary import read_summary
 from projections.times import optional_from_text
@@ -178,7 +179,7 @@ def enroll(container: Container, organizer_id: str, request: EnrollmentRequest) 
         params["automatic_tax"] = {"enabled": True}
     attempt = organizer.enrollments_started + 1
     session = gateway.create_checkout_session(
-        params, idempotency_key=f"ledger-checkout-{organizer_uuid_hex}-{attempt}-{quantity}"
+        params, idempotency_key=checkout_key(organizer_uuid_hex, attempt, quantity)
     )
     expires = session.get("expires_at")
     expires_at = datetime.fromtimestamp(expires, tz=UTC) if expires else now + CHECKOUT_LIFETIME
@@ -204,7 +205,7 @@ def _customer(container: Container, gateway: StripeGateway, organizer_id: str, k
     if existing is not None:
         return existing
     customer_id = gateway.create_customer(
-        organizer_id=organizer_id, idempotency_key=f"ledger-customer-{key}"
+        organizer_id=organizer_id, idempotency_key=customer_key(key)
     )
     source = f"enrollment:{customer_id}"
 

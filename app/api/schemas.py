@@ -1,5 +1,6 @@
-"""The organizer-facing JSON API's models: the contract the SPA and the OpenAPI document
-are generated from. Money is integer minor units with an ISO currency; times are UTC."""
+"""The organizer-facing JSON API's models: the contract the OpenAPI document is generated
+from, and through it the SPA's types (web/src/lib/api.gen.ts, ``make contract``). Money is
+integer minor units with an ISO currency; times are UTC."""
 
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ EnrollmentStatus = Literal["not_enrolled", "pending", "active", "past_due", "can
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Responses are dumped whole (``model_dump_json``), defaults included: the schema says
+    # so, and the SPA's generated types (web/src/lib/api.gen.ts) need not test for absence.
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", json_schema_serialization_defaults_required=True
+    )
 
 
 class Money(Model):

@@ -21,6 +21,8 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
+    PlainValidator,
     StringConstraints,
     ValidationError,
 )
@@ -94,6 +96,8 @@ PlatformId = Annotated[
 ]
 
 
+# This model both validates each item and documents it in /openapi.json: the docstring
+# and the field descriptions are the contract's text.
 class GroupChangeItem(BaseModel):
     """One change as the platform sends it; unknown extra fields are ignored."""
 
@@ -103,7 +107,28 @@ class GroupChangeItem(BaseModel):
     organizer_id: PlatformId
     group_id: PlatformId
     action: GroupAction
-    occurred_at: Annotated[datetime, BeforeValidator(_instant)]
+    occurred_at: Annotated[datetime, BeforeValidator(_instant)] = Field(
+        description="ISO 8601 with a timezone"
+    )
+
+
+def _unchecked(value: object) -> object:
+    return value
+
+
+# An item of a batch stays as sent: each is validated on its own (``validate_change``), so
+# one bad item is rejected alone instead of failing the batch. Documented as the item model.
+RawChange = Annotated[Any, PlainValidator(_unchecked, json_schema_input_type=GroupChangeItem)]
+
+
+# The body of POST /internal/group-changes, validated (the envelope; a failure is the
+# route's 400 or 413) and documented by this one model.
+class GroupChangeBatch(BaseModel):
+    """Platform group changes, at most 1,000; each item gets its own outcome."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    changes: list[RawChange] = Field(max_length=MAX_CHANGES_PER_REQUEST)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from adapters.persistence.database import Database
 from app.ledger import LedgerApplication, UnknownOrganizerError
 from app.ops.failures import owner_of
 from domain.organizer import Organizer, OrganizerError
 from domain.statuses import SyncStatus
+from domain.syncs import SyncState
 
 
 class UnknownSyncError(LookupError):
@@ -88,7 +88,7 @@ def check_open_failure(organizer: Organizer, sync_id: str) -> None:
         raise SyncNotRetryableError(sync_id, sync["status"], reason, later)
 
 
-def newest_later_sync(organizer: Organizer, sync: dict[str, Any]) -> str | None:
+def newest_later_sync(organizer: Organizer, sync: SyncState) -> str | None:
     """The newest sync of the same item and period with a higher generation, if any."""
     later = [
         (other["generation"], other_id)

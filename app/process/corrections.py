@@ -29,7 +29,8 @@ from app.process.correction_port import CorrectionPort, MissedDraftError
 from app.process.policy import RenewalPolicy
 from app.process.sending import OrganizerQueue
 from domain.corrections import CorrectionKind
-from domain.invoice_corrections import draft_window_closes, is_open, step_key
+from domain.invoice_corrections import draft_window_closes, is_open
+from domain.keys import step_key
 from domain.organizer import Organizer
 from domain.renewal import gives_up
 from domain.statuses import SyncStatus, after_failure

@@ -11,7 +11,7 @@ import logging
 import random
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 from uuid import UUID
 
 from adapters.observability.metrics import SYNCS
@@ -23,6 +23,7 @@ from app.process.sending import OrganizerQueue
 from domain.organizer import Organizer
 from domain.renewal import gives_up
 from domain.statuses import OPEN_SYNC_STATUSES, SyncStatus, after_failure
+from domain.syncs import SyncState
 from projections.syncs import due_syncs
 from projections.times import from_text
 
@@ -107,7 +108,7 @@ class SyncSender(OrganizerQueue):
         SYNCS.labels(outcome=SyncStatus.CONFIRMED).inc()
         return True
 
-    def _attempt(self, sync_id: str, sync: dict[str, Any]) -> SentUpdate:
+    def _attempt(self, sync_id: str, sync: SyncState) -> SentUpdate:
         """One attempt. After an attempt with an unknown outcome, Stripe is asked first:
         if the quantity is already the target, that attempt did apply it."""
         if sync.get("verify_first"):

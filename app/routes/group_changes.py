@@ -1,8 +1,9 @@
 """``POST /internal/group-changes``: the platform's group changes, in batches.
 
 Authenticated with the service token. The body is checked as a whole (size, JSON,
-a ``changes`` array of at most 1,000), then each item on its own in
-:mod:`app.intake.group_changes`, which reports one outcome per item.
+a ``changes`` array of at most 1,000: :class:`GroupChangeBatch`, the model /openapi.json
+documents), then each item on its own in :mod:`app.intake.group_changes`, which reports
+one outcome per item.
 """
 
 from __future__ import annotations
@@ -10,17 +11,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import orjson
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from app.api.contract import GroupChangeResults
 from app.bootstrap import Container
 from app.http import parse_json, read_body, require_service_token
 from app.intake.group_changes import (
     MAX_CHANGES_PER_REQUEST,
     RETRY_LATER_ERRORS,
+    GroupChangeBatch,
     ItemResult,
     process_batch,
     summarize,
@@ -33,28 +36,33 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 
 
 def changes_of(payload: Any) -> list[Any]:
-    """The ``changes`` array of a parsed body, or a 400/413 problem."""
-    if not isinstance(payload, dict) or not isinstance(payload.get("changes"), list):
+    """The ``changes`` array of a parsed body (checked by the model that documents it,
+    :class:`GroupChangeBatch`), or a 400/413 problem."""
+    try:
+        return list(GroupChangeBatch.model_validate(payload).changes)
+    except ValidationError as error:
+        if any(e["type"] == "too_long" for e in error.errors()):
+            raise Problem(
+                413,
+                "Too many changes",
+                f"{len(payload['changes'])} changes; at most {MAX_CHANGES_PER_REQUEST} per request",
+                slug="too-many-changes",
+            ) from None
         raise Problem(
             400,
             "Invalid request",
             "the body must be a JSON object with a `changes` array",
             slug="invalid-request",
             invalid_params=[{"name": "changes", "reason": "must be an array"}],
-        )
-    changes: list[Any] = payload["changes"]
-    if len(changes) > MAX_CHANGES_PER_REQUEST:
-        raise Problem(
-            413,
-            "Too many changes",
-            f"{len(changes)} changes; at most {MAX_CHANGES_PER_REQUEST} per request",
-            slug="too-many-changes",
-        )
-    return changes
+        ) from None
 
 
-def results_body(results: list[ItemResult]) -> dict[str, Any]:
-    return {"results": [r.as_json() for r in results], "summary": summarize(results)}
+def results_body(results: list[ItemResult]) -> bytes:
+    """The 200 body, built as its documented model (``reason`` and ``effect`` only when set)."""
+    body = GroupChangeResults.model_validate(
+        {"results": [r.as_json() for r in results], "summary": summarize(results)}
+    )
+    return body.model_dump_json(exclude_unset=True).encode()
 
 
 def routes(container: Container) -> list[BaseRoute]:
@@ -77,7 +85,7 @@ def routes(container: Container) -> list[BaseRoute]:
                 slug="store-unavailable",
                 headers={"Retry-After": "5"},
             ) from error
-        return Response(orjson.dumps(results_body(results)), media_type="application/json")
+        return Response(results_body(results), media_type="application/json")
 
     return [Route("/internal/group-changes", receive_group_changes, methods=["POST"])]
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from app.api.openapi import Operation, openapi_document
+from app.api.contract import SpaConfig
+from app.api.openapi import Operation, api_version, openapi_document
 from app.bootstrap import Container
 
 DOCS_PAGE = """<!doctype html>
@@ -24,15 +24,8 @@ DOCS_PAGE = """<!doctype html>
 DOCS_INIT = "window.ui = SwaggerUIBundle({url: '/openapi.json', dom_id: '#swagger-ui'});\n"
 
 
-def _version() -> str:
-    try:
-        return version("renewal-ledger")
-    except PackageNotFoundError:  # running from a source tree
-        return "0.0.0"
-
-
 def routes(container: Container, operations: Sequence[Operation]) -> list[BaseRoute]:
-    document = openapi_document(operations, version=_version())
+    document = openapi_document(operations, version=api_version())
 
     async def openapi(_: Request) -> Response:
         return JSONResponse(document)
@@ -45,7 +38,8 @@ def routes(container: Container, operations: Sequence[Operation]) -> list[BaseRo
         return Response(DOCS_INIT, media_type="text/javascript")
 
     async def spa_config(_: Request) -> Response:
-        return JSONResponse({"signInUrl": container.settings.sign_in_url, "apiBase": ""})
+        config = SpaConfig(signInUrl=container.settings.sign_in_url, apiBase="")
+        return JSONResponse(config.model_dump())
 
     return [
         Route("/openapi.json", openapi, methods=["GET"]),

@@ -20,8 +20,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from app.api.auth import require_staff
-from app.api.openapi import OPS_CURSOR, Operation, path_param, query_param
-from app.audit.entries import MAX_LIMIT, Page
+from app.api.openapi import OPS_CURSOR, Operation, limit_param, path_param, query_param
+from app.audit.entries import DEFAULT_LIMIT, MAX_LIMIT, Page
 from app.bootstrap import Container
 from app.ops.at_risk import read_at_risk
 from app.ops.drafts import read_drafts
@@ -110,7 +110,7 @@ class RetryAccepted(BaseModel):
 
 PAGING = (
     query_param("cursor", OPS_CURSOR, "next_cursor of the previous page"),
-    query_param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
+    limit_param(default=DEFAULT_LIMIT, maximum=MAX_LIMIT),
 )
 OPERATIONS = [
     Operation(

@@ -23,6 +23,7 @@ from app.api.openapi import (
     INVOICES_CURSOR,
     TIMELINE_CURSOR,
     Operation,
+    limit_param,
     path_param,
     query_param,
 )
@@ -44,6 +45,9 @@ from domain.organizer import OrganizerError
 
 log = logging.getLogger("ledger.api")
 ORGANIZER = path_param("organizer_id", "the platform's organizer id")
+# A page's size: documented here and enforced by ``_limit`` from the same numbers.
+PAGE_SIZE, MAX_PAGE_SIZE = 50, 200
+LIMIT = limit_param(default=PAGE_SIZE, maximum=MAX_PAGE_SIZE)
 ROLES = "the organizer itself, finance, ops"
 OPERATIONS = [
     Operation(
@@ -67,7 +71,7 @@ OPERATIONS = [
         params=(
             ORGANIZER,
             query_param("cursor", TIMELINE_CURSOR, "next_cursor of the previous page"),
-            query_param("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
+            LIMIT,
         ),
     ),
     Operation(
@@ -81,7 +85,7 @@ OPERATIONS = [
         params=(
             ORGANIZER,
             query_param("cursor", INVOICES_CURSOR, "next_cursor of the previous page"),
-            query_param("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
+            LIMIT,
         ),
     ),
     Operation(
@@ -204,7 +208,7 @@ def routes(container: Container) -> list[BaseRoute]:
 
 
 def _limit(request: Request) -> int:
-    return query_limit(request, default=50, maximum=200)
+    return query_limit(request, default=PAGE_SIZE, maximum=MAX_PAGE_SIZE)
 
 
 def stripe_unavailable(organizer_id: str, error: StripeCallError) -> Problem:

@@ -2,7 +2,7 @@
 in headless Chromium driven by Playwright (``pip install 'renewal-ledger[smoke]'``).
 
 The Checkout page is Stripe's (test mode: the test card 4242 4242 4242 4242) or the
-project's double's, which has the same field ids (adapters/stripe/double/checkout_card.py);
+project's double's, which has the same field ids (stripe-double/stripe_double/checkout_card.py);
 the script fills whichever card fields the page shows, then submits.
 """
 

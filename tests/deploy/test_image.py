@@ -142,6 +142,16 @@ def test_the_image_runs_as_a_fixed_non_root_user_with_ledger_as_entrypoint(image
     assert healthcheck.stdout.strip() == "<nil>"  # Kubernetes probes instead
 
 
+def test_the_image_carries_no_stripe_double(image: str) -> None:
+    probe = "import importlib.util; print(importlib.util.find_spec('stripe_double'))"
+    found = _docker("run", "--rm", "--entrypoint", "python", image, "-c", probe)
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.strip() == "None"
+    dev = _docker("run", "--rm", image, "dev", "stripe")
+    assert dev.returncode == 78  # the development install's command, not the image's
+    assert "needs the development install" in dev.stderr
+
+
 def test_it_migrates_then_serves_read_only(image: str, database: str, container_name: str) -> None:
     env = ["-e", f"LEDGER_DATABASE_URL={database}"]
     migrate = _docker("run", "--rm", *HARDENED, *env, image, "migrate")

@@ -23,7 +23,7 @@ import stripe
 from stripe import StripeClient
 from stripe.params import CustomerCreateParams
 
-from adapters.stripe.double import RunningDouble, running_double, sdk_client
+from stripe_double import RunningDouble, running_double, sdk_client
 
 API_KEY = "sk_test_double"
 

@@ -21,8 +21,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from adapters.stripe.double import running_double, sdk_client
 from adapters.stripe.translate import HANDLED_EVENT_TYPES
+from stripe_double import running_double, sdk_client
 from tests.e2e.browser_support import DESKTOP, Screenshots, built_spa, chromium
 from tests.support.processes import (
     free_port,

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from adapters.stripe.double import sdk_client
+from stripe_double import sdk_client
 from tests.e2e.dev_stack_support import DevStack, dev_stack
 from tests.support.processes import run_ledger
 

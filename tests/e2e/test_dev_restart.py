@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from adapters.stripe.double import sdk_client
+from stripe_double import sdk_client
 from tests.e2e.dev_stack_support import DevStack, billing, dev_stack
 from tests.support.processes import free_port
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.stripe.double import sdk_client
+from stripe_double import sdk_client
 from tests.e2e.dev_stack_support import DevStack, dev_stack
 from tests.support.processes import LEDGER, free_port, ledger_env, wait_for
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import stripe
 
-from adapters.stripe.double import running_double, sdk_client
+from stripe_double import running_double, sdk_client
 from tests.support.processes import ledger_worker, run_ledger, wait_for
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from adapters.stripe.double import sdk_client
+from stripe_double import sdk_client
 from tests.e2e.browser_support import CHROMIUM, built_spa
 from tests.support.processes import free_port, ledger_dev_up, run_ledger
 

@@ -17,9 +17,9 @@ import stripe
 
 from adapters.persistence.database import open_database, parse_database_url
 from adapters.persistence.inbox import InboxDelivery, StripeInbox
-from adapters.stripe.double import running_double, sdk_client
 from adapters.stripe.gateway import PINNED_API_VERSION
 from adapters.stripe.translate import HANDLED_EVENT_TYPES
+from stripe_double import running_double, sdk_client
 from tests.support.processes import ledger_worker, run_ledger, wait_for
 
 URL = "https://ledger.example.com/webhooks/stripe"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import stripe
 
-from adapters.stripe.double import sdk_client
+from stripe_double import sdk_client
 
 if TYPE_CHECKING:
     from tests.e2e.stripe_double_support import DoubleEnv

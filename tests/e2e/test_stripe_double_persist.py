@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from adapters.stripe.double import RunningDouble, running_double, sdk_client
-from adapters.stripe.double.persist import TRANSIENT, decode, encode
+from stripe_double import RunningDouble, running_double, sdk_client
+from stripe_double.idempotency import StoredResponse
+from stripe_double.persist import TRANSIENT, decode, encode
 from tests.support.processes import LEDGER, free_port, ledger_env, wait_for
 
 if TYPE_CHECKING:
@@ -226,6 +227,13 @@ class TestTheEncoding:
         raw = b'{"__double__": "dataclass", "type": "os:system", "fields": {}}'
         with pytest.raises(ValueError, match="not a class of the double"):
             decode(raw)
+
+    def test_a_file_from_before_the_double_was_its_own_package_still_loads(self) -> None:
+        stored = StoredResponse("req_1", "POST", "/v1/customers", {}, 200, b"{}", None)
+        current = encode(stored)
+        former = current.replace(b'"stripe_double.', b'"adapters.stripe.double.')
+        assert former != current
+        assert decode(former) == stored
 
     def test_sets_and_bytes_come_back_as_themselves(self) -> None:
         value = {"ids": {"b", "a"}, "frozen": frozenset({1}), "body": b"\x00\xff"}

@@ -9,7 +9,7 @@ import httpx
 import pytest
 import stripe
 
-from adapters.stripe.double import running_double, sdk_client
+from stripe_double import running_double, sdk_client
 
 if TYPE_CHECKING:
     from tests.e2e.stripe_double_support import DoubleEnv, WebhookReceiver

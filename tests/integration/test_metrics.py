@@ -13,7 +13,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
 from adapters.persistence.inbox import StripeInbox
-from adapters.stripe.double import running_double
 from adapters.stripe.gateway import StripeCallError, StripeGateway
 from app.bootstrap import Container, bootstrap
 from app.metrics import StoreGauges
@@ -21,6 +20,7 @@ from app.settings import load_settings
 from app.web import create_app
 from domain.groups import GroupAction
 from projections.runner import LogReader, build_read_models, catch_up
+from stripe_double import running_double
 from tests.support.clock import SteppingClock
 from tests.support.inbox import deliver
 from tests.support.stripe_payloads import subscription_event

@@ -1,4 +1,6 @@
 """schemathesis against /openapi.json: no 5xx, and every response matches the schema.
+And the committed copy the SPA's types are generated from (web/openapi.json) is the one
+the app serves.
 
 The app runs in-process (ASGI) on a SQLite store with a little history, the Stripe
 double behind the gateway, and a staff token, so most operations answer 200 and the
@@ -12,24 +14,30 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from starlette.testclient import TestClient
 
-from adapters.stripe.double import running_double
+from app.api import document
 from app.api.invoices import encode_cursor as invoices_cursor
+from app.api.schemas import EnrollmentRequest
 from app.api.timeline import encode_cursor as timeline_cursor
 from app.audit.entries import Key
 from app.audit.entries import encode_cursor as audit_cursor
 from app.bootstrap import bootstrap
+from app.intake.group_changes import GroupChangeBatch
 from app.ops.paging import encode_cursor as ops_cursor
 from app.settings import load_settings
 from app.web import create_app
 from projections.audit_queries import TimelineKey
 from projections.invoices import InvoiceKey
 from projections.runner import LogReader, build_read_models, catch_up
+from stripe_double import running_double
 from tests.support.api import SERVICE_TOKEN, TOKEN_SECRET, token
 from tests.support.histories import seed_history
 
@@ -100,12 +108,8 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 def operation_labels() -> list[str]:
-    """The operations, read from the same document the app serves (no store needed)."""
-    from app.api.contract import OPERATIONS as BASE
-    from app.routes import ops, organizer_api, renewals
-
-    operations = [*BASE, *ops.OPERATIONS, *organizer_api.OPERATIONS, *renewals.OPERATIONS]
-    return [f"{o.method.upper()} {o.path}" for o in operations]
+    """The operations, read from the same list the app serves (no store needed)."""
+    return [f"{o.method.upper()} {o.path}" for o in document.operations()]
 
 
 @pytest.mark.parametrize("label", operation_labels())
@@ -137,3 +141,34 @@ def test_every_operation_answers_within_its_contract(api_schema: Any, label: str
         case.call_and_validate(headers=headers, excluded_checks=excluded)
 
     check()
+
+
+WEB = Path(__file__).resolve().parents[2] / "web"
+RUN_MAKE_CONTRACT = "out of date with the API: run `make contract`"
+
+
+class TestCommittedContract:
+    def test_web_openapi_json_is_the_document_the_app_serves(self, tmp_path: Path) -> None:
+        container = bootstrap(
+            load_settings(
+                database_url=f"sqlite:///{tmp_path / 'ledger.sqlite3'}", token_secret=TOKEN_SECRET
+            )
+        )
+        with TestClient(create_app(container)) as client:
+            served = client.get("/openapi.json").json()
+        committed = orjson.loads((WEB / "openapi.json").read_bytes())
+        assert committed == served, f"web/openapi.json is {RUN_MAKE_CONTRACT}"
+
+    def test_web_openapi_json_is_written_as_make_contract_writes_it(self) -> None:
+        written = document.dumps(document.document())
+        assert (WEB / "openapi.json").read_bytes() == written, (
+            f"web/openapi.json is {RUN_MAKE_CONTRACT}"
+        )
+
+    def test_every_request_body_is_documented_by_the_model_that_validates_it(self) -> None:
+        bodies = {o.operation_id: o.body for o in document.operations() if o.body is not None}
+        validating: dict[str, type[BaseModel]] = {
+            "groupChanges": GroupChangeBatch,
+            "startEnrollment": EnrollmentRequest,
+        }
+        assert bodies == validating

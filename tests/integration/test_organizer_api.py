@@ -11,7 +11,6 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from adapters.stripe.double import running_double
 from app.bootstrap import Container, bootstrap
 from app.ops.paging import encode_cursor as encode_text_key
 from app.settings import load_settings
@@ -19,6 +18,7 @@ from app.web import create_app
 from domain.billing import InvoiceFacts, SubscriptionSnapshot
 from domain.groups import GroupAction
 from projections.runner import LogReader, build_read_models, catch_up
+from stripe_double import running_double
 from tests.support.api import SERVICE_TOKEN, TOKEN_SECRET, bearer
 from tests.support.clock import SteppingClock
 

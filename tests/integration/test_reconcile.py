@@ -18,7 +18,6 @@ import pytest
 import stripe
 
 from adapters.persistence.inbox import StripeInbox
-from adapters.stripe.double import running_double, sdk_client
 from adapters.stripe.gateway import StripeGateway
 from app.bootstrap import Container
 from app.cli.reconcile import EnrollmentError, Outcome, enroll_existing, reconcile
@@ -27,6 +26,7 @@ from app.process.reconcile_fixes import record_fixes, settle
 from domain.billing import SubscriptionSnapshot
 from domain.groups import GroupAction
 from projections.runner import LogReader, build_read_models, catch_up
+from stripe_double import running_double, sdk_client
 from tests.support.clock import SteppingClock
 
 

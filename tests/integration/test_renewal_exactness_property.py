@@ -31,12 +31,12 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from adapters.stripe.double import running_double
 from app.bootstrap import bootstrap
 from app.process.corrections import CorrectionSender
 from app.process.manager import RenewalScheduler, SyncSender
 from app.settings import load_settings
 from domain.groups import GroupAction
+from stripe_double import running_double
 from tests.support.clock import SteppingClock
 from tests.support.renewals import UNIT, RenewalStack, stack_on
 

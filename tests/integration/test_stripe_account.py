@@ -15,7 +15,6 @@ from starlette.testclient import TestClient
 
 from adapters.persistence.inbox import InboxDelivery, StripeInbox
 from adapters.stripe.account import StripeAccount
-from adapters.stripe.double import running_double, sdk_client
 from adapters.stripe.gateway import PINNED_API_VERSION, StripeGateway
 from adapters.stripe.translate import HANDLED_EVENT_TYPES
 from app.bootstrap import Container, bootstrap
@@ -26,6 +25,7 @@ from app.stripe_account.catch_up import OVERLAP, catch_up, catch_up_since
 from app.stripe_account.check import AccountSettings
 from app.stripe_account.setup import set_up
 from app.web import create_app
+from stripe_double import running_double, sdk_client
 from tests.support.api import SERVICE_TOKEN, TOKEN_SECRET, bearer
 from tests.support.inbox import deliver
 

@@ -20,10 +20,10 @@ from typing import Any
 
 import httpx
 
-from adapters.stripe.double import sdk_client
 from adapters.stripe.translate import HANDLED_EVENT_TYPES
 from app.bootstrap import Container
 from app.settings import load_settings
+from stripe_double import sdk_client
 from tests.support.burst import API_KEY, Seeded, seed_ledger, seed_stripe
 from tests.support.processes import (
     free_port,

@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 
 from adapters.persistence.database import open_database, parse_database_url
-from adapters.stripe.double import sdk_client
 from adapters.stripe.translate import HANDLED_EVENT_TYPES
+from stripe_double import sdk_client
 from tests.support.processes import (
     LEDGER,
     free_port,

@@ -18,7 +18,6 @@ from typing import Any
 
 import httpx
 
-from adapters.stripe.double import running_double, sdk_client
 from adapters.stripe.gateway import PINNED_API_VERSION, StripeGateway
 from adapters.stripe.translate import translate
 from app.bootstrap import Container
@@ -28,6 +27,7 @@ from app.process.policy import RenewalPolicy
 from domain.groups import GroupAction
 from domain.organizer import Organizer
 from projections.runner import LogReader, build_read_models, catch_up
+from stripe_double import running_double, sdk_client
 from tests.support.clock import SteppingClock
 
 START_AT = datetime(2026, 1, 1, tzinfo=UTC)

@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 
-from adapters.stripe.double import running_double, sdk_client
 from adapters.stripe.gateway import StripeGateway
 from app.bootstrap import Container
 from app.process.manager import RenewalReactor, SyncSender
@@ -24,6 +23,7 @@ from domain.billing import InvoiceFacts, SubscriptionSnapshot
 from domain.groups import GroupAction
 from domain.organizer import Organizer
 from projections.runner import LogReader, build_read_models, catch_up
+from stripe_double import running_double, sdk_client
 from tests.support.clock import SteppingClock
 
 

@@ -10,7 +10,8 @@ import pytest
 from app.ledger import LedgerApplication
 from domain.billing import SubscriptionSnapshot
 from domain.groups import GroupAction
-from domain.renewal import CheckOutcome, ProrationPolicy, SyncTrigger, fresh_key, gives_up
+from domain.keys import fresh_key
+from domain.renewal import CheckOutcome, ProrationPolicy, SyncTrigger, gives_up
 from tests.support.clock import SteppingClock
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

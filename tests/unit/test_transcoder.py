@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from adapters.persistence.transcoder import ledger_transcoder
 from app.ledger import LedgerApplication
+from domain.syncs import SyncState
 
 scalars = st.one_of(
     st.none(),
@@ -58,3 +59,28 @@ def test_offsets_are_kept() -> None:
 def test_unregistered_types_are_refused() -> None:
     with pytest.raises(TranscodingNotRegisteredError):
         ledger_transcoder().encode({"x": {1, 2}})
+
+
+def test_an_organizers_sync_state_round_trips_in_snapshots() -> None:
+    requested = datetime(2026, 2, 1, tzinfo=UTC)
+    sync = SyncState(
+        status="retrying",
+        quantity=7,
+        subscription_id="sub_1",
+        item_id="si_1",
+        period_end=requested.isoformat(),
+        proration_behavior="none",
+        generation=2,
+        idempotency_key="renewal-ledger-k",
+        requested_at=requested,
+        attempts=1,
+        error="api_error: boom",
+        next_attempt_at=requested + timedelta(minutes=5),
+        key_generation=1,
+        verify_first=True,
+        next_key="renewal-ledger-k-r1",
+    )
+    transcoder = ledger_transcoder()
+    assert transcoder.decode(transcoder.encode({"syncs": {"sync_1": sync}})) == {
+        "syncs": {"sync_1": sync}
+    }

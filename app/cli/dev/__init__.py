@@ -12,9 +12,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from adapters.stripe.double import serve as serve_double
-from adapters.stripe.double.persist import StateFileError
 from app.cli.core import port_argument
+from app.cli.dev.double_install import double_installed
 from app.cli.dev.errors import DevStackError
 from app.cli.dev.renew import run_renew
 from app.cli.dev.reset import run_reset
@@ -57,6 +56,9 @@ def register(commands: Any) -> None:
 
 
 def run_double(args: argparse.Namespace) -> int:
+    with double_installed():
+        from stripe_double import serve as serve_double
+        from stripe_double.persist import StateFileError
     logging.getLogger().setLevel(logging.INFO)
     try:
         serve_double(host=args.host, port=args.port, state_file=args.state_file)

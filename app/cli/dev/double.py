@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import stripe
 
-from adapters.stripe.double import sdk_client
 from adapters.stripe.translate import HANDLED_EVENT_TYPES
+from app.cli.dev.double_install import double_installed, require_double
 from app.cli.dev.errors import DevStackError
 from app.dev_env import DEV_DIR
 
@@ -36,6 +36,7 @@ ENDPOINT_MARK = {"created_by": "ledger dev up"}
 def start_double(previous: Mapping[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     """Start ``ledger dev stripe`` on the port it had before (when still free), with its
     state in ``var/``; returns the process and its base URL once it answers."""
+    require_double()  # before a child that would only fail
     port = _previous_port(previous.get("STRIPE_API_BASE")) or _bindable(DOUBLE_PORT) or _free_port()
     base = f"http://127.0.0.1:{port}"
     argv = [*LEDGER, "dev", "stripe", "--port", str(port), "--state-file", str(DOUBLE_STATE)]
@@ -54,6 +55,8 @@ def start_double(previous: Mapping[str, str]) -> tuple[subprocess.Popen[bytes], 
 def configure_double(base: str, server: str, previous: Mapping[str, str]) -> dict[str, str]:
     """The price and the webhook endpoint (reused when the double still has them), as the
     variables the ledger's processes need."""
+    with double_installed():
+        from stripe_double import sdk_client
     with sdk_client(base) as client:
         price = _price(base, client, previous.get("STRIPE_PRICE_ID"))
         secret = _endpoint_secret(client, f"{server}/webhooks/stripe", previous)

@@ -26,8 +26,8 @@ from typing import Any
 import httpx
 import stripe
 
-from adapters.stripe.double import sdk_client
 from app.bootstrap import bootstrap
+from app.cli.dev.double_install import double_installed
 from app.cli.dev.errors import DevStackError
 from app.cli.dev.lock import running_stack
 from app.cli.dev.money import format_money
@@ -84,6 +84,8 @@ def run_renew(args: argparse.Namespace) -> int:
     if base is None or settings.stripe_api_key is None:
         msg = "the dev stack runs without the Stripe double: `ledger dev renew` needs it"
         raise DevStackError(msg)
+    with double_installed():
+        from stripe_double import sdk_client
     container = bootstrap(settings)
     try:
         with httpx.Client(base_url=base, timeout=60) as admin, sdk_client(base) as client:

@@ -1,132 +1,35 @@
 /**
- * The organizer API's JSON, mirrored from app/api/schemas.py (the contract).
- * Money is integer minor units with an ISO 4217 currency; instants are ISO 8601 UTC strings.
+ * The SPA's names for the API's JSON: aliases of the schemas generated from /openapi.json
+ * (web/src/lib/api.gen.ts, written by `make contract` from the pydantic models; `make lint`
+ * fails when it is out of date). Money is integer minor units with an ISO 4217 currency;
+ * instants are ISO 8601 UTC strings.
  */
+import type { components } from "./api.gen.ts";
 
-export type EnrollmentStatus = "not_enrolled" | "pending" | "active" | "past_due" | "canceled";
+type Schemas = components["schemas"];
 
-export interface Money {
-  amount: number;
-  currency: string;
-}
+export type EnrollmentStatus = Schemas["OrganizerBilling"]["enrollment_status"];
+export type Money = Schemas["Money"];
+export type ActiveGroups = Schemas["ActiveGroups"];
+export type Subscription = Schemas["Subscription"];
+export type Price = Schemas["Price"];
+export type ChargeEstimate = Schemas["ChargeEstimate"];
+export type LastSync = Schemas["LastSync"];
+export type OrganizerBilling = Schemas["OrganizerBilling"];
+export type TimelineEntry = Schemas["TimelineEntry"];
+export type Timeline = Schemas["Timeline"];
+export type Invoice = Schemas["Invoice"];
+export type Invoices = Schemas["Invoices"];
+export type EnrollmentRequest = Schemas["EnrollmentRequest"];
+export type CheckoutLink = Schemas["CheckoutLink"];
+export type PortalLink = Schemas["PortalLink"];
 
-export interface ActiveGroups {
-  count: number;
-  ids: string[];
-}
-
-export interface Subscription {
-  subscription_id: string;
-  status: string;
-  billed_quantity: number;
-  current_period_start: string;
-  current_period_end: string;
-}
-
-export interface Price {
-  price_id: string;
-  unit_amount: number;
-  currency: string;
-  interval: string;
-}
-
-export interface ChargeEstimate {
-  quantity: number;
-  unit_amount: number;
-  subtotal: number;
-  /** null when Stripe computes the tax at invoicing. */
-  tax: number | null;
-  total: number;
-  currency: string;
-  source: "price" | "invoice_preview";
-}
-
-export interface LastSync {
-  status: string;
-  quantity: number | null;
-  at: string | null;
-  error: string | null;
-}
-
-export interface OrganizerBilling {
-  organizer_id: string;
-  enrollment_status: EnrollmentStatus;
-  subscription: Subscription | null;
-  active_groups: ActiveGroups;
-  billable_quantity: number;
-  billed_quantity: number | null;
-  next_renewal_at: string | null;
-  price: Price | null;
-  estimated_next_charge: ChargeEstimate | null;
-  drift: boolean;
-  last_sync: LastSync | null;
-}
-
-export interface TimelineEntry {
-  position: number;
-  seq: number;
-  at: string;
-  recorded_at: string;
-  kind: string;
-  title: string;
-  description: string;
-  quantity: number | null;
-  amount: Money | null;
-  subtotal: Money | null;
-  tax: Money | null;
-  period_start: string | null;
-  period_end: string | null;
-}
-
-export interface Timeline {
-  entries: TimelineEntry[];
-  next_cursor: string | null;
-}
-
-export interface Invoice {
-  invoice_id: string;
-  status: string;
-  billing_reason: string;
-  period_start: string;
-  period_end: string;
-  quantity: number;
-  subtotal: number;
-  tax: number;
-  total: number;
-  currency: string;
-}
-
-export interface Invoices {
-  invoices: Invoice[];
-  next_cursor: string | null;
-}
-
-export interface EnrollmentRequest {
-  success_url: string;
-  cancel_url: string;
-}
-
-export interface CheckoutLink {
-  url: string;
-  session_id: string;
-  quantity: number;
-  reused: boolean;
-}
-
-export interface PortalLink {
-  url: string;
-}
-
-/** RFC 9457 problem details, as every API error is answered. */
-export interface Problem {
-  type?: string;
-  title: string;
-  status: number;
-  detail?: string | null;
-}
+/**
+ * What the SPA keeps of an RFC 9457 problem (every API error's body): the SPA also makes
+ * its own (network errors, non-JSON answers), which have no `type`.
+ */
+export type Problem = Pick<Schemas["ProblemDetails"], "title" | "status" | "detail"> &
+  Partial<Pick<Schemas["ProblemDetails"], "type">>;
 
 /** GET /config.json (served by the backend). */
-export interface AppConfig {
-  signInUrl: string;
-  apiBase: string;
-}
+export type AppConfig = Schemas["SpaConfig"];
