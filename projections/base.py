@@ -38,8 +38,9 @@ class ReadModel(Projection[ReadModelView]):
     name: str = ""
     tables: ClassVar[tuple[TableSpec, ...]] = ()
     quarantine_kind: ClassVar[str] = "read_model"  # the ledger_quarantined_total label
-    # The event classes this model acts on, and those it passes over on purpose: every
-    # class of the aggregate is in one of them (tests/unit/test_event_dispatch.py).
+    # The event classes this model acts on, and those it passes over on purpose (no
+    # handler of their own; a model may still note their position or time): every class
+    # of the aggregate is in one of them (tests/unit/test_event_dispatch.py).
     handles: ClassVar[frozenset[EventClass]] = frozenset()
     IGNORED: ClassVar[frozenset[EventClass]] = frozenset()
 

@@ -259,6 +259,12 @@ class RenewalReactor(ReadModel):
             self.check(organizer_id, trigger, cause, period_end)
 
 
+# What the reactor handles is what ``react`` has registered (its dispatch table).
+RenewalReactor.handles = frozenset(
+    cls for cls in RenewalReactor.__dict__["react"].dispatcher.registry if cls is not object
+)
+
+
 class RenewalScheduler:
     """Checks each live subscription again ``lead`` before its period ends."""
 

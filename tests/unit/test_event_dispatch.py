@@ -27,6 +27,11 @@ def handled(model: type[ReadModel]) -> frozenset[EventClass]:
     return model.handles
 
 
+def test_the_reactors_handles_are_its_registry() -> None:
+    assert RenewalReactor.handles == handled(RenewalReactor)
+    assert Organizer.RenewalUpcoming in RenewalReactor.handles
+
+
 def test_the_enumeration_finds_the_aggregates_events() -> None:
     events = organizer_event_classes()
     assert Organizer.Registered in events
