@@ -13,7 +13,7 @@ from datetime import datetime
 
 from adapters.persistence.inbox import StripeInbox
 from adapters.stripe.gateway import StripeCallError
-from adapters.stripe.translate import TranslationError, read_subscription
+from adapters.stripe.translate import SubscriptionRead, TranslationError, read_subscription
 from app.ledger import LedgerApplication
 from app.process.reconcile import SubscriptionSource
 from domain.organizer import Organizer
@@ -44,30 +44,9 @@ def enroll_existing(
     """Link a subscription created before the ledger to an organizer (registered if new)
     and backfill its state from Stripe (source ``backfill:<sub>``); then write the links
     that route its later webhooks. Idempotent: a second run records nothing."""
-    try:
-        found = stripe.subscription(subscription_id)
-    except StripeCallError as error:
-        if error.status == 404:
-            msg = f"no subscription {subscription_id!r} on Stripe"
-            raise EnrollmentError(msg) from None
-        raise
-    try:
-        read = read_subscription(found, observed_at=ledger.clock())
-    except TranslationError as error:
-        msg = f"subscription {subscription_id!r} cannot be read: {error}"
-        raise EnrollmentError(msg) from None
-    if read is None:
-        msg = f"subscription {subscription_id!r} has no per-group item"
-        raise EnrollmentError(msg)
+    read = _retrieve(stripe, subscription_id, at=ledger.clock())
+    _refuse_other_owner(inbox, read, organizer_id, subscription_id)
     customer_id = read.customer_id
-    for stripe_id in (subscription_id, customer_id):
-        owner = inbox.organizer_for([stripe_id])
-        if owner not in (None, organizer_id):
-            msg = f"{stripe_id} is already linked to organizer {owner!r}"
-            raise EnrollmentError(msg)
-    if read.organizer_hint not in (None, organizer_id):
-        msg = f"{subscription_id}'s metadata names organizer {read.organizer_hint!r}"
-        raise EnrollmentError(msg)
     source = f"backfill:{subscription_id}"
     existing = ledger.find(organizer_id)
     version_before = 0 if existing is None else existing.version
@@ -83,11 +62,42 @@ def enroll_existing(
     inbox.link("customer", customer_id, organizer_id, source)
     inbox.link("subscription", subscription_id, organizer_id, source)
     snapshot = read.snapshot
+    recorded = ledger.get(organizer_id).version - version_before
     return Enrollment(
-        organizer_id,
-        customer_id,
-        subscription_id,
-        snapshot.status,
-        snapshot.quantity,
-        ledger.get(organizer_id).version - version_before,
+        organizer_id, customer_id, subscription_id, snapshot.status, snapshot.quantity, recorded
     )
+
+
+def _retrieve(
+    stripe: SubscriptionSource, subscription_id: str, *, at: datetime
+) -> SubscriptionRead:
+    """The subscription as Stripe has it now, read by the translator's direct entry."""
+    try:
+        found = stripe.subscription(subscription_id)
+    except StripeCallError as error:
+        if error.status == 404:
+            msg = f"no subscription {subscription_id!r} on Stripe"
+            raise EnrollmentError(msg) from None
+        raise
+    try:
+        read = read_subscription(found, observed_at=at)
+    except TranslationError as error:
+        msg = f"subscription {subscription_id!r} cannot be read: {error}"
+        raise EnrollmentError(msg) from None
+    if read is None:
+        msg = f"subscription {subscription_id!r} has no per-group item"
+        raise EnrollmentError(msg)
+    return read
+
+
+def _refuse_other_owner(
+    inbox: StripeInbox, read: SubscriptionRead, organizer_id: str, subscription_id: str
+) -> None:
+    for stripe_id in (subscription_id, read.customer_id):
+        owner = inbox.organizer_for([stripe_id])
+        if owner not in (None, organizer_id):
+            msg = f"{stripe_id} is already linked to organizer {owner!r}"
+            raise EnrollmentError(msg)
+    if read.organizer_hint not in (None, organizer_id):
+        msg = f"{subscription_id}'s metadata names organizer {read.organizer_hint!r}"
+        raise EnrollmentError(msg)

@@ -65,22 +65,26 @@ def reconcile(
             tick()
 
         differences = run.differences(_each(run.subscriptions(organizer_id), listed), organizer_id)
-    results: dict[Difference, FixResult] = {}
-    if fix:
-        recorded = record_fixes(
-            ledger, differences, run_id=run.run_id, minimum=settings.minimum_quantity
-        )
-        if any(r.drift in ("recorded", "in_flight") for r in recorded.values()):
-            settle(
-                container.database,
-                ledger,
-                gateway,
-                container.renewal_policy(),
-                batch_size=settings.projection_batch_size,
-                concurrency=settings.stripe_max_concurrency,
-            )
-        results = fix_results(ledger, differences, recorded)
+    results = _fix(container, gateway, differences, run_id=run.run_id) if fix else {}
     return Outcome(run.run_id, counted[0], differences, results)
+
+
+def _fix(
+    container: Container, gateway: StripeGateway, differences: list[Difference], *, run_id: str
+) -> dict[Difference, FixResult]:
+    """Record the corrections, play them out once in-process, and read back what they did."""
+    settings, ledger = container.settings, container.ledger
+    recorded = record_fixes(ledger, differences, run_id=run_id, minimum=settings.minimum_quantity)
+    if any(r.drift in ("recorded", "in_flight") for r in recorded.values()):
+        settle(
+            container.database,
+            ledger,
+            gateway,
+            container.renewal_policy(),
+            batch_size=settings.projection_batch_size,
+            concurrency=settings.stripe_max_concurrency,
+        )
+    return fix_results(ledger, differences, recorded)
 
 
 def _each(items: Iterable[T], tick: Tick) -> Iterator[T]:
