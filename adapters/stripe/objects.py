@@ -164,7 +164,7 @@ def read_invoice(
 def _invoice_read(
     invoice: Node, shape: Shape, group_price_ids: AbstractSet[str]
 ) -> InvoiceRead | None:
-    invoice.text("id")
+    invoice.text("id")  # an invoice without one is malformed (as a delivery's would be)
     subscription_id = shape.invoice_subscription(invoice)
     if subscription_id is None:
         return None
