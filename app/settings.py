@@ -1,20 +1,23 @@
-"""All configuration, read once from the environment (12-factor) and validated."""
+"""All configuration, read once from the environment (12-factor) and validated.
+
+What the environment is beside a dev stack, and which store folders may be created, is
+in app/settings_env.py."""
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import timedelta
 from functools import cached_property
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.persistence.database import DatabaseUrl, DatabaseUrlError, parse_database_url
-from app.dev_env import DEV_ENV, DevEnvError, read_dev_env
+from app.settings_env import ConfigurationError, dev_stack_defaults, refuse_missing_sqlite_folder
 from domain.renewal import ProrationPolicy
+
+__all__ = ["ConfigurationError", "Settings", "load_settings", "parse_duration"]
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|m|h|d)")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
@@ -27,10 +30,6 @@ def parse_duration(text: str) -> timedelta | None:
     if match is None:
         return None
     return timedelta(seconds=float(match[1]) * _UNITS[match[2]])
-
-
-class ConfigurationError(ValueError):
-    """The environment does not describe a runnable service; the message says why."""
 
 
 class Settings(BaseSettings):
@@ -243,46 +242,6 @@ class Settings(BaseSettings):
             msg = "must be at least 16 characters"
             raise ValueError(msg)
         return value
-
-
-def dev_stack_defaults(overrides: dict[str, object]) -> dict[str, str]:
-    """What ``ledger dev up`` wrote to ``./var/dev.env``, for the names the environment
-    leaves unset: so a command started beside ``make run`` finds the dev stack, while an
-    explicit variable still wins. Only on the stack's own store (the embedded default,
-    or the URL the file records); never when the caller passes its own store."""
-    if "database_url" in overrides:
-        return {}
-    try:
-        recorded = read_dev_env(DEV_ENV)
-    except DevEnvError as error:
-        raise ConfigurationError(str(error)) from None
-    url = os.environ.get("LEDGER_DATABASE_URL")
-    if url is not None and url != recorded.get("LEDGER_DATABASE_URL"):
-        return {}
-    return {name: value for name, value in recorded.items() if name not in os.environ}
-
-
-EMBEDDED_FOLDER = Path("var")  # where the embedded default lives; created on demand
-
-
-def refuse_missing_sqlite_folder(url: DatabaseUrl, cwd: Path | None = None) -> None:
-    """A SQLite store whose folder does not exist is created only under ``./var``.
-
-    Anywhere else a missing folder is far more likely a typo (``sqlite:///no/such/dir``)
-    than a wish: creating it would leave a fresh empty ledger somewhere nobody looks, and
-    the command would "work" on it. ``..`` is resolved, so ``var/../x`` is not under var.
-    """
-    if url.sqlite_path is None:
-        return
-    base = Path.cwd() if cwd is None else cwd
-    folder = (base / url.sqlite_path).resolve().parent
-    if folder.exists() or folder.is_relative_to((base / EMBEDDED_FOLDER).resolve()):
-        return
-    msg = (
-        f"LEDGER_DATABASE_URL: the folder {folder} does not exist (only ./var is created"
-        " on demand): create it, or fix the path"
-    )
-    raise ConfigurationError(msg)
 
 
 def load_settings(**overrides: object) -> Settings:

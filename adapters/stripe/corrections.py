@@ -24,6 +24,9 @@ from typing import Any
 
 import stripe
 
+from adapters.stripe.payload import Node
+from adapters.stripe.shapes import PINNED_API_VERSION, shape_for_version
+
 CORRECTION_METADATA = "ledger_correction_id"
 LIST_PAGES = 10  # 1,000 objects: a customer's items or invoices of one period fit in one
 
@@ -43,6 +46,18 @@ class InvoiceState:
     status: str
     amount_remaining: int
     tax: int
+
+    @classmethod
+    def read(cls, invoice: Mapping[str, Any]) -> InvoiceState:
+        """From an invoice retrieved in the pinned version (``TranslationError`` names a
+        malformed field, e.g. ``invoice.status``)."""
+        node = Node.root(invoice, "invoice")
+        return cls(
+            status=node.text("status"),
+            amount_remaining=node.optional_integer("amount_remaining") or 0,
+            # Where the tax total lives depends on the API version: the shapes know.
+            tax=shape_for_version(PINNED_API_VERSION).invoice_tax(node),
+        )
 
 
 @dataclass(frozen=True)
@@ -71,10 +86,15 @@ class Charge:
         }
 
 
-def _ref(found: Any) -> StripeRef:
+def request_id(found: Any) -> str:
+    """The ``Request-Id`` of the response ``found`` came in ("unknown" off HTTP)."""
     response = getattr(found, "last_response", None)
-    request_id = response.request_id if response is not None else None
-    return StripeRef(str(found["id"]), request_id or "unknown")
+    found_id = response.request_id if response is not None else None
+    return found_id or "unknown"
+
+
+def _ref(found: Any) -> StripeRef:
+    return StripeRef(Node(found.to_dict(), "response").text("id"), request_id(found))
 
 
 class CorrectionCalls:
@@ -133,14 +153,8 @@ class CorrectionCalls:
         return _ref(created)
 
     def invoice_state(self, invoice_id: str) -> InvoiceState:
-        found = self.call(self.client.v1.invoices.retrieve, invoice_id).to_dict()
-        taxes = found.get("total_taxes") or []
-        tax = sum(int(t.get("amount", 0)) for t in taxes) if taxes else int(found.get("tax") or 0)
-        return InvoiceState(
-            status=str(found["status"]),
-            amount_remaining=int(found.get("amount_remaining") or 0),
-            tax=tax,
-        )
+        found = self.call(self.client.v1.invoices.retrieve, invoice_id)
+        return InvoiceState.read(found.to_dict())
 
     def credit_note_total(self, invoice_id: str, line_id: str, quantity: int) -> int:
         """What crediting ``quantity`` of a line would total, tax included (a preview)."""

@@ -19,7 +19,8 @@ import requests
 import stripe
 
 from adapters.observability.metrics import observe_stripe_request
-from adapters.stripe.corrections import CorrectionCalls
+from adapters.stripe.corrections import CorrectionCalls, request_id
+from adapters.stripe.payload import Node
 
 PINNED_API_VERSION: str = stripe.api_version
 # Pace a little under the configured limit: arrival jitter must not tip a 1-second window.
@@ -31,6 +32,13 @@ PRICE_CACHE_S = 300.0
 class SentUpdate:
     request_id: str
     quantity: int
+
+    @classmethod
+    def read(cls, item: Any) -> SentUpdate:
+        """From a subscription item as Stripe returned it (``TranslationError`` names a
+        malformed field, e.g. ``subscription_item.quantity``)."""
+        quantity = Node.root(item.to_dict(), "subscription_item").quantity("quantity")
+        return cls(request_id=request_id(item), quantity=quantity)
 
 
 class StripeCallError(Exception):
@@ -206,16 +214,11 @@ class StripeGateway(CorrectionCalls):
             },
             options={"idempotency_key": idempotency_key},
         )
-        response = item.last_response
-        request_id = response.request_id if response is not None else None
-        return SentUpdate(request_id=request_id or "unknown", quantity=int(item["quantity"]))
+        return SentUpdate.read(item)
 
     def item_quantity(self, item_id: str) -> SentUpdate:
         """A subscription item's current quantity (to settle an attempt Stripe left unknown)."""
-        item = self.call(self.client.v1.subscription_items.retrieve, item_id)
-        response = item.last_response
-        request_id = response.request_id if response is not None else None
-        return SentUpdate(request_id=request_id or "unknown", quantity=int(item["quantity"]))
+        return SentUpdate.read(self.call(self.client.v1.subscription_items.retrieve, item_id))
 
     def subscriptions(self, *, status: str = "all") -> Iterator[dict[str, Any]]:
         """Every subscription, 100 per page (each page one paced call)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 from adapters.stripe.commands import (
     Command,
     NoteRenewalUpcoming,
@@ -10,22 +12,26 @@ from adapters.stripe.commands import (
     RecordPaymentSucceeded,
 )
 from adapters.stripe.delivery import Delivery, Translation, count, metadata_organizer
-from adapters.stripe.payload import TranslationError
-from adapters.stripe.shapes import SubscriptionLine, read_period
+from adapters.stripe.payload import Node, TranslationError
+from adapters.stripe.shapes import Shape, SubscriptionLine, read_period
 from domain.billing import InvoiceFacts
 
 
-def _billed_line(d: Delivery) -> SubscriptionLine | None:
+def _billed_line(
+    invoice: Node, shape: Shape, group_price_ids: AbstractSet[str]
+) -> SubscriptionLine | None:
     """The invoice's regular line for the per-group item (the first, without prices)."""
-    lines = d.shape.subscription_lines(d.obj)
-    if d.group_price_ids:
-        lines = [line for line in lines if line.price_id in d.group_price_ids]
+    lines = shape.subscription_lines(invoice)
+    if group_price_ids:
+        lines = [line for line in lines if line.price_id in group_price_ids]
     return lines[0] if lines else None
 
 
-def _invoice_facts(d: Delivery, subscription_id: str) -> InvoiceFacts:
-    invoice = d.obj
-    line = _billed_line(d)
+def invoice_facts(
+    invoice: Node, shape: Shape, group_price_ids: AbstractSet[str], subscription_id: str
+) -> InvoiceFacts:
+    """What the ledger records of a subscription invoice (a delivery's or a listed one)."""
+    line = _billed_line(invoice, shape, group_price_ids)
     # The line's period is the service period billed; the invoice's own period looks
     # back one period for a renewal, so it only stands in when no line bills the item.
     period = line.period if line else read_period(invoice, "period_start", "period_end")
@@ -37,7 +43,7 @@ def _invoice_facts(d: Delivery, subscription_id: str) -> InvoiceFacts:
         period_end=period.end,
         quantity=line.quantity if line else 0,
         subtotal=invoice.integer("subtotal"),
-        tax=d.shape.invoice_tax(invoice),
+        tax=shape.invoice_tax(invoice),
         total=invoice.integer("total"),
         amount_due=count(invoice, "amount_due"),
         amount_paid=count(invoice, "amount_paid"),
@@ -56,7 +62,7 @@ def invoice_changed(d: Delivery) -> Translation:
     subscription_id = d.shape.invoice_subscription(invoice)
     if subscription_id is None:
         return Translation.ignored(f"invoice {invoice_id} is not for a subscription")
-    facts = _invoice_facts(d, subscription_id)
+    facts = invoice_facts(invoice, d.shape, d.group_price_ids, subscription_id)
     # The event's ``created`` is when Stripe moved the invoice: the instant the organizer's
     # timeline tells (the worker may translate it much later, e.g. after a parked wait).
     at = d.created
@@ -87,7 +93,7 @@ def renewal_upcoming(d: Delivery) -> Translation:
     subscription_id = d.shape.invoice_subscription(invoice)
     if subscription_id is None:
         return Translation.ignored("upcoming invoice is not for a subscription")
-    line = _billed_line(d)
+    line = _billed_line(invoice, d.shape, d.group_price_ids)
     if line is None:
         msg = "data.object.lines.data has no regular line for the subscription item"
         raise TranslationError(msg)

@@ -1,6 +1,9 @@
 """Anti-corruption layer: a Stripe webhook event (parsed JSON) → ledger commands.
 
-Pure: no I/O, no clock, no SDK objects. The application layer routes the result to an
+Pure: no I/O, no clock, no SDK objects. An object listed or retrieved without an event
+(reconciliation) is read by the direct entries ``read_subscription`` / ``read_invoice`` /
+``read_customer`` / ``read_object`` (adapters/stripe/objects.py), which the handlers
+here wrap in the event's id, type and ``created``. The application layer routes the result to an
 organizer (by ``organizer_hint``, else by ``customer_id``) and applies ``commands`` in
 order. Which event types map to which commands, and why, is in
 docs/stripe-translation.md.
@@ -15,11 +18,35 @@ from typing import Any
 from adapters.stripe.commands import DeleteCustomer, LinkCustomer, ObserveSubscription
 from adapters.stripe.delivery import Delivery, Translation, metadata_organizer
 from adapters.stripe.invoices import invoice_changed, renewal_upcoming
+from adapters.stripe.objects import (
+    CustomerRead,
+    InvoiceRead,
+    StripeFacts,
+    SubscriptionRead,
+    customer_read,
+    read_customer,
+    read_invoice,
+    read_object,
+    read_subscription,
+    subscription_read,
+)
 from adapters.stripe.payload import Node, TranslationError
-from adapters.stripe.shapes import price_of, shape_for_version, shape_from_fields
-from domain.billing import SubscriptionSnapshot
+from adapters.stripe.shapes import shape_for_version, shape_from_fields
 
-__all__ = ["HANDLED_EVENT_TYPES", "Translation", "TranslationError", "translate"]
+__all__ = [
+    "HANDLED_EVENT_TYPES",
+    "CustomerRead",
+    "InvoiceRead",
+    "StripeFacts",
+    "SubscriptionRead",
+    "Translation",
+    "TranslationError",
+    "read_customer",
+    "read_invoice",
+    "read_object",
+    "read_subscription",
+    "translate",
+]
 
 
 def translate(
@@ -98,76 +125,36 @@ def _checkout_completed(d: Delivery) -> Translation:
     )
 
 
-# -- customer.subscription.* -------------------------------------------------------
-
-
-def _group_item(subscription: Node, group_price_ids: AbstractSet[str]) -> Node | None:
-    """The subscription item billed per group (None: the subscription has none).
-
-    Items without a quantity (metered) never are. Among several, the earliest
-    created: unlike "the largest quantity" it cannot change between two snapshots of
-    the same subscription, so quantity syncs always target the same item.
-    """
-    items = [item for item in subscription.list_data("items") if item.has("quantity")]
-    if group_price_ids:
-        return next((item for item in items if price_of(item) in group_price_ids), None)
-    if not items:
-        msg = f"{subscription.where('items.data')} has no item with a quantity"
-        raise TranslationError(msg)
-    if len(items) == 1:
-        return items[0]
-    return min(items, key=lambda item: (item.integer("created"), item.text("id")))
-
-
-def _item_price(item: Node) -> str:
-    price = price_of(item)
-    if price is None:
-        msg = f"{item.where('price')} is missing (and so is {item.where('plan')})"
-        raise TranslationError(msg)
-    return price
+# -- customer.subscription.* and customer.deleted: the object readers, enveloped ------
 
 
 def _subscription_changed(d: Delivery) -> Translation:
-    subscription = d.obj
-    subscription_id = subscription.text("id")
-    item = _group_item(subscription, d.group_price_ids)
-    if item is None:
-        return Translation.ignored(f"subscription {subscription_id} has no per-group item")
-    period = d.shape.subscription_period(subscription, item)
     # A deleted subscription is canceled whatever status the rendering shows.
     deleted = d.type == "customer.subscription.deleted"
-    snapshot = SubscriptionSnapshot(
-        subscription_id=subscription_id,
-        item_id=item.text("id"),
-        price_id=_item_price(item),
-        status="canceled" if deleted else subscription.text("status"),
-        quantity=item.quantity("quantity"),
-        current_period_start=period.start,
-        current_period_end=period.end,
-        observed_at=d.created,
-        # Absent in every shape we read means false (Stripe always renders it).
-        cancel_at_period_end=subscription.flag("cancel_at_period_end"),
+    read = subscription_read(
+        d.obj, d.shape, d.group_price_ids, observed_at=d.created, canceled=deleted
     )
+    if read is None:
+        subscription_id = d.obj.text("id")
+        return Translation.ignored(f"subscription {subscription_id} has no per-group item")
+    subscription_id = read.snapshot.subscription_id
     return d.translation(
         subscription_id,
-        hint=metadata_organizer(subscription),
-        customer_id=subscription.ref("customer"),
+        hint=read.organizer_hint,
+        customer_id=read.customer_id,
         subscription_id=subscription_id,
-        commands=[ObserveSubscription(d.event_id, snapshot)],
+        commands=[ObserveSubscription(d.event_id, read.snapshot)],
     )
-
-
-# -- customer.deleted --------------------------------------------------------------
 
 
 def _customer_deleted(d: Delivery) -> Translation:
-    customer_id = d.obj.text("id")
+    read = customer_read(d.obj)
     return d.translation(
-        customer_id,
-        hint=metadata_organizer(d.obj),
-        customer_id=customer_id,
+        read.customer_id,
+        hint=read.organizer_hint,
+        customer_id=read.customer_id,
         subscription_id=None,
-        commands=[DeleteCustomer(d.event_id, customer_id)],
+        commands=[DeleteCustomer(d.event_id, read.customer_id)],
     )
 
 

@@ -22,9 +22,8 @@ from typing import Any, Protocol
 from uuid import uuid4
 
 from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
-from adapters.stripe.commands import ObserveSubscription
-from adapters.stripe.gateway import PINNED_API_VERSION, StripeCallError
-from adapters.stripe.translate import TranslationError, translate
+from adapters.stripe.gateway import StripeCallError
+from adapters.stripe.translate import TranslationError, read_subscription
 from app.ledger import LedgerApplication
 from domain.billing import TERMINAL_SUBSCRIPTION_STATUSES, SubscriptionSnapshot
 from domain.organizer import Organizer
@@ -72,42 +71,6 @@ class Difference:
             "ledger_value": self.ledger_value,
             "correctable": self.correctable,
         }
-
-
-@dataclass(frozen=True)
-class ListedSubscription:
-    snapshot: SubscriptionSnapshot
-    customer_id: str | None
-    organizer_hint: str | None
-
-
-def read_subscription(
-    subscription: Mapping[str, Any],
-    *,
-    observed_at: datetime,
-    group_price_ids: AbstractSet[str] = frozenset(),
-) -> ListedSubscription | None:
-    """A listed or retrieved subscription, read by the webhook translator (one parser).
-
-    It is wrapped as the ``customer.subscription.updated`` event Stripe would send at
-    ``observed_at`` in the API version the gateway pins. None: no per-group item.
-    Raises ``TranslationError`` for a malformed object.
-    """
-    envelope = {
-        "id": f"reconcile_{subscription.get('id')}",
-        "object": "event",
-        "type": "customer.subscription.updated",
-        "api_version": PINNED_API_VERSION,
-        "created": int(observed_at.timestamp()),
-        "data": {"object": dict(subscription)},
-    }
-    translation = translate(envelope, group_price_ids=group_price_ids)
-    for command in translation.commands:
-        if isinstance(command, ObserveSubscription):
-            return ListedSubscription(
-                command.snapshot, translation.customer_id, translation.organizer_hint
-            )
-    return None
 
 
 def find_differences(
