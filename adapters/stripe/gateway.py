@@ -231,6 +231,18 @@ class StripeGateway(CorrectionCalls):
                 return
             params = {**params, "starting_after": page.data[-1]["id"]}
 
+    def invoice_lines(self, invoice_id: str) -> list[dict[str, Any]]:
+        """All of an invoice's lines, in order, 100 per page (each page one paced call):
+        an invoice object embeds only the first page (``lines.has_more``)."""
+        params: dict[str, Any] = {"limit": 100}
+        lines: list[dict[str, Any]] = []
+        while True:
+            page = self.call(self.client.v1.invoices.line_items.list, invoice_id, params=params)
+            lines.extend(line.to_dict() for line in page.data)
+            if not page.has_more or not page.data:
+                return lines
+            params = {**params, "starting_after": page.data[-1]["id"]}
+
     def subscription(self, subscription_id: str) -> dict[str, Any]:
         found = self.call(self.client.v1.subscriptions.retrieve, subscription_id)
         result: dict[str, Any] = found.to_dict()
