@@ -19,6 +19,7 @@ import requests
 import stripe
 
 from adapters.observability.metrics import observe_stripe_request
+from adapters.stripe.checkout import with_tax_collection
 from adapters.stripe.corrections import CorrectionCalls, request_id
 from adapters.stripe.payload import Node
 
@@ -271,9 +272,10 @@ class StripeGateway(CorrectionCalls):
     def create_checkout_session(
         self, params: Mapping[str, Any], *, idempotency_key: str
     ) -> dict[str, Any]:
+        """A Checkout Session on ``params`` (collecting address and tax ids with tax)."""
         session = self.call(
             self.client.v1.checkout.sessions.create,
-            params=dict(params),
+            params=with_tax_collection(params),
             options={"idempotency_key": idempotency_key},
         )
         result: dict[str, Any] = session.to_dict()

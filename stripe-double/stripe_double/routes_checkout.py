@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
-from stripe_double import billing, invoices, objects
+from stripe_double import billing, checkout_tax, invoices, objects
 from stripe_double.errors import card_declined, invalid
 from stripe_double.events import emit
 from stripe_double.router import Ctx, Route, list_kind, paginate, retrieve, route
@@ -56,6 +57,7 @@ def _create_session(ctx: Ctx) -> dict[str, Any]:
     if not line_items:
         raise invalid("Missing required param: line_items.", param="line_items")
     tax = bool(p.get_obj("automatic_tax").get_bool("enabled", default=False))
+    collection = checkout_tax.session_tax_fields(state, p, customer_id, tax=tax)
     amounts = _session_amounts(state, line_items, tax)
     sub_data = p.get_obj("subscription_data")
     sub_data.reject_unknown("metadata description trial_period_days")
@@ -69,7 +71,6 @@ def _create_session(ctx: Ctx) -> dict[str, Any]:
         "amount_subtotal": amounts["subtotal"],
         "amount_total": amounts["total"],
         "automatic_tax": objects.automatic_tax(tax, for_invoice=True),
-        "billing_address_collection": p.get_str("billing_address_collection"),
         "cancel_url": p.get_str("cancel_url"),
         "client_reference_id": p.get_str("client_reference_id"),
         "client_secret": None,
@@ -79,6 +80,7 @@ def _create_session(ctx: Ctx) -> dict[str, Any]:
         "customer_creation": None if customer_id else "always",
         "customer_details": None,
         "customer_email": p.get_str("customer_email"),
+        **collection,
         "expires_at": at + SESSION_TTL,
         "invoice": None,
         "livemode": False,
@@ -106,17 +108,26 @@ def _create_session(ctx: Ctx) -> dict[str, Any]:
     return session
 
 
-def complete_session(state: DoubleState, session_id: str) -> dict[str, Any]:
-    """What paying on the Checkout page does: customer, subscription, paid first invoice,
-    then `checkout.session.completed` (emitted last: the session completes after payment).
+def complete_session(
+    state: DoubleState, session_id: str, form: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """What paying on the Checkout page (its ``form``) does: customer, subscription, paid
+    first invoice, then `checkout.session.completed` (emitted last: the session completes
+    after payment).
 
-    A customer marked to fail payments gets a card_error and the session stays open.
+    A customer marked to fail payments gets a card_error and the session stays open; so
+    does a session requiring a billing address posted without one.
     """
     session = state.get("checkout.session", session_id)
     if session["status"] != "open":
         return session
+    entered = form or {}
+    address = checkout_tax.collected_address(session, entered)
+    tax_id = checkout_tax.collected_tax_id(session, entered)
+    name = checkout_tax.collected_name(session, entered)
     details = state.checkout_items[session_id]
     customer_id = session["customer"]
+    new_customer = customer_id is None
     if customer_id is None:
         at = state.scope_now(None)
         cus = state.put(
@@ -142,8 +153,16 @@ def complete_session(state: DoubleState, session_id: str) -> dict[str, Any]:
         metadata=dict(details["subscription_metadata"]),
         tax_enabled=bool(session["automatic_tax"]["enabled"]),
     )
+    customer_details = checkout_tax.save_collected(
+        state,
+        session,
+        customer_id,
+        address=address,
+        name=name,
+        tax_id=tax_id,
+        new_customer=new_customer,
+    )
     sub = billing.create_subscription(state, new)
-    cus = state.get("customer", customer_id)
     session.update(
         status="complete",
         payment_status="paid",
@@ -151,14 +170,7 @@ def complete_session(state: DoubleState, session_id: str) -> dict[str, Any]:
         subscription=sub["id"],
         invoice=sub["latest_invoice"],
         url=None,
-        customer_details={
-            "address": None,
-            "email": cus["email"],
-            "name": cus["name"],
-            "phone": cus["phone"],
-            "tax_exempt": "none",
-            "tax_ids": [],
-        },
+        customer_details=customer_details,
     )
     session["automatic_tax"]["status"] = "complete" if session["automatic_tax"]["enabled"] else None
     emit(state, "checkout.session.completed", session, at=state.now_for(customer_id))
