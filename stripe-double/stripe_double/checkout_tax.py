@@ -12,6 +12,7 @@ recorded on the customer (``tax_id`` objects) and in ``customer_details.tax_ids`
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from stripe_double.errors import StripeError, invalid
@@ -94,6 +95,24 @@ def session_tax_fields(
     }
 
 
+@dataclass(frozen=True)
+class Collected:
+    """What the Checkout page collected beside the card."""
+
+    address: dict[str, Any] | None
+    name: str | None
+    tax_id: dict[str, str] | None
+
+
+def collected(session: dict[str, Any], form: Mapping[str, str]) -> Collected:
+    """The page's form read (refusing a required address left out)."""
+    return Collected(
+        address=collected_address(session, form),
+        name=collected_name(session, form),
+        tax_id=collected_tax_id(session, form),
+    )
+
+
 def collected_address(session: dict[str, Any], form: Mapping[str, str]) -> dict[str, Any] | None:
     """The billing address entered on the page (None: none asked for nor entered);
     a session that requires one refuses to pay without it."""
@@ -128,10 +147,8 @@ def save_collected(
     state: DoubleState,
     session: dict[str, Any],
     customer_id: str,
+    collected: Collected,
     *,
-    address: dict[str, Any] | None,
-    name: str | None,
-    tax_id: dict[str, str] | None,
     new_customer: bool,
 ) -> dict[str, Any]:
     """Write what the page collected to the customer (a new one takes it all; an existing
@@ -139,6 +156,7 @@ def save_collected(
     customer = state.get("customer", customer_id)
     before = snapshot(customer)
     allowed = session.get("customer_update") or {}
+    address, name, tax_id = collected.address, collected.name, collected.tax_id
     if address is not None and (new_customer or allowed.get("address") == "auto"):
         customer["address"] = address
     if name is not None and (new_customer or allowed.get("name") == "auto"):

@@ -108,6 +108,28 @@ def _create_session(ctx: Ctx) -> dict[str, Any]:
     return session
 
 
+def _paying_customer(state: DoubleState, session: dict[str, Any]) -> tuple[str, bool]:
+    """The session's customer (one it creates, if it names none), and whether it is new;
+    an existing customer marked to fail payments is declined."""
+    customer_id = session["customer"]
+    if customer_id is not None:
+        if invoices.declines(state, customer_id):
+            raise card_declined()
+        return str(customer_id), False
+    at = state.scope_now(None)
+    cus = state.put(
+        objects.customer(
+            created=at,
+            email=session["customer_email"] or "checkout@example.com",
+            name=None,
+            metadata={},
+            test_clock=None,
+        )
+    )
+    emit(state, "customer.created", cus, at=at)
+    return str(cus["id"]), True
+
+
 def complete_session(
     state: DoubleState, session_id: str, form: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
@@ -121,28 +143,9 @@ def complete_session(
     session = state.get("checkout.session", session_id)
     if session["status"] != "open":
         return session
-    entered = form or {}
-    address = checkout_tax.collected_address(session, entered)
-    tax_id = checkout_tax.collected_tax_id(session, entered)
-    name = checkout_tax.collected_name(session, entered)
+    collected = checkout_tax.collected(session, form or {})
     details = state.checkout_items[session_id]
-    customer_id = session["customer"]
-    new_customer = customer_id is None
-    if customer_id is None:
-        at = state.scope_now(None)
-        cus = state.put(
-            objects.customer(
-                created=at,
-                email=session["customer_email"] or "checkout@example.com",
-                name=None,
-                metadata={},
-                test_clock=None,
-            )
-        )
-        emit(state, "customer.created", cus, at=at)
-        customer_id = cus["id"]
-    elif invoices.declines(state, customer_id):
-        raise card_declined()
+    customer_id, new_customer = _paying_customer(state, session)
     new = billing.new_subscription(
         state,
         customer_id=customer_id,
@@ -154,13 +157,7 @@ def complete_session(
         tax_enabled=bool(session["automatic_tax"]["enabled"]),
     )
     customer_details = checkout_tax.save_collected(
-        state,
-        session,
-        customer_id,
-        address=address,
-        name=name,
-        tax_id=tax_id,
-        new_customer=new_customer,
+        state, session, customer_id, collected, new_customer=new_customer
     )
     sub = billing.create_subscription(state, new)
     session.update(
