@@ -168,6 +168,7 @@ class Worker:
             container.ledger,
             StripeInbox(container.database),
             group_price_ids=container.group_price_ids,
+            lines=container.gateway,
         )
         poll = self.container.settings.worker_poll_s
         while not self.stop.is_set():

@@ -19,6 +19,7 @@ import requests
 import stripe
 
 from adapters.observability.metrics import observe_stripe_request
+from adapters.stripe.checkout import with_tax_collection
 from adapters.stripe.corrections import CorrectionCalls, request_id
 from adapters.stripe.payload import Node
 
@@ -231,6 +232,18 @@ class StripeGateway(CorrectionCalls):
                 return
             params = {**params, "starting_after": page.data[-1]["id"]}
 
+    def invoice_lines(self, invoice_id: str) -> list[dict[str, Any]]:
+        """All of an invoice's lines, in order, 100 per page (each page one paced call):
+        an invoice object embeds only the first page (``lines.has_more``)."""
+        params: dict[str, Any] = {"limit": 100}
+        lines: list[dict[str, Any]] = []
+        while True:
+            page = self.call(self.client.v1.invoices.line_items.list, invoice_id, params=params)
+            lines.extend(line.to_dict() for line in page.data)
+            if not page.has_more or not page.data:
+                return lines
+            params = {**params, "starting_after": page.data[-1]["id"]}
+
     def subscription(self, subscription_id: str) -> dict[str, Any]:
         found = self.call(self.client.v1.subscriptions.retrieve, subscription_id)
         result: dict[str, Any] = found.to_dict()
@@ -259,9 +272,10 @@ class StripeGateway(CorrectionCalls):
     def create_checkout_session(
         self, params: Mapping[str, Any], *, idempotency_key: str
     ) -> dict[str, Any]:
+        """A Checkout Session on ``params`` (collecting address and tax ids with tax)."""
         session = self.call(
             self.client.v1.checkout.sessions.create,
-            params=dict(params),
+            params=with_tax_collection(params),
             options={"idempotency_key": idempotency_key},
         )
         result: dict[str, Any] = session.to_dict()

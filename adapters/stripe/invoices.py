@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from typing import Any
 
 from adapters.stripe.commands import (
     Command,
@@ -17,14 +19,55 @@ from adapters.stripe.shapes import Shape, SubscriptionLine, read_period
 from domain.billing import InvoiceFacts
 
 
+class MoreLinesNeeded(TranslationError):
+    """The invoice embeds only its first page of lines (``lines.has_more``) and none of
+    them bills the per-group item: the rest must be fetched (``GET
+    /v1/invoices/{id}/lines``) and the object translated again with all of them
+    (``with_all_lines``). Translation stays pure; the caller does the fetching."""
+
+    def __init__(self, invoice_id: str, where: str) -> None:
+        super().__init__(
+            f"{where} embeds only the first page of invoice {invoice_id}'s lines "
+            "(has_more) and the per-group line is not on it: the rest must be fetched"
+        )
+        self.invoice_id = invoice_id
+
+
+def with_all_lines(obj: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A copy of an invoice (or of an event about one: its ``data.object``) whose
+    ``lines`` are ``lines``, all of them (``has_more`` false)."""
+    copied = dict(obj)
+    if copied.get("object") == "event":
+        data = dict(copied["data"])
+        data["object"] = with_all_lines(data["object"], lines)
+        copied["data"] = data
+        return copied
+    listed = dict(copied.get("lines") or {})
+    listed.update(data=[dict(line) for line in lines], has_more=False)
+    copied["lines"] = listed
+    return copied
+
+
 def _billed_line(
     invoice: Node, shape: Shape, group_price_ids: AbstractSet[str]
 ) -> SubscriptionLine | None:
-    """The invoice's regular line for the per-group item (the first, without prices)."""
+    """The invoice's regular line for the per-group item (the first, without prices).
+
+    Lines come in order, so one found on the embedded page is the first of all; none
+    found while more exist is ``MoreLinesNeeded`` (an invoice without an id, a preview,
+    cannot be completed: a plain ``TranslationError``)."""
     lines = shape.subscription_lines(invoice)
     if group_price_ids:
         lines = [line for line in lines if line.price_id in group_price_ids]
-    return lines[0] if lines else None
+    if lines:
+        return lines[0]
+    if invoice.child("lines").flag("has_more"):
+        where = invoice.where("lines")
+        if not invoice.has("id"):
+            msg = f"{where} has more lines than embedded and the invoice has no id to fetch them"
+            raise TranslationError(msg)
+        raise MoreLinesNeeded(invoice.text("id"), where)
+    return None
 
 
 def invoice_facts(
@@ -81,7 +124,9 @@ def invoice_changed(d: Delivery) -> Translation:
     return d.translation(
         invoice_id,
         hint=metadata_organizer(invoice),
-        customer_id=invoice.ref("customer"),
+        # Accounts v2 bills an account (``customer_account``) with ``customer`` null: the
+        # invoice is then routed by its subscription, as the ledger links no accounts.
+        customer_id=invoice.optional_ref("customer"),
         subscription_id=subscription_id,
         commands=commands,
     )
@@ -110,7 +155,7 @@ def renewal_upcoming(d: Delivery) -> Translation:
     return d.translation(
         subscription_id,
         hint=metadata_organizer(invoice),
-        customer_id=invoice.ref("customer"),
+        customer_id=invoice.optional_ref("customer"),
         subscription_id=subscription_id,
         commands=[command],
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from domain.limits import (
@@ -99,6 +100,29 @@ class Node:
             msg = f"{self.where(key)} must be at most {MAX_QUANTITY:,}, got {value}"
             raise TranslationError(msg)
         return value
+
+    def line_quantity(self) -> int:
+        """An invoice line's quantity: ``quantity``, else (Stripe is moving to it) the
+        decimal string ``quantity_decimal``, which must then be a whole count of groups."""
+        if self.has("quantity") or not self.has("quantity_decimal"):
+            return self.quantity("quantity")
+        key = "quantity_decimal"
+        value = self.data[key]
+        # The SDK's objects hold it as Decimal; JSON sends a string. Never a float.
+        if isinstance(value, bool) or not isinstance(value, str | Decimal):
+            raise self._wrong(key, "a decimal string")
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise self._wrong(key, "a decimal string") from None
+        if not number.is_finite() or number != number.to_integral_value():
+            msg = f"{self.where(key)} must be a whole number of groups, got {value}"
+            raise TranslationError(msg)
+        whole = int(number)
+        if not 0 <= whole <= MAX_QUANTITY:
+            msg = f"{self.where(key)} must be between 0 and {MAX_QUANTITY:,}, got {value}"
+            raise TranslationError(msg)
+        return whole
 
     def optional_integer(self, key: str) -> int | None:
         return self.integer(key) if self.has(key) else None

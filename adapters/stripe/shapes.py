@@ -85,12 +85,12 @@ def _whole(text: str | None) -> int | None:
     return int(whole)
 
 
-def unit_amount_of(line: Node, stated: str | None) -> int | None:
+def unit_amount_of(line: Node, stated: str | None, quantity: int) -> int | None:
     """A regular line's unit price: the one it states, else its amount per unit."""
     unit = _whole(stated)
     if unit is not None:
         return unit
-    quantity, amount = line.optional_integer("quantity"), line.optional_integer("amount")
+    amount = line.optional_integer("amount")
     if quantity and amount is not None and amount % quantity == 0:
         return amount // quantity
     return None
@@ -136,16 +136,21 @@ class LegacyShape:
 
     def subscription_lines(self, invoice: Node) -> list[SubscriptionLine]:
         return [
-            SubscriptionLine(
-                price_id=price_of(line),
-                quantity=line.quantity("quantity"),
-                period=read_period(line.child("period"), "start", "end"),
-                line_id=line.optional_text("id"),
-                unit_amount=unit_amount_of(line, _legacy_unit(line)),
-            )
+            _legacy_line(line)
             for line in invoice.list_data("lines")
             if line.optional_text("type") == "subscription" and not line.flag("proration")
         ]
+
+
+def _legacy_line(line: Node) -> SubscriptionLine:
+    quantity = line.line_quantity()
+    return SubscriptionLine(
+        price_id=price_of(line),
+        quantity=quantity,
+        period=read_period(line.child("period"), "start", "end"),
+        line_id=line.optional_text("id"),
+        unit_amount=unit_amount_of(line, _legacy_unit(line), quantity),
+    )
 
 
 def _decimal_text(value: object) -> str | None:
@@ -184,8 +189,12 @@ class BasilShape:
         return read_period(item, "current_period_start", "current_period_end")
 
     def invoice_subscription(self, invoice: Node) -> str | None:
+        # Only a parent of type subscription_details is a subscription: a quote's invoice
+        # (``quote_details``) or a type Stripe adds later is not billed per group.
         parent = invoice.optional_child("parent")
-        details = parent.optional_child("subscription_details") if parent else None
+        if parent is None or parent.optional_text("type") != "subscription_details":
+            return None
+        details = parent.optional_child("subscription_details")
         return details.optional_ref("subscription") if details else None
 
     def invoice_tax(self, invoice: Node) -> int:
@@ -199,21 +208,22 @@ class BasilShape:
                 continue
             if parent.child("subscription_item_details").flag("proration"):
                 continue
-            pricing = line.optional_child("pricing")
-            details = pricing.optional_child("price_details") if pricing else None
-            lines.append(
-                SubscriptionLine(
-                    price_id=details.optional_ref("price") if details else None,
-                    quantity=line.quantity("quantity"),
-                    period=read_period(line.child("period"), "start", "end"),
-                    line_id=line.optional_text("id"),
-                    unit_amount=unit_amount_of(
-                        line,
-                        _decimal_text(pricing.data.get("unit_amount_decimal")) if pricing else None,
-                    ),
-                )
-            )
+            lines.append(_basil_line(line))
         return lines
+
+
+def _basil_line(line: Node) -> SubscriptionLine:
+    pricing = line.optional_child("pricing")
+    details = pricing.optional_child("price_details") if pricing else None
+    stated = _decimal_text(pricing.data.get("unit_amount_decimal")) if pricing else None
+    quantity = line.line_quantity()
+    return SubscriptionLine(
+        price_id=details.optional_ref("price") if details else None,
+        quantity=quantity,
+        period=read_period(line.child("period"), "start", "end"),
+        line_id=line.optional_text("id"),
+        unit_amount=unit_amount_of(line, stated, quantity),
+    )
 
 
 LEGACY = LegacyShape()

@@ -17,7 +17,12 @@ from typing import Any
 
 from adapters.stripe.commands import DeleteCustomer, LinkCustomer, ObserveSubscription
 from adapters.stripe.delivery import Delivery, Translation, metadata_organizer
-from adapters.stripe.invoices import invoice_changed, renewal_upcoming
+from adapters.stripe.invoices import (
+    MoreLinesNeeded,
+    invoice_changed,
+    renewal_upcoming,
+    with_all_lines,
+)
 from adapters.stripe.objects import (
     CustomerRead,
     InvoiceRead,
@@ -37,6 +42,7 @@ __all__ = [
     "HANDLED_EVENT_TYPES",
     "CustomerRead",
     "InvoiceRead",
+    "MoreLinesNeeded",
     "StripeFacts",
     "SubscriptionRead",
     "Translation",
@@ -46,6 +52,7 @@ __all__ = [
     "read_object",
     "read_subscription",
     "translate",
+    "with_all_lines",
 ]
 
 
@@ -59,7 +66,8 @@ def translate(
     subscription without one is ignored. Without them, the item is chosen as
     docs/stripe-translation.md describes.
 
-    Raises ``TranslationError`` when the payload is malformed for its type.
+    Raises ``TranslationError`` when the payload is malformed for its type, and its
+    ``MoreLinesNeeded`` when an invoice's per-group line is beyond its embedded lines.
     """
     if not isinstance(event, Mapping):
         msg = "the event must be a JSON object"

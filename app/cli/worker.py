@@ -125,7 +125,12 @@ def _reprocess(container: Container, args: argparse.Namespace) -> int:
     else:
         since = int(args.since.timestamp()) if args.since else None
         rows = inbox.rows(since=since, limit=1_000_000)
-    processor = InboxProcessor(container.ledger, inbox, group_price_ids=container.group_price_ids)
+    processor = InboxProcessor(
+        container.ledger,
+        inbox,
+        group_price_ids=container.group_price_ids,
+        lines=container.gateway,
+    )
     counts: dict[str, int] = {}
     for _, outcome in processor.reprocess(rows):
         counts[outcome.status] = counts.get(outcome.status, 0) + 1

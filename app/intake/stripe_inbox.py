@@ -12,6 +12,7 @@ import logging
 from collections.abc import Set as AbstractSet
 from datetime import datetime
 from threading import Event
+from typing import Any, Protocol
 
 import orjson
 from eventsourcing.persistence import InterfaceError, OperationalError
@@ -20,7 +21,13 @@ from adapters.observability.logs import log_context
 from adapters.observability.metrics import QUARANTINED_INPUTS
 from adapters.persistence.database import StoreUnavailableError
 from adapters.persistence.inbox import InboxRow, LinkKind, Outcome, StripeInbox
-from adapters.stripe.translate import Translation, TranslationError, translate
+from adapters.stripe.translate import (
+    MoreLinesNeeded,
+    Translation,
+    TranslationError,
+    translate,
+    with_all_lines,
+)
 from app.bootstrap import NotReadyError
 from app.ledger import ConcurrencyError, LedgerApplication
 from domain.organizer import Organizer, OrganizerError
@@ -42,6 +49,12 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
+class InvoiceLines(Protocol):
+    """Where an invoice's lines beyond its embedded first page come from (the gateway)."""
+
+    def invoice_lines(self, invoice_id: str) -> list[dict[str, Any]]: ...
+
+
 class InboxProcessor:
     """Turns pending inbox rows into domain events, marking each row with its outcome."""
 
@@ -51,10 +64,13 @@ class InboxProcessor:
         inbox: StripeInbox,
         *,
         group_price_ids: AbstractSet[str] = frozenset(),
+        lines: InvoiceLines | None = None,
     ) -> None:
         self.ledger = ledger
         self.inbox = inbox
         self.group_price_ids = group_price_ids
+        # None (no Stripe key): an invoice needing more lines fails translation, named.
+        self.lines = lines
         # Stripe id -> organizer, as stored: links are written once (first wins) and never
         # change or go away, so a link seen once needs no further read.
         self._owners: dict[str, str] = {}
@@ -132,9 +148,7 @@ class InboxProcessor:
         """What to do with one row. Store failures propagate (the row stays pending)."""
         event_id = row.delivery.event_id
         try:
-            translation = translate(
-                orjson.loads(row.delivery.payload), group_price_ids=self.group_price_ids
-            )
+            translation = self._translate(orjson.loads(row.delivery.payload))
         except (TranslationError, orjson.JSONDecodeError) as error:
             log.warning("inbox %s failed translation: %s", event_id, error)
             return Outcome("failed", f"translation: {error}")
@@ -164,6 +178,17 @@ class InboxProcessor:
             customer_id=translation.customer_id,
             subscription_id=translation.subscription_id,
         )
+
+    def _translate(self, event: Any) -> Translation:
+        """The event translated; an invoice whose per-group line is beyond its embedded
+        page is translated again with all its lines, fetched from Stripe."""
+        try:
+            return translate(event, group_price_ids=self.group_price_ids)
+        except MoreLinesNeeded as needed:
+            if self.lines is None:
+                raise
+            complete = with_all_lines(event, self.lines.invoice_lines(needed.invoice_id))
+            return translate(complete, group_price_ids=self.group_price_ids)
 
     def _apply(self, organizer_id: str, translation: Translation) -> int:
         saved: list[Organizer] = []

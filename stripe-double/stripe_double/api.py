@@ -28,6 +28,7 @@ from stripe_double.errors import StripeError, rate_limited
 from stripe_double.expand import expand
 from stripe_double.faults import FaultRule
 from stripe_double.idempotency import StoredResponse
+from stripe_double.line_pages import first_page_of_lines
 from stripe_double.params import Params, decode_form
 from stripe_double.router import Ctx, Route, find_route
 from stripe_double.runtime import Double
@@ -88,7 +89,7 @@ def _execute(double: Double, request: Request, params: dict[str, Any], key: str 
         state.request = RequestContext(request.scope[REQUEST_ID_KEY], key)
         try:
             wrapped = Params(params)
-            body = snapshot(handler(Ctx(state, wrapped, args, base)))
+            body = first_page_of_lines(snapshot(handler(Ctx(state, wrapped, args, base))))
             expand(state, body, wrapped.get_str_list("expand"))
         except StripeError as err:
             return _error_outcome(err)

@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from stripe_double.checkout_card import FIELDS_HTML, card_problem
+from stripe_double.checkout_tax import fields_html
 from stripe_double.errors import StripeError
 from stripe_double.invoices import TIMES, money
 from stripe_double.routes_checkout import complete_session
@@ -40,7 +41,7 @@ def _checkout_form(session: dict[str, Any], lines: list[dict[str, Any]], note: s
         f"<p>Total: <strong>{escape(money(session['amount_total'], session['currency']))}"
         "</strong> per period</p>"
         f"<form method='post' action='/_double/checkout/{escape(session['id'])}'>"
-        f"{FIELDS_HTML}<button type='submit' id='pay'>Pay</button></form>"
+        f"{FIELDS_HTML}{fields_html(session)}<button type='submit' id='pay'>Pay</button></form>"
         f"{cancel_link}"
     )
 
@@ -73,7 +74,7 @@ async def checkout_page(request: Request) -> Response:
         try:
             if (declined := card_problem(card)) is not None:
                 raise declined
-            session = complete_session(state, session_id)
+            session = complete_session(state, session_id, card)
         except StripeError as err:
             note = f"<p class='error' role='alert'>{escape(err.message)}</p>"
             return _page("Payment failed", _checkout_form(session, lines, note), status=402)

@@ -34,6 +34,7 @@ import orjson
 
 from stripe_double.idempotency import StoredResponse
 from stripe_double.runtime import Double
+from stripe_double.state import KINDS
 from stripe_double.webhooks import Delivery
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,8 @@ def restore(double: Double, raw: bytes) -> None:
             # Only attributes this version has: one it dropped must not linger.
             if name in current and name not in TRANSIENT:
                 setattr(state, name, value)
+        for kind in KINDS:  # a snapshot from before a kind existed (tax_id) has none
+            state.objects.setdefault(kind, {})
         double.webhooks.configure(state.config.webhooks, reseed=True)
         double.faults.seed(state.config.fault_seed)
     kept = [(str(a), str(k), v) for a, k, v in data["idempotency"] if isinstance(v, StoredResponse)]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
-from stripe_double import billing, invoices, objects
+from stripe_double import billing, checkout_tax, invoices, objects
 from stripe_double.errors import card_declined, invalid
 from stripe_double.events import emit
 from stripe_double.router import Ctx, Route, list_kind, paginate, retrieve, route
@@ -56,6 +57,7 @@ def _create_session(ctx: Ctx) -> dict[str, Any]:
     if not line_items:
         raise invalid("Missing required param: line_items.", param="line_items")
     tax = bool(p.get_obj("automatic_tax").get_bool("enabled", default=False))
+    collection = checkout_tax.session_tax_fields(state, p, customer_id, tax=tax)
     amounts = _session_amounts(state, line_items, tax)
     sub_data = p.get_obj("subscription_data")
     sub_data.reject_unknown("metadata description trial_period_days")
@@ -69,7 +71,6 @@ def _create_session(ctx: Ctx) -> dict[str, Any]:
         "amount_subtotal": amounts["subtotal"],
         "amount_total": amounts["total"],
         "automatic_tax": objects.automatic_tax(tax, for_invoice=True),
-        "billing_address_collection": p.get_str("billing_address_collection"),
         "cancel_url": p.get_str("cancel_url"),
         "client_reference_id": p.get_str("client_reference_id"),
         "client_secret": None,
@@ -79,6 +80,7 @@ def _create_session(ctx: Ctx) -> dict[str, Any]:
         "customer_creation": None if customer_id else "always",
         "customer_details": None,
         "customer_email": p.get_str("customer_email"),
+        **collection,
         "expires_at": at + SESSION_TTL,
         "invoice": None,
         "livemode": False,
@@ -106,32 +108,44 @@ def _create_session(ctx: Ctx) -> dict[str, Any]:
     return session
 
 
-def complete_session(state: DoubleState, session_id: str) -> dict[str, Any]:
-    """What paying on the Checkout page does: customer, subscription, paid first invoice,
-    then `checkout.session.completed` (emitted last: the session completes after payment).
+def _paying_customer(state: DoubleState, session: dict[str, Any]) -> tuple[str, bool]:
+    """The session's customer (one it creates, if it names none), and whether it is new;
+    an existing customer marked to fail payments is declined."""
+    customer_id = session["customer"]
+    if customer_id is not None:
+        if invoices.declines(state, customer_id):
+            raise card_declined()
+        return str(customer_id), False
+    at = state.scope_now(None)
+    cus = state.put(
+        objects.customer(
+            created=at,
+            email=session["customer_email"] or "checkout@example.com",
+            name=None,
+            metadata={},
+            test_clock=None,
+        )
+    )
+    emit(state, "customer.created", cus, at=at)
+    return str(cus["id"]), True
 
-    A customer marked to fail payments gets a card_error and the session stays open.
+
+def complete_session(
+    state: DoubleState, session_id: str, form: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """What paying on the Checkout page (its ``form``) does: customer, subscription, paid
+    first invoice, then `checkout.session.completed` (emitted last: the session completes
+    after payment).
+
+    A customer marked to fail payments gets a card_error and the session stays open; so
+    does a session requiring a billing address posted without one.
     """
     session = state.get("checkout.session", session_id)
     if session["status"] != "open":
         return session
+    collected = checkout_tax.collected(session, form or {})
     details = state.checkout_items[session_id]
-    customer_id = session["customer"]
-    if customer_id is None:
-        at = state.scope_now(None)
-        cus = state.put(
-            objects.customer(
-                created=at,
-                email=session["customer_email"] or "checkout@example.com",
-                name=None,
-                metadata={},
-                test_clock=None,
-            )
-        )
-        emit(state, "customer.created", cus, at=at)
-        customer_id = cus["id"]
-    elif invoices.declines(state, customer_id):
-        raise card_declined()
+    customer_id, new_customer = _paying_customer(state, session)
     new = billing.new_subscription(
         state,
         customer_id=customer_id,
@@ -142,8 +156,10 @@ def complete_session(state: DoubleState, session_id: str) -> dict[str, Any]:
         metadata=dict(details["subscription_metadata"]),
         tax_enabled=bool(session["automatic_tax"]["enabled"]),
     )
+    customer_details = checkout_tax.save_collected(
+        state, session, customer_id, collected, new_customer=new_customer
+    )
     sub = billing.create_subscription(state, new)
-    cus = state.get("customer", customer_id)
     session.update(
         status="complete",
         payment_status="paid",
@@ -151,14 +167,7 @@ def complete_session(state: DoubleState, session_id: str) -> dict[str, Any]:
         subscription=sub["id"],
         invoice=sub["latest_invoice"],
         url=None,
-        customer_details={
-            "address": None,
-            "email": cus["email"],
-            "name": cus["name"],
-            "phone": cus["phone"],
-            "tax_exempt": "none",
-            "tax_ids": [],
-        },
+        customer_details=customer_details,
     )
     session["automatic_tax"]["status"] = "complete" if session["automatic_tax"]["enabled"] else None
     emit(state, "checkout.session.completed", session, at=state.now_for(customer_id))

@@ -15,7 +15,7 @@ from stripe_double import balance, billing, objects
 from stripe_double.errors import invalid, missing
 from stripe_double.events import emit
 from stripe_double.params import Params, merge_metadata
-from stripe_double.router import Ctx, Route, list_kind, retrieve, route
+from stripe_double.router import Ctx, Route, list_kind, paginate, retrieve, route
 from stripe_double.state import DoubleState, snapshot
 
 _TEXT = ("email", "name", "description", "phone", "invoice_prefix")
@@ -152,10 +152,18 @@ def _list(ctx: Ctx) -> dict[str, Any]:
     return list_kind(ctx, "customer", "/v1/customers", "email test_clock")
 
 
+def _tax_ids(ctx: Ctx) -> dict[str, Any]:
+    """The customer's tax ids (those Checkout collected), newest first."""
+    customer_id = ctx.state.get("customer", ctx.arg())["id"]
+    found = [t for t in ctx.state.newest_first("tax_id") if t["customer"] == customer_id]
+    return paginate(ctx, found, f"/v1/customers/{customer_id}/tax_ids")
+
+
 ROUTES: list[Route] = [
     route("POST", "/v1/customers", _create),
     route("GET", "/v1/customers", _list),
     route("GET", "/v1/customers/{id}", retrieve("customer")),
     route("POST", "/v1/customers/{id}", _update),
     route("DELETE", "/v1/customers/{id}", _delete),
+    route("GET", "/v1/customers/{id}/tax_ids", _tax_ids),
 ]

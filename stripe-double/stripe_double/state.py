@@ -99,6 +99,7 @@ KINDS = (
     "invoiceitem",
     "credit_note",
     "customer_balance_transaction",
+    "tax_id",
     "checkout.session",
     "billing_portal.session",
     "event",

@@ -123,9 +123,11 @@ class TestShapes:
         # Stripe's OpenAPI example invoice, as Stripe's OpenAPI example event carries it
         # (api_version null); its stray `subscription: null` must not make it legacy.
         event = fixture("openapi_fixtures3__event.json")
-        event.update(
-            type="invoice.finalized", data={"object": fixture("openapi_fixtures3__invoice.json")}
-        )
+        invoice = fixture("openapi_fixtures3__invoice.json")
+        # The example is a quote's invoice (parent.type quote_details, never read as a
+        # subscription's); made a subscription's, as the one this test needs.
+        invoice["parent"].update(type="subscription_details", quote_details=None)
+        event.update(type="invoice.finalized", data={"object": invoice})
         command = only_command(translate(event))
         assert command.invoice.subscription_id == "subscription"
         assert command.invoice.billing_reason == "manual"
