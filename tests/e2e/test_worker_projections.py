@@ -132,9 +132,7 @@ def test_the_worker_recovers_after_its_database_connections_are_cut(
         first = seed(tmp_path, env, steps=50)
         with ledger_worker(cwd=tmp_path, env=env) as worker:
             # The reactor records decisions after the seed, so the model passes its end.
-            wait_for(
-                lambda: positions(url).get("renewals", 0) >= first, what="the first catch-up"
-            )
+            wait_for(lambda: positions(url).get("renewals", 0) >= first, what="the first catch-up")
             with psycopg.connect(postgres_url, autocommit=True) as admin:
                 cut = admin.execute(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
