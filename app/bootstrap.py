@@ -20,8 +20,8 @@ from adapters.persistence.migrations import (
     shipped_tables,
 )
 from adapters.stripe.gateway import StripeGateway
-from app.ledger import Clock, LedgerApplication, eventsourcing_env, utc_now
-from app.process.policy import RenewalPolicy
+from app.services.ledger import Clock, LedgerApplication, eventsourcing_env, utc_now
+from app.services.process.policy import RenewalPolicy
 from app.settings import Settings
 from projections.runner import ensure_tables, read_model_tables
 

@@ -1,0 +1,177 @@
+"""``POST /webhooks/stripe``: verify, store in the inbox, answer. Nothing else.
+
+The handler never calls Stripe and never waits for domain processing: Stripe times
+out slow endpoints and retries, so the answer must only mean "durably stored".
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from typing import Any
+
+import stripe
+from eventsourcing.persistence import InterfaceError, OperationalError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from adapters.observability.metrics import WEBHOOKS_RECEIVED
+from adapters.persistence.database import DATABASE_ERRORS
+from adapters.persistence.inbox import InboxDelivery, StripeInbox
+from app.bootstrap import Container
+from app.entrypoints.http.problems import Problem
+from app.entrypoints.http.requests import parse_json, read_body
+from domain.limits import LATEST_INSTANT, id_problem
+
+log = logging.getLogger("ledger.webhooks")
+MAX_WEBHOOK_BYTES = 1024 * 1024
+NOT_STORED: tuple[type[Exception], ...] = (*DATABASE_ERRORS, OperationalError, InterfaceError)
+
+
+def verify_signature(
+    body: bytes, header: str | None, secrets: tuple[str, ...], tolerance_s: int
+) -> None:
+    """Accept the body if any configured secret verifies any ``v1`` signature.
+
+    Several secrets are configured during rotation; Stripe signs with each endpoint
+    secret it knows, so one match is enough. ``tolerance_s == 0`` disables the age check.
+    """
+    if not header:
+        raise Problem(
+            400,
+            "Missing signature",
+            "the Stripe-Signature header is required",
+            slug="invalid-signature",
+        )
+    if not secrets:
+        raise Problem(
+            503,
+            "Webhooks not configured",
+            "STRIPE_WEBHOOK_SECRET is not set",
+            slug="not-configured",
+        )
+    try:
+        payload = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Problem(400, "Malformed body", "the body is not UTF-8 text") from None
+    if tolerance_s and _signed_at(header) > time.time() + tolerance_s:
+        # The SDK refuses only old signatures; one from the future is no less a replay risk.
+        raise Problem(
+            400,
+            "Invalid signature",
+            "the signature's timestamp is in the future beyond the tolerance",
+            slug="invalid-signature",
+        )
+    errors: list[str] = []
+    for secret in secrets:
+        try:
+            stripe.WebhookSignature.verify_header(payload, header, secret, tolerance_s or None)
+        except stripe.SignatureVerificationError as error:
+            errors.append(str(error.user_message or error))
+            continue
+        return
+    # A signature that matched but is too old says more than "no match" for other secrets.
+    detail = next((e for e in errors if "tolerance" in e), errors[-1])
+    raise Problem(400, "Invalid signature", detail, slug="invalid-signature")
+
+
+def _signed_at(header: str) -> int:
+    """The ``t=`` of a Stripe-Signature header (0 when absent or not a number: the SDK's
+    own check then refuses the header)."""
+    for part in header.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t" and value.isascii() and value.isdigit() and len(value) <= 12:
+            return int(value)
+    return 0
+
+
+def delivery_from_event(
+    event: Any, *, received_at: datetime, payload: bytes = b""
+) -> InboxDelivery:
+    """The inbox row for a parsed body, or 400 when it is not a Stripe event."""
+    if not isinstance(event, dict):
+        raise _not_an_event("the body is not a JSON object")
+    event_id, event_type, created = event.get("id"), event.get("type"), event.get("created")
+    if event.get("object") != "event":
+        raise _not_an_event('object must be "event"')
+    # The envelope goes into the inbox's own columns (the body is kept as bytes), so its
+    # values must be ones every store can hold: printable, bounded, in range.
+    if not isinstance(event_id, str) or not event_id.startswith("evt_") or id_problem(event_id):
+        raise _not_an_event("id must be an evt_ identifier of printable characters")
+    if not isinstance(event_type, str) or id_problem(event_type):
+        raise _not_an_event("type must be a non-empty string of printable characters")
+    if (
+        not isinstance(created, int)
+        or isinstance(created, bool)
+        or not 0 < created < LATEST_INSTANT.timestamp()
+    ):
+        raise _not_an_event("created must be a positive unix timestamp")
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        raise _not_an_event("data.object must be an object")
+    api_version, account = event.get("api_version"), event.get("account")
+    for name, value in (("api_version", api_version), ("account", account)):
+        if isinstance(value, str) and id_problem(value):
+            raise _not_an_event(f"{name} must be a string of printable characters")
+    return InboxDelivery(
+        event_id=event_id,
+        type=event_type,
+        api_version=api_version if isinstance(api_version, str) else None,
+        created=created,
+        livemode=bool(event.get("livemode", False)),
+        account=account if isinstance(account, str) else None,
+        payload=payload,  # the exact bytes received (they are what the signature covers)
+        received_at=received_at.isoformat(),
+    )
+
+
+def _not_an_event(detail: str) -> Problem:
+    return Problem(400, "Not a Stripe event", detail, slug="not-a-stripe-event")
+
+
+def routes(container: Container) -> list[BaseRoute]:
+    inbox = StripeInbox(container.database)
+
+    async def stripe_webhook(request: Request) -> Response:
+        """Verify, store once, answer 200 (``accepted`` or ``duplicate``); counted."""
+        try:
+            response, outcome = await receive(request)
+        except Problem as problem:
+            outcome = "unavailable" if problem.status >= 500 else "rejected"
+            WEBHOOKS_RECEIVED.labels(outcome=outcome).inc()
+            raise
+        WEBHOOKS_RECEIVED.labels(outcome=outcome).inc()
+        return response
+
+    async def receive(request: Request) -> tuple[Response, str]:
+        settings = container.settings
+        body = await read_body(request, limit=MAX_WEBHOOK_BYTES)
+        verify_signature(
+            body,
+            request.headers.get("stripe-signature"),
+            settings.webhook_secrets,
+            settings.stripe_webhook_tolerance_s,
+        )
+        delivery = delivery_from_event(
+            parse_json(body), received_at=container.clock(), payload=body
+        )
+        try:
+            stored = await run_in_threadpool(inbox.insert, delivery)
+        except NOT_STORED as error:
+            log.warning(
+                "inbox unavailable, asking Stripe to retry %s: %s", delivery.event_id, error
+            )
+            raise Problem(
+                503,
+                "Store unavailable",
+                "the delivery was not stored; retry later",
+                slug="store-unavailable",
+                headers={"Retry-After": "5"},
+            ) from None
+        status = "accepted" if stored else "duplicate"
+        return JSONResponse({"status": status, "event_id": delivery.event_id}), status
+
+    return [Route("/webhooks/stripe", stripe_webhook, methods=["POST"])]
