@@ -15,7 +15,6 @@ from typing import NoReturn
 
 from adapters.observability.logs import configure_logging
 from adapters.persistence.database import StoreUnavailableError
-from app.bootstrap import NotReadyError
 from app.entrypoints.cli import (
     audit,
     core,
@@ -30,6 +29,7 @@ from app.entrypoints.cli import (
     worker,
 )
 from app.entrypoints.cli.dev.errors import DevStackError
+from app.services.errors import NotReadyError
 from app.services.ledger import UnknownOrganizerError
 from app.settings import ConfigurationError
 

@@ -16,12 +16,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from app.bootstrap import NotReadyError, bootstrap
+from app.bootstrap import bootstrap
 from app.entrypoints.cli.core import instant_argument
 from app.entrypoints.cli.progress import progress_bar
 from app.services.audit.entries import AuditFilter, InvalidFilterError, count_entries
 from app.services.audit.export import ExportSummary, export_entries, verify_export
 from app.services.audit.formats import FORMATS, ChainError
+from app.services.errors import NotReadyError
 from app.settings import load_settings
 
 EXIT_INVALID = 1

@@ -19,7 +19,8 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from app.bootstrap import Container, NotReadyError, bootstrap
+from app.bootstrap import Container, bootstrap
+from app.services.errors import NotReadyError
 from app.services.ops.at_risk import all_at_risk
 from app.services.ops.drafts import all_drafts
 from app.services.ops.failures import FailureFilter, all_failures

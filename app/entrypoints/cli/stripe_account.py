@@ -20,10 +20,11 @@ import orjson
 from adapters.persistence.inbox import StripeInbox
 from adapters.stripe.account import StripeAccount
 from adapters.stripe.gateway import StripeCallError
-from app.bootstrap import NotReadyError, bootstrap, gateway_from_settings
+from app.bootstrap import bootstrap, gateway_from_settings
 from app.entrypoints.cli.core import instant_argument
 from app.entrypoints.cli.progress import progress_bar
 from app.entrypoints.cli.reconcile import stripe_settings
+from app.services.errors import NotReadyError
 from app.services.stripe_account.backfill import BackfillError, backfill, clamp_since
 from app.services.stripe_account.check import AccountSettings, check_account
 from app.services.stripe_account.desired import Finding

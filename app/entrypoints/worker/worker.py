@@ -25,9 +25,10 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 from adapters.observability.metrics import WORKER_LEADER
 from adapters.persistence.database import StoreUnavailableError
 from adapters.persistence.inbox import StripeInbox
-from app.bootstrap import Container, NotReadyError
+from app.bootstrap import Container
 from app.entrypoints.worker.leadership import Leadership
 from app.metrics import WorkerEndpoint, store_registry
+from app.services.errors import NotReadyError
 from app.services.intake.stripe_inbox import InboxProcessor
 from app.services.process.corrections import CorrectionSender
 from app.services.process.manager import RenewalReactor, RenewalScheduler, SyncSender

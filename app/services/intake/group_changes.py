@@ -29,7 +29,7 @@ from pydantic import (
 
 from adapters.observability.metrics import QUARANTINED_INPUTS
 from adapters.persistence.database import StoreUnavailableError
-from app.bootstrap import NotReadyError
+from app.services.errors import NotReadyError
 from app.services.ledger import ConcurrencyError
 from app.services.timeparse import parse_instant
 from domain.groups import ChangeOutcome, GroupAction

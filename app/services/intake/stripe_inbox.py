@@ -28,7 +28,7 @@ from adapters.stripe.translate import (
     translate,
     with_all_lines,
 )
-from app.bootstrap import NotReadyError
+from app.services.errors import NotReadyError
 from app.services.ledger import ConcurrencyError, LedgerApplication
 from domain.organizer import Organizer, OrganizerError
 

@@ -9,17 +9,34 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
+from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
 from adapters.stripe.gateway import StripeGateway
-from app.bootstrap import Container
+from app.services.ledger import LedgerApplication
+from app.services.process.policy import RenewalPolicy
 from app.services.process.reconcile import Difference, Reconciliation
 from app.services.process.reconcile_fixes import FixResult, fix_results, record_fixes, settle
+from app.settings import Settings
 
 T = TypeVar("T")
 Tick = Callable[[], None]
 # Entered around the listing; the callable it yields is called once per subscription.
 Progress = Callable[[], AbstractContextManager[Tick]]
+
+
+class ReconcileDeps(Protocol):
+    """What a run reads and (``fix``) writes through (the container satisfies it)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def ledger(self) -> LedgerApplication: ...
+    @property
+    def database(self) -> SQLiteDatabase | PostgresDatabase: ...
+    @property
+    def group_price_ids(self) -> frozenset[str]: ...
+    def renewal_policy(self) -> RenewalPolicy: ...
 
 
 @dataclass
@@ -40,7 +57,7 @@ def silent() -> Iterator[Tick]:
 
 
 def reconcile(
-    container: Container,
+    deps: ReconcileDeps,
     gateway: StripeGateway,
     *,
     organizer_id: str | None,
@@ -48,14 +65,14 @@ def reconcile(
     progress: Progress = silent,
 ) -> Outcome:
     """One run: list, compare and (``fix``) record the corrections and play them out."""
-    settings = container.settings
-    ledger = container.ledger
+    settings = deps.settings
+    ledger = deps.ledger
     run = Reconciliation(
-        container.database,
+        deps.database,
         ledger,
         gateway,
         minimum_quantity=settings.minimum_quantity,
-        group_price_ids=container.group_price_ids,
+        group_price_ids=deps.group_price_ids,
     )
     counted = [0]
     with progress() as tick:
@@ -65,22 +82,22 @@ def reconcile(
             tick()
 
         differences = run.differences(_each(run.subscriptions(organizer_id), listed), organizer_id)
-    results = _fix(container, gateway, differences, run_id=run.run_id) if fix else {}
+    results = _fix(deps, gateway, differences, run_id=run.run_id) if fix else {}
     return Outcome(run.run_id, counted[0], differences, results)
 
 
 def _fix(
-    container: Container, gateway: StripeGateway, differences: list[Difference], *, run_id: str
+    deps: ReconcileDeps, gateway: StripeGateway, differences: list[Difference], *, run_id: str
 ) -> dict[Difference, FixResult]:
     """Record the corrections, play them out once in-process, and read back what they did."""
-    settings, ledger = container.settings, container.ledger
+    settings, ledger = deps.settings, deps.ledger
     recorded = record_fixes(ledger, differences, run_id=run_id, minimum=settings.minimum_quantity)
     if any(r.drift in ("recorded", "in_flight") for r in recorded.values()):
         settle(
-            container.database,
+            deps.database,
             ledger,
             gateway,
-            container.renewal_policy(),
+            deps.renewal_policy(),
             batch_size=settings.projection_batch_size,
             concurrency=settings.stripe_max_concurrency,
         )

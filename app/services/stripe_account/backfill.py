@@ -1,8 +1,8 @@
 """``ledger stripe backfill``: the events Stripe kept, into the webhook inbox.
 
-Each event becomes the same inbox row a webhook delivery would (built by the webhook
-route's own ``delivery_from_event``), so the worker processes it like one; an event
-already stored (delivered, or backfilled before) is not stored again. Stripe keeps
+Each event becomes the same inbox row a webhook delivery would (built by the one
+``app.services.intake.deliveries.delivery_from_event``), so the worker processes it like
+one; an event already stored (delivered, or backfilled before) is not stored again. Stripe keeps
 events for 30 days: an older ``since`` is moved up to that, and said so.
 """
 
@@ -18,8 +18,7 @@ import orjson
 from adapters.persistence.inbox import StripeInbox
 from adapters.stripe.payload import TranslationError
 from adapters.stripe.shapes import shape_for_version
-from app.entrypoints.http.problems import Problem
-from app.entrypoints.http.routes.webhooks import delivery_from_event
+from app.services.intake.deliveries import NotAnEventError, delivery_from_event
 from app.services.stripe_account.desired import ENABLED_EVENTS
 
 RETENTION = timedelta(days=30)
@@ -105,8 +104,8 @@ def _store(
     payload = orjson.dumps(event)
     try:
         delivery = delivery_from_event(event, received_at=now, payload=payload)
-    except Problem as problem:  # not an event: count it unreadable rather than stop
-        _skip(result, f"malformed ({problem.detail})")
+    except NotAnEventError as error:  # not an event: count it unreadable rather than stop
+        _skip(result, f"malformed ({error.detail})")
         return
     if inbox.insert(delivery):
         result.stored += 1

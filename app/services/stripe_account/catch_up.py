@@ -14,13 +14,15 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from threading import Event
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
+from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
 from adapters.persistence.inbox import StripeInbox
 from app.services.stripe_account.backfill import BackfillResult, EventSource, backfill
+from app.settings import Settings
 
 if TYPE_CHECKING:
-    from app.bootstrap import Container
+    from adapters.stripe.gateway import StripeGateway
 
 log = logging.getLogger("ledger.backfill")
 # Events created shortly before the last delivery may still have been on their way.
@@ -64,22 +66,34 @@ def catch_up(
     return result
 
 
-def run_once(container: Container, *, stop: Event, idle: Callable[[float], bool]) -> None:
+class CatchUpDeps(Protocol):
+    """What the worker's backfill loop uses (the container satisfies it)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def database(self) -> SQLiteDatabase | PostgresDatabase: ...
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+    def stripe_gateway(self) -> StripeGateway | None: ...
+
+
+def run_once(deps: CatchUpDeps, *, stop: Event, idle: Callable[[float], bool]) -> None:
     """The worker's ``backfill`` loop: catch up once (retrying Stripe failures with
     backoff), then only show it is alive until stopped."""
     from adapters.stripe.account import StripeAccount
     from adapters.stripe.gateway import StripeCallError
 
-    gateway = container.stripe_gateway()
+    gateway = deps.stripe_gateway()
     try:
         backoff = RETRY_S
         while gateway is not None and not stop.is_set():
             try:
                 catch_up(
                     StripeAccount(gateway),
-                    StripeInbox(container.database),
-                    clock=container.clock,
-                    after=container.settings.backfill_after,
+                    StripeInbox(deps.database),
+                    clock=deps.clock,
+                    after=deps.settings.backfill_after,
                 )
                 break
             except StripeCallError as error:  # Stripe's trouble: try again, later

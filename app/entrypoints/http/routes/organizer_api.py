@@ -31,7 +31,14 @@ from app.entrypoints.http.redirects import redirect_problem
 from app.entrypoints.http.requests import parse_json, read_body
 from app.entrypoints.http.routes.params import in_thread, query_cursor, query_limit
 from app.services.organizers import invoices as invoice_pages
-from app.services.organizers import organizers as service
+from app.services.organizers.billing import billing as billing_of
+from app.services.organizers.billing import summary_document
+from app.services.organizers.enrollment import enroll
+from app.services.organizers.errors import (
+    AlreadyEnrolledError,
+    NotEnrolledError,
+    StripeNotConfiguredError,
+)
 from app.services.organizers.models import (
     CheckoutLink,
     EnrollmentRequest,
@@ -40,6 +47,7 @@ from app.services.organizers.models import (
     PortalLink,
     Timeline,
 )
+from app.services.organizers.portal import portal as portal_link
 from app.services.organizers.timeline import decode_cursor, read_timeline
 from domain.organizer import OrganizerError
 
@@ -133,7 +141,7 @@ def routes(container: Container) -> list[BaseRoute]:
                 raise stripe_unavailable(organizer_id, error) from None
             except OrganizerError as error:
                 raise Problem(409, "Not possible now", str(error), slug="conflict") from None
-            except service.StripeNotConfiguredError as error:
+            except StripeNotConfiguredError as error:
                 raise Problem(
                     503, "Stripe not configured", str(error), slug="not-configured"
                 ) from None
@@ -142,7 +150,7 @@ def routes(container: Container) -> list[BaseRoute]:
         return endpoint
 
     async def get_billing(request: Request, organizer_id: str) -> Response:
-        billing = await in_thread(service.billing, container, organizer_id)
+        billing = await in_thread(billing_of, container, organizer_id)
         if billing is None:
             raise organizer_not_found(organizer_id)
         return json_response(billing)
@@ -150,7 +158,7 @@ def routes(container: Container) -> list[BaseRoute]:
     async def get_timeline(request: Request, organizer_id: str) -> Response:
         limit = _limit(request)
         before = query_cursor(request, decode_cursor)
-        if await in_thread(service.summary_document, container, organizer_id) is None:
+        if await in_thread(summary_document, container.database, organizer_id) is None:
             raise organizer_not_found(organizer_id)
         page = await in_thread(
             read_timeline, container.database, organizer_id, before=before, limit=limit
@@ -160,7 +168,7 @@ def routes(container: Container) -> list[BaseRoute]:
     async def get_invoices(request: Request, organizer_id: str) -> Response:
         limit = _limit(request)
         before = query_cursor(request, invoice_pages.decode_cursor)
-        if await in_thread(service.summary_document, container, organizer_id) is None:
+        if await in_thread(summary_document, container.database, organizer_id) is None:
             raise organizer_not_found(organizer_id)
         page = await in_thread(
             invoice_pages.read_page, container.database, organizer_id, before=before, limit=limit
@@ -175,8 +183,8 @@ def routes(container: Container) -> list[BaseRoute]:
             raise _invalid_body(error) from None
         check_return_urls(enrollment, settings.checkout_return_origins)
         try:
-            link = await in_thread(service.enroll, container, organizer_id, enrollment)
-        except service.AlreadyEnrolledError:
+            link = await in_thread(enroll, container, organizer_id, enrollment)
+        except AlreadyEnrolledError:
             raise Problem(
                 409,
                 "Already enrolled",
@@ -187,8 +195,8 @@ def routes(container: Container) -> list[BaseRoute]:
 
     async def post_portal(request: Request, organizer_id: str) -> Response:
         try:
-            link = await in_thread(service.portal, container, organizer_id)
-        except service.NotEnrolledError:
+            link = await in_thread(portal_link, container, organizer_id)
+        except NotEnrolledError:
             raise Problem(
                 409,
                 "Not enrolled",

@@ -14,9 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from adapters.persistence.database import StoreUnavailableError
-from app.bootstrap import NotReadyError
 from app.entrypoints.http.problems import Problem
 from app.services.audit.entries import InvalidCursorError
+from app.services.errors import NotReadyError
 from app.services.timeparse import InstantError, parse_instant
 
 T = TypeVar("T")

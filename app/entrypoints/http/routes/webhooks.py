@@ -24,7 +24,7 @@ from adapters.persistence.inbox import InboxDelivery, StripeInbox
 from app.bootstrap import Container
 from app.entrypoints.http.problems import Problem
 from app.entrypoints.http.requests import parse_json, read_body
-from domain.limits import LATEST_INSTANT, id_problem
+from app.services.intake import deliveries
 
 log = logging.getLogger("ledger.webhooks")
 MAX_WEBHOOK_BYTES = 1024 * 1024
@@ -92,44 +92,10 @@ def delivery_from_event(
     event: Any, *, received_at: datetime, payload: bytes = b""
 ) -> InboxDelivery:
     """The inbox row for a parsed body, or 400 when it is not a Stripe event."""
-    if not isinstance(event, dict):
-        raise _not_an_event("the body is not a JSON object")
-    event_id, event_type, created = event.get("id"), event.get("type"), event.get("created")
-    if event.get("object") != "event":
-        raise _not_an_event('object must be "event"')
-    # The envelope goes into the inbox's own columns (the body is kept as bytes), so its
-    # values must be ones every store can hold: printable, bounded, in range.
-    if not isinstance(event_id, str) or not event_id.startswith("evt_") or id_problem(event_id):
-        raise _not_an_event("id must be an evt_ identifier of printable characters")
-    if not isinstance(event_type, str) or id_problem(event_type):
-        raise _not_an_event("type must be a non-empty string of printable characters")
-    if (
-        not isinstance(created, int)
-        or isinstance(created, bool)
-        or not 0 < created < LATEST_INSTANT.timestamp()
-    ):
-        raise _not_an_event("created must be a positive unix timestamp")
-    data = event.get("data")
-    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
-        raise _not_an_event("data.object must be an object")
-    api_version, account = event.get("api_version"), event.get("account")
-    for name, value in (("api_version", api_version), ("account", account)):
-        if isinstance(value, str) and id_problem(value):
-            raise _not_an_event(f"{name} must be a string of printable characters")
-    return InboxDelivery(
-        event_id=event_id,
-        type=event_type,
-        api_version=api_version if isinstance(api_version, str) else None,
-        created=created,
-        livemode=bool(event.get("livemode", False)),
-        account=account if isinstance(account, str) else None,
-        payload=payload,  # the exact bytes received (they are what the signature covers)
-        received_at=received_at.isoformat(),
-    )
-
-
-def _not_an_event(detail: str) -> Problem:
-    return Problem(400, "Not a Stripe event", detail, slug="not-a-stripe-event")
+    try:
+        return deliveries.delivery_from_event(event, received_at=received_at, payload=payload)
+    except deliveries.NotAnEventError as error:
+        raise Problem(400, "Not a Stripe event", error.detail, slug="not-a-stripe-event") from None
 
 
 def routes(container: Container) -> list[BaseRoute]:
