@@ -38,7 +38,7 @@ run: $(STAMP) $(SPA)
 # The SPA's API types come from the contract: the OpenAPI document built in-process (no
 # server) → web/openapi.json → openapi-typescript → web/src/lib/api.gen.ts (both committed).
 # $(call write_contract,JSON,TS) writes the two files to those paths.
-write_contract = $(BIN)/python -m app.api.document $(1) && \
+write_contract = $(BIN)/python -m app.entrypoints.http.document $(1) && \
 	cd web && npx --no-install openapi-typescript $(abspath $(1)) --default-non-nullable false \
 	-o $(abspath $(2)) >/dev/null
 CONTRACT_TMP := $(VENV)/contract-check

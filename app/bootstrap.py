@@ -20,17 +20,14 @@ from adapters.persistence.migrations import (
     shipped_tables,
 )
 from adapters.stripe.gateway import StripeGateway
-from app.ledger import Clock, LedgerApplication, eventsourcing_env, utc_now
-from app.process.policy import RenewalPolicy
+from app.services.errors import NotReadyError
+from app.services.ledger import Clock, LedgerApplication, eventsourcing_env, utc_now
+from app.services.process.policy import RenewalPolicy
 from app.settings import Settings
 from projections.runner import ensure_tables, read_model_tables
 
 log = logging.getLogger("ledger")
 NOT_MIGRATED_HINT = "the database is not migrated: run `ledger migrate`"
-
-
-class NotReadyError(RuntimeError):
-    """The store is unreachable or not migrated; the message says which."""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from socketserver import ThreadingMixIn
-from typing import Any
+from typing import Any, Protocol
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import orjson
@@ -24,8 +24,10 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from adapters.observability.metrics import REGISTRY
+from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
 from adapters.persistence.inbox import StripeInbox
-from app.bootstrap import Container
+from app.services.ledger import LedgerApplication
+from app.settings import Settings
 from projections.renewal_risks import count_at_risk
 from projections.runner import READ_MODELS
 
@@ -35,11 +37,24 @@ FOLLOWERS = (*READ_MODELS, "process_manager")
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
+class StoreDeps(Protocol):
+    """What the store gauges read (the container satisfies it)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def database(self) -> SQLiteDatabase | PostgresDatabase: ...
+    @property
+    def ledger(self) -> LedgerApplication: ...
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+
+
 class StoreGauges(Collector):
     """Gauges computed from the store when scraped (``ledger_inbox_*``,
     ``ledger_projection_lag_*``, ``ledger_renewals_at_risk``)."""
 
-    def __init__(self, container: Container, *, cache_s: float = 5.0) -> None:
+    def __init__(self, container: StoreDeps, *, cache_s: float = 5.0) -> None:
         self.container = container
         self.cache_s = cache_s
         self._lock = threading.Lock()
@@ -116,7 +131,7 @@ class StoreGauges(Collector):
         return at_risk
 
 
-def renewals_at_risk(container: Container) -> int:
+def renewals_at_risk(container: StoreDeps) -> int:
     """Renewals at risk now, by the renewal-risks read model's one definition (the list
     of ``GET /api/ops/renewals-at-risk`` and ``ledger ops at-risk``)."""
     return count_at_risk(container.database, container.clock(), container.settings.sync_lead)
@@ -127,7 +142,7 @@ def exposition(store: CollectorRegistry) -> bytes:
     return generate_latest(REGISTRY) + generate_latest(store)
 
 
-def store_registry(container: Container) -> CollectorRegistry:
+def store_registry(container: StoreDeps) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(StoreGauges(container))
     return registry

@@ -125,7 +125,7 @@ def main() -> None:
     if settings.database.backend != "postgres":
         parser.error("LEDGER_DATABASE_URL must be a postgresql:// URL")
     app = create_app(settings.database.libpq_conninfo(), settings.db_pool_size)
-    # The same options as `ledger serve` (app/cli/core.py run_serve).
+    # The same options as `ledger serve` (app/entrypoints/cli/core.py run_serve).
     uvicorn.run(
         app,
         host=args.host,

@@ -42,7 +42,7 @@ from functools import partial  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from app.leadership import Leadership  # noqa: E402
+from app.entrypoints.worker.leadership import Leadership  # noqa: E402
 from tests.support.burst import double_process  # noqa: E402
 from tests.support.failover import Cluster, applied_twice, burst_cluster  # noqa: E402
 from tests.support.postgres import fresh_schema  # noqa: E402

@@ -16,7 +16,7 @@ the worker runs on renewal day:
 The double answers 429 beyond ``--max-rps`` requests per one-second window
 (``rate_limit_rps``), so overshooting the limit would show. Sending time is taken from
 the double's request log (first to last quantity update). Finally a full reconciliation
-runs — ``app.process.reconcile.Reconciliation`` (what ``ledger reconcile`` runs) when the
+runs — ``app.services.process.reconcile.Reconciliation`` (what ``ledger reconcile`` runs) when the
 checkout has it, else the bare listing it needs — which lists every subscription with
 ``StripeGateway.subscriptions()`` (100 per page): its requests are the Stripe cost of a
 reconciliation, and the listing checks every Stripe quantity against the groups.
@@ -63,7 +63,7 @@ from rich.table import Table  # noqa: E402
 
 from adapters.stripe.gateway import PACING_FACTOR, StripeGateway  # noqa: E402
 from app.bootstrap import Container  # noqa: E402
-from app.process.manager import RenewalReactor, SyncSender  # noqa: E402
+from app.services.process.manager import RenewalReactor, SyncSender  # noqa: E402
 from app.settings import load_settings  # noqa: E402
 from benchmarks import renewal_day as day_mode  # noqa: E402
 from projections.runner import Follower, LogReader, build_read_models, catch_up  # noqa: E402
@@ -247,12 +247,12 @@ def sent_log(admin: httpx.Client, pacing_rate: float) -> Sent:
 
 
 def reconciliation_code() -> Any | None:
-    """``app.process.reconcile`` (behind ``ledger reconcile``) if this checkout has it.
+    """``app.services.process.reconcile`` (behind ``ledger reconcile``) if this checkout has it.
 
     Imported by name: the benchmark predates the command and must run without it.
     """
     try:
-        return importlib.import_module("app.process.reconcile")
+        return importlib.import_module("app.services.process.reconcile")
     except ImportError:
         return None
 
@@ -270,11 +270,13 @@ def reconcile(container: Container, gateway: StripeGateway, admin: httpx.Client)
     started = time.perf_counter()
     differences: int | None = None
     if module is None:
-        note = "no app/process/reconcile.py: the listing a reconciliation needs was measured"
+        note = (
+            "no app/services/process/reconcile.py: the listing a reconciliation needs was measured"
+        )
         for _ in keep(gateway.subscriptions()):
             pass
     else:
-        note = "app.process.reconcile.Reconciliation: list every subscription, compare"
+        note = "app.services.process.reconcile.Reconciliation: list every subscription, compare"
         run = module.Reconciliation(
             container.database,
             container.ledger,

@@ -40,8 +40,8 @@ from rich.table import Table
 from adapters.stripe.gateway import PACING_FACTOR, PINNED_API_VERSION, StripeGateway
 from adapters.stripe.translate import translate
 from app.bootstrap import Container
-from app.process.corrections import CorrectionSender
-from app.process.manager import RenewalReactor, SyncSender
+from app.services.process.corrections import CorrectionSender
+from app.services.process.manager import RenewalReactor, SyncSender
 from app.settings import load_settings
 from domain.billing import SubscriptionSnapshot
 from domain.groups import GroupAction

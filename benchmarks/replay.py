@@ -47,7 +47,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from app.bootstrap import Container  # noqa: E402
-from app.ledger import LedgerApplication, eventsourcing_env  # noqa: E402
+from app.services.ledger import LedgerApplication, eventsourcing_env  # noqa: E402
 from app.settings import load_settings  # noqa: E402
 from domain.billing import InvoiceFacts, SubscriptionSnapshot  # noqa: E402
 from domain.groups import GroupAction  # noqa: E402

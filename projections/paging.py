@@ -1,7 +1,7 @@
 """Keyset paging over a read-model table ordered by a two-column text key.
 
 A read model names its list as a :class:`KeysetQuery` (projections/syncs.py,
-projections/renewal_risks.py); the ops lists (app/ops/) page through it with opaque
+projections/renewal_risks.py); the ops lists (app/services/ops/) page through it with opaque
 cursors without writing SQL themselves.
 """
 

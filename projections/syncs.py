@@ -216,7 +216,7 @@ def due_syncs(database: Database, now: datetime, limit: int) -> list[tuple[str, 
     return due_work(database, "rm_quantity_syncs", "sync_id", fmt_time(now) or "", limit)
 
 
-# -- the queries (the ops lists, app/ops/) ----------------------------------------------
+# -- the queries (the ops lists, app/services/ops/) ----------------------------------------------
 
 DRAFT_FIELDS = (
     "invoice_id",
@@ -267,7 +267,7 @@ _FAILURE_SELECT = ", ".join(
 
 
 def failures_query(*, include_retrying: bool, include_retried: bool) -> KeysetQuery:
-    """Failed syncs still the newest for their item and period (app/ops/failures.py says
+    """Failed syncs still the newest for their item and period (app/services/ops/failures.py says
     what each option adds), oldest request first."""
     shown = (SyncStatus.FAILED, SyncStatus.RETRYING) if include_retrying else (SyncStatus.FAILED,)
     statuses = ", ".join(f"'{status}'" for status in shown)

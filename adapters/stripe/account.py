@@ -3,7 +3,7 @@ version, pacing and error classification as every other call).
 
 Webhook endpoints, Billing Portal configurations, the per-group price and the event
 log (``GET /v1/events``). Everything comes back as plain dicts; what the ledger wants
-of them is decided in ``app/stripe_account``.
+of them is decided in ``app/services/stripe_account``.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from app.api.auth import issue_token
+from app.entrypoints.http.auth import issue_token
 from app.smoke.report import StepFailedError
 
 HTTP_TIMEOUT_S = 15.0

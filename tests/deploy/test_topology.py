@@ -21,8 +21,8 @@ from tests.deploy.manifests import (
 )
 
 # Read by the ledger but not (yet) fields of Settings: the LEDGER_LOG_FORMAT and
-# LEDGER_WORKER_METRICS_PORT, the SPA folder app/routes/spa.py reads, and libpq's own TLS
-# variables (every PostgreSQL connection honours them).
+# LEDGER_WORKER_METRICS_PORT, the SPA folder app/entrypoints/http/routes/spa.py reads, and
+# libpq's own TLS variables (every PostgreSQL connection honours them).
 OTHER_SETTINGS = {"LEDGER_LOG_FORMAT", "LEDGER_WORKER_METRICS_PORT", "LEDGER_WEB_DIST"}
 OTHER_SETTINGS |= {"PGSSLMODE", "PGSSLROOTCERT"}
 

@@ -2,7 +2,7 @@
 screenshot per step, and organizer tokens as the platform issues them.
 
 ``FakeOrganizerApi`` is a throwaway stand-in for the organizer API (canned
-``app.api.schemas`` models, the SPA served the way the backend serves it) for
+``app.services.organizers.models`` models, the SPA served the way the backend serves it) for
 ``test_browser_fake_api.py``; ``test_browser.py`` drives the real server, worker and
 Stripe double.
 """
@@ -35,7 +35,7 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
-from app.api.schemas import (
+from app.services.organizers.models import (
     ActiveGroups,
     ChargeEstimate,
     CheckoutLink,

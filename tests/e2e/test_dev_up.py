@@ -174,7 +174,7 @@ class TestOneStackPerVar:
             [
                 *LEDGER[:1],
                 "-c",
-                "import time; from app.cli.dev.lock import StackLock\n"
+                "import time; from app.entrypoints.cli.dev.lock import StackLock\n"
                 "with StackLock(url='http://killed'):\n"
                 "    print('held', flush=True); time.sleep(600)",
             ],

@@ -17,7 +17,7 @@ import pytest
 
 from adapters.persistence.database import open_database, parse_database_url
 from app.bootstrap import bootstrap
-from app.intake.group_changes import process_batch
+from app.services.intake.group_changes import process_batch
 from app.settings import load_settings
 from domain.groups import GroupAction, resolve_in_order
 from domain.organizer import organizer_uuid

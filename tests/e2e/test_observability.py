@@ -13,7 +13,7 @@ import pytest
 from adapters.persistence.database import open_database, parse_database_url
 from adapters.persistence.inbox import StripeInbox
 from app.bootstrap import Container
-from app.worker import Heartbeats, Worker
+from app.entrypoints.worker.worker import Heartbeats, Worker
 from tests.support.api import TOKEN_SECRET, bearer
 from tests.support.inbox import deliver
 from tests.support.postgres import fresh_schema

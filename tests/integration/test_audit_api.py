@@ -12,8 +12,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from app.bootstrap import Container, bootstrap
+from app.entrypoints.http.web import create_app
 from app.settings import load_settings
-from app.web import create_app
 from domain.groups import GroupAction
 from projections.runner import LogReader, build_read_models, catch_up
 from tests.support.api import TOKEN_SECRET, bearer

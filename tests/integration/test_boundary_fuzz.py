@@ -26,10 +26,10 @@ from starlette.testclient import TestClient
 from adapters.persistence.inbox import StripeInbox
 from adapters.stripe.translate import TranslationError, translate
 from app.bootstrap import Container, bootstrap
-from app.intake.stripe_inbox import InboxProcessor
-from app.problems import Problem
+from app.entrypoints.http.problems import Problem
+from app.entrypoints.http.web import create_app
+from app.services.intake.stripe_inbox import InboxProcessor
 from app.settings import load_settings
-from app.web import create_app
 from tests.support.api import SERVICE_TOKEN, TOKEN_SECRET, bearer
 from tests.support.inbox import deliver
 from tests.support.stripe_payloads import (

@@ -10,9 +10,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from app.bootstrap import Container, bootstrap
-from app.intake.group_changes import process_batch
+from app.entrypoints.http.web import create_app
+from app.services.intake.group_changes import process_batch
 from app.settings import load_settings
-from app.web import create_app
 from domain.organizer import Organizer
 from tests.support.clock import SteppingClock
 

@@ -1,6 +1,6 @@
 """Properties of batch intake: arrival order, batching and duplicates never matter.
 
-Driven through :mod:`app.intake.group_changes` on the in-memory store, so each
+Driven through :mod:`app.services.intake.group_changes` on the in-memory store, so each
 example is a fresh ledger; ``domain.groups.resolve_in_order`` is the oracle.
 """
 
@@ -14,8 +14,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.intake.group_changes import Outcome, process_batch
-from app.ledger import LedgerApplication
+from app.services.intake.group_changes import Outcome, process_batch
+from app.services.ledger import LedgerApplication
 from domain.groups import GroupAction, resolve_in_order
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -17,8 +17,8 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from app.bootstrap import Container, bootstrap
+from app.entrypoints.http.web import LedgerApp, create_app, on_unexpected
 from app.settings import load_settings
-from app.web import LedgerApp, create_app, on_unexpected
 from tests.support.api import SERVICE_TOKEN, TOKEN_SECRET, bearer
 from tests.support.clock import SteppingClock
 from tests.support.stripe_payloads import subscription_event

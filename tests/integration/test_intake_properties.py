@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from adapters.persistence.inbox import StripeInbox
 from app.bootstrap import bootstrap
-from app.intake.stripe_inbox import InboxProcessor
+from app.services.intake.stripe_inbox import InboxProcessor
 from app.settings import load_settings
 from domain.groups import GroupAction
 from tests.support.inbox import deliver

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from adapters.persistence.database import parse_database_url
-from app.leadership import Leadership
+from app.entrypoints.worker.leadership import Leadership
 from tests.support.postgres import fresh_schema
 
 pytestmark = pytest.mark.postgres

@@ -15,9 +15,9 @@ from starlette.testclient import TestClient
 from adapters.persistence.inbox import StripeInbox
 from adapters.stripe.gateway import StripeCallError, StripeGateway
 from app.bootstrap import Container, bootstrap
+from app.entrypoints.http.web import create_app
 from app.metrics import StoreGauges
 from app.settings import load_settings
-from app.web import create_app
 from domain.groups import GroupAction
 from projections.runner import LogReader, build_read_models, catch_up
 from stripe_double import running_double

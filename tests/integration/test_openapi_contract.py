@@ -23,17 +23,17 @@ from pydantic import BaseModel
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from starlette.testclient import TestClient
 
-from app.api import document
-from app.api.invoices import encode_cursor as invoices_cursor
-from app.api.schemas import EnrollmentRequest
-from app.api.timeline import encode_cursor as timeline_cursor
-from app.audit.entries import Key
-from app.audit.entries import encode_cursor as audit_cursor
 from app.bootstrap import bootstrap
-from app.intake.group_changes import GroupChangeBatch
-from app.ops.paging import encode_cursor as ops_cursor
+from app.entrypoints.http import document
+from app.entrypoints.http.web import create_app
+from app.services.audit.entries import Key
+from app.services.audit.entries import encode_cursor as audit_cursor
+from app.services.intake.group_changes import GroupChangeBatch
+from app.services.ops.paging import encode_cursor as ops_cursor
+from app.services.organizers.invoices import encode_cursor as invoices_cursor
+from app.services.organizers.models import EnrollmentRequest
+from app.services.organizers.timeline import encode_cursor as timeline_cursor
 from app.settings import load_settings
-from app.web import create_app
 from projections.audit_queries import TimelineKey
 from projections.invoices import InvoiceKey
 from projections.runner import LogReader, build_read_models, catch_up

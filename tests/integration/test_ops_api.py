@@ -12,9 +12,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from app.bootstrap import Container, bootstrap
-from app.process.manager import RenewalScheduler
+from app.entrypoints.http.web import create_app
+from app.services.process.manager import RenewalScheduler
 from app.settings import load_settings
-from app.web import create_app
 from tests.support.api import TOKEN_SECRET, bearer
 from tests.support.clock import SteppingClock
 from tests.support.sync_failures import SyncStack, sync_stack

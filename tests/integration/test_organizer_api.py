@@ -12,9 +12,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from app.bootstrap import Container, bootstrap
-from app.ops.paging import encode_cursor as encode_text_key
+from app.entrypoints.http.web import create_app
+from app.services.ops.paging import encode_cursor as encode_text_key
 from app.settings import load_settings
-from app.web import create_app
 from domain.billing import InvoiceFacts, SubscriptionSnapshot
 from domain.groups import GroupAction
 from projections.runner import LogReader, build_read_models, catch_up

@@ -24,7 +24,7 @@ NOT_SOURCES = shutil.ignore_patterns(
 # double is not installed (a None in sys.modules makes Python refuse the import).
 WITHOUT_DOUBLE = (
     "import sys; sys.modules['stripe_double'] = None; "
-    "from app.cli import main; sys.exit(main(sys.argv[1:]))"
+    "from app.entrypoints.cli import main; sys.exit(main(sys.argv[1:]))"
 )
 
 
@@ -59,7 +59,7 @@ def wheel_files(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 
 
 def test_the_wheel_carries_the_ledger(wheel_files: list[str]) -> None:
-    assert "app/cli/__init__.py" in wheel_files
+    assert "app/entrypoints/cli/__init__.py" in wheel_files
     assert "adapters/stripe/gateway.py" in wheel_files
 
 

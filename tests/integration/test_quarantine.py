@@ -8,11 +8,11 @@ from typing import Any
 
 from adapters.persistence.inbox import InboxRow, Outcome, StripeInbox
 from app.bootstrap import Container
-from app.intake.stripe_inbox import MAX_ATTEMPTS, InboxProcessor
-from app.ledger import ConcurrencyError
-from app.ops.quarantine import quarantined_inputs
-from app.process.manager import RenewalReactor
-from app.process.policy import RenewalPolicy
+from app.services.intake.stripe_inbox import MAX_ATTEMPTS, InboxProcessor
+from app.services.ledger import ConcurrencyError
+from app.services.ops.quarantine import quarantined_inputs
+from app.services.process.manager import RenewalReactor
+from app.services.process.policy import RenewalPolicy
 from domain.groups import GroupAction
 from domain.organizer import Organizer, organizer_uuid
 from projections.runner import LogReader, build_read_models, catch_up, replay

@@ -20,10 +20,10 @@ import stripe
 from adapters.persistence.inbox import StripeInbox
 from adapters.stripe.gateway import StripeGateway
 from app.bootstrap import Container
-from app.process.enroll import EnrollmentError, enroll_existing
-from app.process.reconcile import Difference, DifferenceKind
-from app.process.reconcile_fixes import record_fixes, settle
-from app.process.reconcile_run import Outcome, reconcile
+from app.services.process.enroll import EnrollmentError, enroll_existing
+from app.services.process.reconcile import Difference, DifferenceKind
+from app.services.process.reconcile_fixes import record_fixes, settle
+from app.services.process.reconcile_run import Outcome, reconcile
 from domain.billing import SubscriptionSnapshot
 from domain.groups import GroupAction
 from projections.runner import LogReader, build_read_models, catch_up

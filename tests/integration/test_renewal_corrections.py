@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from app.api.timeline import read_timeline
 from app.bootstrap import Container
-from app.ops.at_risk import all_at_risk
+from app.services.ops.at_risk import all_at_risk
+from app.services.organizers.timeline import read_timeline
 from domain.groups import GroupAction
 from tests.support.clock import SteppingClock
 from tests.support.renewals import HOUR, UNIT, RenewalStack, renewal_stack

@@ -32,8 +32,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from app.bootstrap import bootstrap
-from app.process.corrections import CorrectionSender
-from app.process.manager import RenewalScheduler, SyncSender
+from app.services.process.corrections import CorrectionSender
+from app.services.process.manager import RenewalScheduler, SyncSender
 from app.settings import load_settings
 from domain.groups import GroupAction
 from stripe_double import running_double

@@ -17,8 +17,8 @@ import pytest
 
 from adapters.stripe.gateway import StripeGateway
 from app.bootstrap import Container
-from app.process.manager import RenewalReactor, RenewalScheduler, SyncSender
-from app.process.policy import RenewalPolicy
+from app.services.process.manager import RenewalReactor, RenewalScheduler, SyncSender
+from app.services.process.policy import RenewalPolicy
 from domain.billing import SubscriptionSnapshot
 from domain.groups import GroupAction
 from domain.organizer import Organizer

@@ -12,9 +12,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from app.bootstrap import Container, bootstrap
+from app.entrypoints.http.web import create_app
 from app.metrics import renewals_at_risk
 from app.settings import load_settings
-from app.web import create_app
 from domain.billing import SubscriptionSnapshot
 from tests.support.api import TOKEN_SECRET, bearer
 from tests.support.clock import SteppingClock

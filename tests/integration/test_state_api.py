@@ -12,9 +12,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from app.bootstrap import Container, bootstrap
-from app.schemas import OrganizerState
+from app.entrypoints.http.web import create_app
+from app.services.organizers.state import OrganizerState
 from app.settings import load_settings
-from app.web import create_app
 from domain.billing import SubscriptionSnapshot
 from domain.groups import GroupAction
 from domain.organizer import Organizer, organizer_uuid

@@ -20,7 +20,7 @@ from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import StoredEvent
 
 from app.bootstrap import Container
-from app.ledger import LedgerApplication
+from app.services.ledger import LedgerApplication
 from domain.organizer import Organizer, organizer_uuid
 from domain.syncs import SyncState
 

@@ -18,13 +18,13 @@ from adapters.stripe.account import StripeAccount
 from adapters.stripe.gateway import PINNED_API_VERSION, StripeGateway
 from adapters.stripe.translate import HANDLED_EVENT_TYPES
 from app.bootstrap import Container, bootstrap
-from app.intake.stripe_inbox import InboxProcessor
+from app.entrypoints.http.web import create_app
+from app.services.intake.stripe_inbox import InboxProcessor
+from app.services.stripe_account.backfill import backfill
+from app.services.stripe_account.catch_up import OVERLAP, catch_up, catch_up_since
+from app.services.stripe_account.check import AccountSettings
+from app.services.stripe_account.setup import set_up
 from app.settings import load_settings
-from app.stripe_account.backfill import backfill
-from app.stripe_account.catch_up import OVERLAP, catch_up, catch_up_since
-from app.stripe_account.check import AccountSettings
-from app.stripe_account.setup import set_up
-from app.web import create_app
 from stripe_double import running_double, sdk_client
 from tests.support.api import SERVICE_TOKEN, TOKEN_SECRET, bearer
 from tests.support.inbox import deliver

@@ -9,7 +9,7 @@ from typing import Any
 
 from adapters.persistence.inbox import StripeInbox
 from app.bootstrap import Container
-from app.intake.stripe_inbox import InboxProcessor
+from app.services.intake.stripe_inbox import InboxProcessor
 from domain.organizer import Organizer
 from tests.support.inbox import deliver
 from tests.support.stripe_payloads import Payload, checkout_event, invoice_event

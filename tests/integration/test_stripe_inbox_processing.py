@@ -8,7 +8,7 @@ import pytest
 
 from adapters.persistence.inbox import InboxRow, Outcome, StripeInbox
 from app.bootstrap import Container
-from app.intake.stripe_inbox import InboxProcessor
+from app.services.intake.stripe_inbox import InboxProcessor
 from domain.groups import GroupAction
 from tests.support.inbox import deliver
 from tests.support.stripe_payloads import (

@@ -13,8 +13,8 @@ from starlette.testclient import TestClient
 
 from adapters.persistence.inbox import StripeInbox
 from app.bootstrap import Container, bootstrap
+from app.entrypoints.http.web import create_app
 from app.settings import load_settings
-from app.web import create_app
 from tests.support.clock import SteppingClock
 from tests.support.stripe_payloads import FIXTURES, subscription_event
 from tests.support.webhooks import ROTATED_SECRET, SECRET, sign, signed

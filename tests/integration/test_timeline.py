@@ -1,6 +1,7 @@
-"""The organizer's timeline (``app/api/timeline.py``) from real Stripe deliveries, on both
-stores: one entry per payment, entries in the order of the instants they describe, and
-words that leave money and dates to the SPA (which formats them in the organizer's locale).
+"""The organizer's timeline (``app/services/organizers/timeline.py``) from real Stripe
+deliveries, on both stores: one entry per payment, entries in the order of the instants
+they describe, and words that leave money and dates to the SPA (which formats them in the
+organizer's locale).
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.persistence.inbox import StripeInbox
-from app.api.schemas import TimelineEntry
-from app.api.timeline import decode_cursor, read_timeline
 from app.bootstrap import Container
-from app.intake.stripe_inbox import InboxProcessor
+from app.services.intake.stripe_inbox import InboxProcessor
+from app.services.organizers.models import TimelineEntry
+from app.services.organizers.timeline import decode_cursor, read_timeline
 from domain.groups import GroupAction
 from projections.runner import LogReader, build_read_models, catch_up
 from tests.support.clock import SteppingClock

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.api.auth import Role, issue_token
+from app.entrypoints.http.auth import Role, issue_token
 
 TOKEN_SECRET = "test-token-secret-0123456789abcdef0123456789"
 SERVICE_TOKEN = "service-token-0123456789"

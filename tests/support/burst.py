@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from app.ledger import LedgerApplication
+from app.services.ledger import LedgerApplication
 from domain.billing import SubscriptionSnapshot
 from domain.groups import GroupAction
 from domain.organizer import Organizer

@@ -6,7 +6,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from app.ledger import LedgerApplication
+from app.services.ledger import LedgerApplication
 from domain.billing import InvoiceFacts, SubscriptionSnapshot
 from domain.groups import GroupAction
 from domain.organizer import Organizer

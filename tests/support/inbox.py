@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.persistence.inbox import StripeInbox
-from app.http import parse_json
-from app.routes.webhooks import delivery_from_event
+from app.entrypoints.http.requests import parse_json
+from app.entrypoints.http.routes.webhooks import delivery_from_event
 
 
 def deliver(inbox: StripeInbox, event: dict[str, Any]) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-LEDGER = [sys.executable, "-m", "app.cli"]
+LEDGER = [sys.executable, "-m", "app.entrypoints.cli"]
 
 
 def free_port() -> int:

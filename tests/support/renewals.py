@@ -21,9 +21,9 @@ import httpx
 from adapters.stripe.gateway import PINNED_API_VERSION, StripeGateway
 from adapters.stripe.translate import translate
 from app.bootstrap import Container
-from app.process.corrections import CorrectionSender
-from app.process.manager import RenewalReactor, RenewalScheduler, SyncSender
-from app.process.policy import RenewalPolicy
+from app.services.process.corrections import CorrectionSender
+from app.services.process.manager import RenewalReactor, RenewalScheduler, SyncSender
+from app.services.process.policy import RenewalPolicy
 from domain.groups import GroupAction
 from domain.organizer import Organizer
 from projections.runner import LogReader, build_read_models, catch_up

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from eventsourcing.persistence import StoredEvent
 
-from app.ledger import LedgerApplication
+from app.services.ledger import LedgerApplication
 from domain.billing import InvoiceFacts, SubscriptionSnapshot
 from domain.groups import GroupAction
 from domain.organizer import Organizer

@@ -50,7 +50,7 @@ DOUBLE = "stripe_double"
 DOUBLE_SOURCE = ROOT / "stripe-double" / DOUBLE
 # `ledger dev` alone may import the double, and only inside its command functions, so that
 # every other command (and `ledger --help`) runs where the double is not installed.
-DOUBLE_USERS = ROOT / "app" / "cli" / "dev"
+DOUBLE_USERS = ROOT / "app" / "entrypoints" / "cli" / "dev"
 
 
 def imports_by_place(path: Path) -> list[tuple[str, bool]]:

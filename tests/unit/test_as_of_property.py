@@ -10,8 +10,8 @@ from functools import partial
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.ledger import LedgerApplication
-from app.schemas import OrganizerState
+from app.services.ledger import LedgerApplication
+from app.services.organizers.state import OrganizerState
 from domain.billing import SubscriptionSnapshot
 from domain.groups import GroupAction
 from domain.organizer import Organizer

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from app.audit.chain import canonical
-from app.audit.entries import COLUMNS, INTEGER_COLUMNS, AuditFilter
-from app.audit.export import verify_export, write_export
-from app.audit.formats import FORMATS, ChainError, ExportFormat, Row, read_preamble
+from app.services.audit.chain import canonical
+from app.services.audit.entries import COLUMNS, INTEGER_COLUMNS, AuditFilter
+from app.services.audit.export import verify_export, write_export
+from app.services.audit.formats import FORMATS, ChainError, ExportFormat, Row, read_preamble
 
 # Any text a database could hold (Hypothesis leaves out lone surrogates), and the
 # characters that make CSV quote: separators, quotes, CR and LF.

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from app.process.manager import RenewalReactor
+from app.services.process.manager import RenewalReactor
 from domain.organizer import Organizer
 from projections.base import ReadModel
 from projections.events import NEVER_RECORDED, EventClass, organizer_event_classes

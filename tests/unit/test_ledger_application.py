@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from app.ledger import ConcurrencyError, LedgerApplication, UnknownOrganizerError
+from app.services.ledger import ConcurrencyError, LedgerApplication, UnknownOrganizerError
 from domain.groups import GroupAction
 from domain.organizer import Organizer
 from tests.support.clock import SteppingClock

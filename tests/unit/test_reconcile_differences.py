@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.stripe.translate import read_subscription
-from app.process.reconcile import Difference, DifferenceKind, find_differences
+from app.services.process.reconcile import Difference, DifferenceKind, find_differences
 from domain.organizer import Organizer
 from tests.support.stripe_payloads import subscription_object, utc
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.ledger import LedgerApplication
+from app.services.ledger import LedgerApplication
 from domain.billing import InvoiceFacts, SubscriptionSnapshot
 from domain.corrections import CorrectionKind
 from domain.groups import GroupAction

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.ledger import LedgerApplication
+from app.services.ledger import LedgerApplication
 from domain.billing import SubscriptionSnapshot
 from domain.groups import GroupAction
 from domain.keys import fresh_key

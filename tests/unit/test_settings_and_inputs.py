@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from adapters.persistence.database import DatabaseUrlError, parse_database_url, to_pyformat
-from app.cli import main
+from app.entrypoints.cli import main
+from app.services.timeparse import InstantError, parse_instant
 from app.settings import ConfigurationError, load_settings
-from app.timeparse import InstantError, parse_instant
 from domain.groups import GroupAction
 from domain.limits import id_problem
 from domain.organizer import Organizer, OrganizerError

@@ -1,4 +1,4 @@
-"""What the ledger asks of a Stripe account (app/stripe_account/desired.py), on objects
+"""What the ledger asks of a Stripe account (app/services/stripe_account/desired.py), on objects
 shaped as the SDK types them, and the backfill's window."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 import stripe
 
 from adapters.stripe.gateway import PINNED_API_VERSION
-from app.stripe_account.backfill import RETENTION, BackfillError, clamp_since
-from app.stripe_account.desired import (
+from app.services.stripe_account.backfill import RETENTION, BackfillError, clamp_since
+from app.services.stripe_account.desired import (
     ENABLED_EVENTS,
     delivery_findings,
     portal_findings,

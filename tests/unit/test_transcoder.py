@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.persistence.transcoder import ledger_transcoder
-from app.ledger import LedgerApplication
+from app.services.ledger import LedgerApplication
 from domain.syncs import SyncState
 
 scalars = st.one_of(

@@ -1,4 +1,4 @@
-/** Test data shaped like the API's answers (app/api/schemas.py). */
+/** Test data shaped like the API's answers (app/services/organizers/models.py). */
 import type { OrganizerBilling, TimelineEntry } from "../lib/types.ts";
 
 export function entry(overrides: Partial<TimelineEntry> = {}): TimelineEntry {

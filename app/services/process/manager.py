@@ -1,0 +1,291 @@
+"""The renewal process manager: decide at each renewal, record, then send — once.
+
+Three duties, each restartable at any point without repeating a side effect:
+
+1. **React** to the log (tracked like a read model, so each event triggers once):
+   ``RenewalUpcoming`` (Stripe's ``invoice.upcoming``) and ``DriftDetected`` lead to a
+   renewal check; a renewal draft (``InvoiceRecorded``) is compared with the groups
+   active when its period started.
+2. **Schedule**: at ``current_period_end - LEDGER_SYNC_LEAD`` every live subscription is
+   checked again, so changes after ``invoice.upcoming`` are caught.
+3. **Send** pending syncs through the Stripe gateway (app/services/process/sync_sender.py).
+
+Decisions are events (``RenewalQuantityChecked``, ``QuantitySyncRequested``) recorded
+before anything is sent; replaying history or rebuilding read models sends nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from functools import singledispatchmethod
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+
+from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
+from app.services.ledger import ConcurrencyError, LedgerApplication
+from app.services.process.policy import RenewalPolicy
+from app.services.process.sync_sender import QuantityPort, SyncSender
+from domain.invoice_corrections import RENEWAL
+from domain.organizer import Organizer
+from domain.renewal import ProrationPolicy, SyncTrigger
+from projections.base import TRANSIENT_STORE_ERRORS, Positioned, ReadModel
+from projections.events import CORRECTION_EVENTS, CUSTOMER_EVENTS, NEVER_RECORDED, SYNC_EVENTS
+from projections.quarantine import quarantined, release
+from projections.renewals import due_scheduled_checks
+from projections.runner import LogReader
+from projections.times import fmt_time
+from projections.view import view_for
+
+log = logging.getLogger("ledger.renewals")
+
+
+# A store outage or a lost write race is nobody's fault: the worker's loop retries those.
+RETRIED_REACTION_ERRORS = (*TRANSIENT_STORE_ERRORS, ConcurrencyError)
+
+
+class RenewalReactor(ReadModel):
+    """Reactions to the log. Tracked in ``read_model_tracking`` as ``process_manager``;
+    the reactions are ledger commands (their own transactions), so the position is
+    recorded after them: a crash in between repeats reactions, which are idempotent."""
+
+    name = "process_manager"
+    tables = ()
+    quarantine_kind = "reaction"
+    # What ``react`` passes over (what it handles is its registry: tests/unit/
+    # test_event_dispatch.py). singledispatch follows subclasses: none of these is one.
+    IGNORED = (
+        NEVER_RECORDED
+        | CUSTOMER_EVENTS
+        | SYNC_EVENTS
+        | (CORRECTION_EVENTS - {Organizer.CorrectionConfirmed})
+        | {
+            Organizer.Registered,
+            Organizer.GroupChangeReaffirmed,
+            Organizer.SubscriptionObserved,
+            Organizer.StaleSubscriptionSnapshotIgnored,
+            Organizer.SubscriptionCanceled,
+            Organizer.RenewalQuantityChecked,
+            Organizer.PaymentSucceeded,
+            Organizer.PaymentFailed,
+        }
+    )
+
+    def __init__(
+        self,
+        database: SQLiteDatabase | PostgresDatabase,
+        ledger: LedgerApplication,
+        policy: RenewalPolicy,
+    ) -> None:
+        super().__init__(view_for(database, self.name, ()))
+        self.ledger = ledger
+        self.policy = policy
+
+    def process_batch(self, events: Sequence[Positioned]) -> int:
+        """React to the events after the position. An event whose reaction fails on its
+        own (not a store outage or a write conflict: those are retried by the loop) is
+        quarantined like a read model's, so one bad event never stops the renewals of
+        every organizer behind it; ``ledger ops quarantine`` lists it."""
+        position = self.view.max_tracking_id()
+        fresh = [(e, n) for e, n in events if position is None or n > position]
+        self._recheck: dict[UUID, int] = {}
+        self._recheck_from: dict[UUID, datetime] = {}
+        for done, (event, notification_id) in enumerate(fresh):
+            try:
+                self.react(event, notification_id)
+            except RETRIED_REACTION_ERRORS:
+                if done:  # keep what is done; the loop retries from this event
+                    self.view.insert_tracking(Tracking("RenewalLedger", fresh[done - 1][1]))
+                raise
+            except Exception as error:  # any other failure is this event's own
+                self.quarantine((event, notification_id), error)
+        # Group changes re-check renewal invoices once per organizer and batch.
+        for organizer_id, notification_id in self._recheck.items():
+            try:
+                if self.renews_since(organizer_id, self._recheck_from[organizer_id]):
+                    self.correct(organizer_id, f"group change (event {notification_id})")
+            except RETRIED_REACTION_ERRORS:
+                raise
+            except Exception:  # the scheduler and the next draft check cover it again
+                log.exception("re-check of %s after event %d failed", organizer_id, notification_id)
+        if fresh:
+            self.view.insert_tracking(Tracking("RenewalLedger", fresh[-1][1]))
+        return len(fresh)
+
+    def retry_quarantined(self) -> tuple[int, int]:
+        """React again to each quarantined event, in log order (after a fix); a reaction
+        that now succeeds is released. Reactions are idempotent in the aggregate, so this
+        is safe beside a running worker. Returns (released, still held)."""
+        held = [q for q in quarantined(self.view.database) if q.projection == self.name]
+        released = 0
+        for entry in held:
+            found = LogReader(self.ledger).after(entry.notification_id - 1, limit=1)
+            if not found or found[0][1] != entry.notification_id:
+                continue
+            event, position = found[0]
+            try:
+                self.react(event, position)
+            except RETRIED_REACTION_ERRORS:
+                raise
+            except Exception:
+                log.exception("%s: event %d still fails", self.name, position)
+                continue
+            with self.view.transaction() as cursor:
+                release(cursor, self.name, position)
+            released += 1
+        return released, len(held) - released
+
+    def apply(self, cursor: Any, events: Sequence[Positioned]) -> None:  # pragma: no cover
+        msg = "the reactor does not write rows"
+        raise NotImplementedError(msg)
+
+    @singledispatchmethod
+    def react(self, event: Any, position: int) -> None:
+        """Events that trigger nothing (most of them)."""
+
+    @react.register
+    def _upcoming(self, event: Organizer.RenewalUpcoming, position: int) -> None:
+        if event.period_end > self.ledger.clock():
+            self.check(
+                event.originator_id,
+                SyncTrigger.UPCOMING_INVOICE,
+                f"event {position}",
+                event.period_end,
+            )
+
+    @react.register
+    def _drift(self, event: Organizer.DriftDetected, position: int) -> None:
+        self.check_current_period(event.originator_id, SyncTrigger.DRIFT, f"event {position}")
+
+    @react.register
+    def _invoice(self, event: Organizer.InvoiceRecorded, position: int) -> None:
+        """A renewal invoice (draft, or already finalised): correct it to the groups active
+        at its period start; on the draft, also set the quantity for the next period."""
+        if event.billing_reason != RENEWAL:
+            return
+        minimum = self.policy.minimum_quantity
+
+        def review(org: Organizer, at: datetime) -> list[str]:
+            org.supersede_syncs_renewed(event.invoice_id, at=at)
+            return org.correct_renewal_invoices(
+                minimum=minimum, at=at, cause=f"event {position}", invoice_id=event.invoice_id
+            )
+
+        decided = self.ledger.update_by_id(event.originator_id, review)
+        if decided:
+            log.info("renewal invoice %s: correction %s", event.invoice_id, ", ".join(decided))
+        if event.status == "draft":
+            # Proration none: the draft correction already bills this period; prorating
+            # the same change again would charge it twice.
+            self.check(
+                event.originator_id,
+                SyncTrigger.RENEWAL_INVOICE,
+                f"invoice {event.invoice_id}",
+                event.period_end,
+                proration=ProrationPolicy.NONE,
+            )
+
+    @react.register(Organizer.GroupActivated)
+    @react.register(Organizer.GroupDeactivated)
+    @react.register(Organizer.StaleGroupChangeIgnored)
+    def _group(self, event: Any, position: int) -> None:
+        # Only a change that occurred by a renewal instant can change what it bills.
+        earliest = self._recheck_from.get(event.originator_id)
+        if earliest is None or event.occurred_at < earliest:
+            self._recheck_from[event.originator_id] = event.occurred_at
+        self._recheck[event.originator_id] = position
+
+    @react.register
+    def _corrected(self, event: Organizer.CorrectionConfirmed, position: int) -> None:
+        # A finalised invoice waits for its draft correction's outcome: now it is known.
+        self.correct(event.originator_id, f"event {position}", event.invoice_id)
+
+    def renews_since(self, organizer_id: UUID, occurred_at: datetime) -> bool:
+        """Whether a renewal invoice still open to correction renewed at or after
+        ``occurred_at`` (a read, no write: most group changes concern none)."""
+        organizer: Organizer = self.ledger.repository.get(organizer_id)
+        now = self.ledger.clock()
+        return any(
+            invoice["period_end"] > now and invoice["period_start"] >= occurred_at
+            for invoice in organizer.renewal_invoices.values()
+        )
+
+    def correct(self, organizer_id: UUID, cause: str, invoice_id: str | None = None) -> None:
+        minimum = self.policy.minimum_quantity
+        decided = self.ledger.update_by_id(
+            organizer_id,
+            lambda org, at: org.correct_renewal_invoices(
+                minimum=minimum, at=at, cause=cause, invoice_id=invoice_id
+            ),
+        )
+        if decided:
+            log.info("renewal invoices of %s: correction %s", organizer_id, ", ".join(decided))
+
+    def check(
+        self,
+        organizer_id: UUID,
+        trigger: SyncTrigger,
+        cause: str,
+        period_end: datetime,
+        *,
+        proration: ProrationPolicy | None = None,
+    ) -> None:
+        policy = self.policy
+        outcome = self.ledger.update_by_id(
+            organizer_id,
+            lambda org, at: org.check_renewal_quantity(
+                trigger=trigger,
+                cause=cause,
+                period_end=period_end,
+                policy=policy.proration if proration is None else proration,
+                minimum=policy.minimum_quantity,
+                at=at,
+                group_price_ids=policy.group_price_ids,
+            ),
+        )
+        if outcome is not None:
+            log.info("renewal check %s for %s: %s", trigger.value, organizer_id, outcome.value)
+
+    def check_current_period(self, organizer_id: UUID, trigger: SyncTrigger, cause: str) -> None:
+        def period_of(org: Organizer, _: datetime) -> datetime | None:
+            snapshot = org.subscription_snapshot
+            return None if snapshot is None else snapshot.current_period_end
+
+        period_end = self.ledger.update_by_id(organizer_id, period_of)
+        if period_end is not None:
+            self.check(organizer_id, trigger, cause, period_end)
+
+
+# What the reactor handles is what ``react`` has registered (its dispatch table).
+RenewalReactor.handles = frozenset(
+    cls for cls in RenewalReactor.__dict__["react"].dispatcher.registry if cls is not object
+)
+
+
+class RenewalScheduler:
+    """Checks each live subscription again ``lead`` before its period ends."""
+
+    def __init__(
+        self, database: SQLiteDatabase | PostgresDatabase, reactor: RenewalReactor
+    ) -> None:
+        self.database = database
+        self.reactor = reactor
+
+    def run_once(self) -> int:
+        now = self.reactor.ledger.clock()
+        horizon = now + self.reactor.policy.lead
+        due = due_scheduled_checks(self.database, now, horizon)
+        for check in due:
+            self.reactor.check(
+                check.organizer_uuid,
+                SyncTrigger.SCHEDULED,
+                f"period {fmt_time(check.period_end)}",
+                check.period_end,
+            )
+        return len(due)
+
+
+__all__ = ["QuantityPort", "RenewalReactor", "RenewalScheduler", "SyncSender"]
