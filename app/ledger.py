@@ -19,7 +19,8 @@ from eventsourcing.persistence import IntegrityError, Transcoder
 
 from adapters.persistence.database import DatabaseUrl
 from adapters.persistence.transcoder import ledger_transcoder
-from domain.groups import ChangeOutcome, GroupAction
+from domain.group_events import group_entry
+from domain.groups import ChangeOutcome, GroupAction, GroupHistoryNeeded, history_of
 from domain.organizer import Organizer, organizer_uuid
 
 T = TypeVar("T")
@@ -186,7 +187,14 @@ class LedgerApplication(Application[UUID]):
             # Recorded times never go backwards within a stream (wall clocks can), so
             # that "as of" lookups can bisect an organizer's versions by time.
             at = max(self.clock(), organizer.modified_on)
-            result = decide(organizer, at)
+            try:
+                result = decide(organizer, at)
+            except GroupHistoryNeeded:
+                organizer = self._with_group_history(load, name)
+                try:
+                    result = decide(organizer, max(at, organizer.modified_on))
+                finally:
+                    organizer.recall_group_history(None)
             try:
                 self.save(organizer)
             except IntegrityError:
@@ -195,6 +203,16 @@ class LedgerApplication(Application[UUID]):
             return result
         msg = f"organizer {name!r}: gave up after {self.max_attempts} conflicts"
         raise ConcurrencyError(msg)
+
+    def _with_group_history(self, load: Callable[[], Organizer | None], name: str) -> Organizer:
+        """The organizer again (the failed decision may have left events), lent its full
+        group history from the stream: the rare question about a folded instant."""
+        organizer = load()
+        if organizer is None:
+            raise UnknownOrganizerError(name)
+        changes = (group_entry(e) for e in self.events.get(organizer.id, lte=organizer.version))
+        organizer.recall_group_history(history_of(c for c in changes if c is not None))
+        return organizer
 
     # -- queries -------------------------------------------------------------------
 

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING
 
 from eventsourcing.domain import Aggregate
 
-from domain.groups import ChangeOutcome, GroupAction, GroupEntry, insert_in_history
+from domain.groups import (
+    FOLD_ABOVE,
+    ChangeOutcome,
+    GroupAction,
+    GroupEntry,
+    fold,
+    insert_in_history,
+)
 
 if TYPE_CHECKING:
     from domain.organizer import Organizer
@@ -33,6 +40,16 @@ def take_group_change(
     org.change_outcomes[change_id] = outcome.value
 
 
+def keep_bounded(org: Organizer, group_id: str, at: datetime) -> None:
+    """Fold a group's settled past once it holds more than a few entries (issue 12)."""
+    entries = org.groups[group_id]
+    if len(entries) <= FOLD_ABOVE:
+        return
+    settled = org.settled_instant(at)
+    org.groups[group_id] = fold(entries, settled)
+    org.groups_settled_until = settled
+
+
 class GroupActivated(Aggregate.Event):
     group_id: str
     change_id: str
@@ -40,6 +57,7 @@ class GroupActivated(Aggregate.Event):
 
     def apply(self, org: Organizer) -> None:
         take_group_change(org, self.group_id, self.change_id, self.occurred_at, active=True)
+        keep_bounded(org, self.group_id, self.timestamp)
 
 
 class GroupDeactivated(Aggregate.Event):
@@ -49,6 +67,7 @@ class GroupDeactivated(Aggregate.Event):
 
     def apply(self, org: Organizer) -> None:
         take_group_change(org, self.group_id, self.change_id, self.occurred_at, active=False)
+        keep_bounded(org, self.group_id, self.timestamp)
 
 
 class GroupChangeReaffirmed(Aggregate.Event):
@@ -72,6 +91,7 @@ class GroupChangeReaffirmed(Aggregate.Event):
             active=self.action == GroupAction.ACTIVATED,
             outcome=ChangeOutcome.REAFFIRMED,
         )
+        keep_bounded(org, self.group_id, self.timestamp)
 
 
 class StaleGroupChangeIgnored(Aggregate.Event):
@@ -92,3 +112,20 @@ class StaleGroupChangeIgnored(Aggregate.Event):
         }
         insert_in_history(org.groups.setdefault(self.group_id, []), entry)
         org.change_outcomes[self.change_id] = ChangeOutcome.STALE.value
+        keep_bounded(org, self.group_id, self.timestamp)
+
+
+def group_entry(event: object) -> tuple[str, GroupEntry] | None:
+    """The history entry a stored group event made (None: not a group change)."""
+    if isinstance(event, GroupActivated | GroupDeactivated):
+        active = isinstance(event, GroupActivated)
+    elif isinstance(event, GroupChangeReaffirmed | StaleGroupChangeIgnored):
+        active = event.action == GroupAction.ACTIVATED
+    else:
+        return None
+    entry: GroupEntry = {
+        "occurred_at": event.occurred_at,
+        "change_id": event.change_id,
+        "active": active,
+    }
+    return event.group_id, entry

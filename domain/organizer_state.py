@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from domain import correction_events, group_events, invoice_events, stripe_fact_events, sync_events
 from domain.billing import TERMINAL_SUBSCRIPTION_STATUSES, SubscriptionSnapshot
-from domain.groups import GroupEntry
+from domain.groups import GroupEntry, GroupHistory, GroupHistoryNeeded
+from domain.invoice_corrections import DRAFT_WINDOW
 from domain.policy import DEFAULT_MINIMUM_QUANTITY, billable_quantity
 from domain.stripe_fact_events import source_key
 from domain.syncs import SyncState
@@ -24,6 +25,8 @@ class OrganizerState:
 
     platform_organizer_id: str
     groups: dict[str, list[GroupEntry]]
+    # Groups' entries that occurred at or before it may be folded (domain/groups.py).
+    groups_settled_until: datetime | None
     change_outcomes: dict[str, str]
     stripe_customer_id: str | None
     stripe_customer_deleted: bool
@@ -88,7 +91,44 @@ class OrganizerState:
     def billable_quantity(
         self, at: datetime | None = None, *, minimum: int = DEFAULT_MINIMUM_QUANTITY
     ) -> int:
+        """Groups active at ``at`` (now if None), never below ``minimum``. An instant before
+        the settled one needs the full history: recalled, else ``GroupHistoryNeeded``."""
+        settled = self.groups_settled_until
+        if at is not None and settled is not None and at < settled:
+            recalled: GroupHistory | None = vars(self).get("_recalled_groups")
+            if recalled is None:
+                raise GroupHistoryNeeded(at, settled)
+            return billable_quantity(recalled, at, minimum=minimum)
         return billable_quantity(self.groups, at, minimum=minimum)
+
+    def recall_group_history(self, history: GroupHistory | None) -> None:
+        """Lend (None: take back) the full group history, rebuilt from the events, for
+        one decision about an instant before the settled one. Never stored."""
+        if history is None:
+            vars(self).pop("_recalled_groups", None)
+        else:
+            vars(self)["_recalled_groups"] = history
+
+    def settled_instant(self, at: datetime) -> datetime:
+        """The earliest instant the decisions still to come ask about: now (``at``: later
+        commands record later), the current period's start, the renewals still awaiting
+        their draft and the renewal invoices still open to correction. It never moves back."""
+        candidates = [at]
+        if self.subscription is not None:
+            candidates.append(self.subscription["current_period_start"])
+        candidates += [
+            instant
+            for instant in map(datetime.fromisoformat, self.upcoming_renewals)
+            if instant >= at - DRAFT_WINDOW
+        ]
+        candidates += [
+            invoice["period_start"]
+            for invoice in self.renewal_invoices.values()
+            if invoice["period_end"] > at
+        ]
+        earliest = min(candidates)
+        previous = self.groups_settled_until
+        return earliest if previous is None else max(previous, earliest)
 
     @property
     def is_enrolled(self) -> bool:
