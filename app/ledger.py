@@ -19,6 +19,7 @@ from eventsourcing.persistence import IntegrityError, Transcoder
 
 from adapters.persistence.database import DatabaseUrl
 from adapters.persistence.transcoder import ledger_transcoder
+from domain.claims import InputClaim, change_key, claim_id
 from domain.group_events import group_entry
 from domain.groups import ChangeOutcome, GroupAction, GroupHistoryNeeded, history_of
 from domain.organizer import Organizer, organizer_uuid
@@ -79,6 +80,46 @@ def eventsourcing_env(
     return env
 
 
+class Claims:
+    """The inputs one decision takes (domain/claims.py): saved with the organizer's events,
+    so the store refuses the second taking of an input and the command is decided again."""
+
+    def __init__(self, ledger: LedgerApplication, organizer_id: UUID) -> None:
+        self._ledger = ledger
+        self._organizer_id = organizer_id
+        self.new: dict[str, InputClaim] = {}
+
+    def taken(self, key: str) -> bool:
+        return key in self.new or self._ledger.claimed(self._organizer_id, key)
+
+    def take(self, key: str, outcome: str, *, at: datetime) -> None:
+        self.new[key] = InputClaim.claim(self._organizer_id, key, outcome, at=at)
+
+
+def take_group_change(
+    organizer: Organizer,
+    claims: Claims,
+    *,
+    action: GroupAction,
+    group_id: str,
+    change_id: str,
+    occurred_at: datetime,
+    at: datetime,
+) -> ChangeOutcome:
+    """One platform group change, its id checked against (and kept in) the claims."""
+    if claims.taken(change_key(change_id)):
+        return ChangeOutcome.DUPLICATE
+    outcome = organizer.change_group(
+        action=action, group_id=group_id, change_id=change_id, occurred_at=occurred_at, at=at
+    )
+    if outcome is not ChangeOutcome.DUPLICATE:
+        claims.take(change_key(change_id), outcome.value, at=at)
+    return outcome
+
+
+Decide = Callable[[Organizer, datetime, Claims], T]
+
+
 class LedgerApplication(Application[UUID]):
     """Commands and queries on organizers. ``name`` is stored in table names: keep it."""
 
@@ -120,9 +161,11 @@ class LedgerApplication(Application[UUID]):
         register: bool = True,
     ) -> ChangeOutcome:
         """Apply one platform group change (registering the organizer on first sight)."""
-        return self.update(
+        return self.update_claiming(
             platform_organizer_id,
-            lambda org, at: org.change_group(
+            lambda org, at, claims: take_group_change(
+                org,
+                claims,
                 action=action,
                 group_id=group_id,
                 change_id=change_id,
@@ -140,6 +183,14 @@ class LedgerApplication(Application[UUID]):
         register: bool = False,
     ) -> T:
         """Load, decide, save; on a lost race reload and decide again."""
+        return self.update_claiming(
+            platform_organizer_id, lambda org, at, _claims: decide(org, at), register=register
+        )
+
+    def update_claiming(
+        self, platform_organizer_id: str, decide: Decide[T], *, register: bool = False
+    ) -> T:
+        """``update`` for a decision that takes inputs (``Claims``), saved with it."""
 
         def load() -> Organizer | None:
             organizer = self.find(platform_organizer_id)
@@ -172,13 +223,13 @@ class LedgerApplication(Application[UUID]):
                 return None
             return found if isinstance(found, Organizer) else None
 
-        return self._update(str(organizer_id), load, decide)
+        return self._update(str(organizer_id), load, lambda org, at, _claims: decide(org, at))
 
     def _update(
         self,
         name: str,
         load: Callable[[], Organizer | None],
-        decide: Callable[[Organizer, datetime], T],
+        decide: Decide[T],
     ) -> T:
         for attempt in range(self.max_attempts):
             organizer = load()
@@ -187,16 +238,19 @@ class LedgerApplication(Application[UUID]):
             # Recorded times never go backwards within a stream (wall clocks can), so
             # that "as of" lookups can bisect an organizer's versions by time.
             at = max(self.clock(), organizer.modified_on)
+            claims = Claims(self, organizer.id)
             try:
-                result = decide(organizer, at)
+                result = decide(organizer, at, claims)
             except GroupHistoryNeeded:
                 organizer = self._with_group_history(load, name)
+                claims = Claims(self, organizer.id)
                 try:
-                    result = decide(organizer, max(at, organizer.modified_on))
+                    result = decide(organizer, max(at, organizer.modified_on), claims)
                 finally:
                     organizer.recall_group_history(None)
             try:
-                self.save(organizer)
+                # One transaction: a claim already stored fails the save like a lost race.
+                self.save(organizer, *claims.new.values())
             except IntegrityError:
                 time.sleep(random.uniform(0, 0.005 * 2**attempt))
                 continue
@@ -215,6 +269,10 @@ class LedgerApplication(Application[UUID]):
         return organizer
 
     # -- queries -------------------------------------------------------------------
+
+    def claimed(self, organizer_id: UUID, key: str) -> bool:
+        """Whether this organizer took this input (one indexed read of its claim)."""
+        return bool(self.recorder.select_events(claim_id(organizer_id, key), limit=1))
 
     def find(self, platform_organizer_id: str, *, version: int | None = None) -> Organizer | None:
         try:
