@@ -19,7 +19,7 @@ from eventsourcing.persistence import IntegrityError, Transcoder
 
 from adapters.persistence.database import DatabaseUrl
 from adapters.persistence.transcoder import ledger_transcoder
-from domain.claims import InputClaim, change_key, claim_id
+from domain.claims import InputClaim, change_key, claim_id, fact_key
 from domain.group_events import group_entry
 from domain.groups import ChangeOutcome, GroupAction, GroupHistoryNeeded, history_of
 from domain.organizer import Organizer, organizer_uuid
@@ -82,14 +82,26 @@ def eventsourcing_env(
 
 class Claims:
     """The inputs one decision takes (domain/claims.py): saved with the organizer's events,
-    so the store refuses the second taking of an input and the command is decided again."""
+    so the store refuses the second taking of an input and the command is decided again.
 
-    def __init__(self, ledger: LedgerApplication, organizer_id: UUID) -> None:
+    Optimistic: a first attempt reads no claim (most inputs are new); a save the store
+    refused is decided again with ``verify``, one indexed read per input asked about."""
+
+    def __init__(self, ledger: LedgerApplication, organizer_id: UUID, *, verify: bool) -> None:
         self._ledger = ledger
         self._organizer_id = organizer_id
+        self._verify = verify
         self.new: dict[str, InputClaim] = {}
 
     def taken(self, key: str) -> bool:
+        """For an input whose claim is the one its command takes (a change id)."""
+        if key in self.new:
+            return True
+        return self._verify and self._ledger.claimed(self._organizer_id, key)
+
+    def seen(self, key: str) -> bool:
+        """Always read: a Stripe fact command asks about kinds it may not record itself
+        (a snapshot taken as observed, asked again as stale), so no conflict would tell."""
         return key in self.new or self._ledger.claimed(self._organizer_id, key)
 
     def take(self, key: str, outcome: str, *, at: datetime) -> None:
@@ -238,14 +250,14 @@ class LedgerApplication(Application[UUID]):
             # Recorded times never go backwards within a stream (wall clocks can), so
             # that "as of" lookups can bisect an organizer's versions by time.
             at = max(self.clock(), organizer.modified_on)
-            claims = Claims(self, organizer.id)
+            claims = Claims(self, organizer.id, verify=attempt > 0)
             try:
-                result = decide(organizer, at, claims)
+                result = self._decide(organizer, at, claims, decide)
             except GroupHistoryNeeded:
                 organizer = self._with_group_history(load, name)
-                claims = Claims(self, organizer.id)
+                claims = Claims(self, organizer.id, verify=attempt > 0)
                 try:
-                    result = decide(organizer, max(at, organizer.modified_on), claims)
+                    result = self._decide(organizer, max(at, organizer.modified_on), claims, decide)
                 finally:
                     organizer.recall_group_history(None)
             try:
@@ -257,6 +269,19 @@ class LedgerApplication(Application[UUID]):
             return result
         msg = f"organizer {name!r}: gave up after {self.max_attempts} conflicts"
         raise ConcurrencyError(msg)
+
+    @staticmethod
+    def _decide(organizer: Organizer, at: datetime, claims: Claims, decide: Decide[T]) -> T:
+        """One decision, the claims lent for its questions; then each Stripe fact it
+        recorded takes its claim (saved with it)."""
+        organizer.lend_claims(claims)
+        try:
+            result = decide(organizer, at, claims)
+        finally:
+            organizer.lend_claims(None)
+        for fact in organizer.stripe_facts_pending():
+            claims.take(fact_key(type(fact), fact.source), "recorded", at=at)
+        return result
 
     def _with_group_history(self, load: Callable[[], Organizer | None], name: str) -> Organizer:
         """The organizer again (the failed decision may have left events), lent its full

@@ -18,6 +18,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from domain.stripe_fact_events import source_key
+
 # Fixed forever: claim ids are derived from it (changing it forgets every claim).
 CLAIM_NAMESPACE = uuid5(NAMESPACE_URL, "https://renewal-ledger.invalid/input-claim")
 
@@ -30,6 +32,11 @@ def claim_id(organizer_id: UUID, key: str) -> UUID:
 def change_key(change_id: str) -> str:
     """What taking a platform group change means: its change id, per organizer."""
     return f"group-change:{change_id}"
+
+
+def fact_key(fact: type[object], source: str) -> str:
+    """What taking a Stripe fact means: its kind and its delivery, per organizer."""
+    return f"stripe-fact:{source_key(fact, source)}"
 
 
 class InputClaim(Aggregate):

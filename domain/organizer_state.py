@@ -9,15 +9,22 @@ all) stays the aggregate root. The event class attributes declared here are the
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from domain import correction_events, group_events, invoice_events, stripe_fact_events, sync_events
 from domain.billing import TERMINAL_SUBSCRIPTION_STATUSES, SubscriptionSnapshot
+from domain.claims import fact_key
 from domain.groups import GroupEntry, GroupHistory, GroupHistoryNeeded
 from domain.invoice_corrections import DRAFT_WINDOW
 from domain.policy import DEFAULT_MINIMUM_QUANTITY, billable_quantity
 from domain.stripe_fact_events import source_key
 from domain.syncs import SyncState
+
+
+class SeenInputs(Protocol):
+    """What the store remembers of the inputs an organizer took (``app.ledger.Claims``)."""
+
+    def seen(self, key: str) -> bool: ...
 
 
 class OrganizerState:
@@ -82,7 +89,27 @@ class OrganizerState:
         def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None: ...
 
     def has_seen(self, fact: type[stripe_fact_events.StripeFact], source: str) -> bool:
-        return source_key(fact, source) in self.seen_sources
+        """Whether this kind of fact was taken from this delivery: before issue 12 (in the
+        state), in this decision, or by a claim (asked through the lent ``SeenInputs``)."""
+        if source_key(fact, source) in self.seen_sources:
+            return True
+        if any(type(e) is fact and e.source == source for e in self.stripe_facts_pending()):
+            return True
+        lent: SeenInputs | None = vars(self).get("_lent_claims")
+        return lent is not None and lent.seen(fact_key(fact, source))
+
+    def stripe_facts_pending(self) -> list[stripe_fact_events.StripeFact]:
+        """The Stripe facts this decision recorded so far (each needs its claim)."""
+        pending: list[object] = getattr(self, "pending_events", [])
+        return [e for e in pending if isinstance(e, stripe_fact_events.StripeFact)]
+
+    def lend_claims(self, claims: SeenInputs | None) -> None:
+        """Lend (None: take back) what the store remembers of taken inputs, for one
+        decision. Never stored; a bare organizer knows only the deliveries it holds."""
+        if claims is None:
+            vars(self).pop("_lent_claims", None)
+        else:
+            vars(self)["_lent_claims"] = claims
 
     @property
     def active_group_ids(self) -> list[str]:

@@ -8,7 +8,8 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from app.ledger import Claims, LedgerApplication, take_group_change
-from domain.claims import InputClaim, change_key, claim_id
+from domain.billing import SubscriptionSnapshot
+from domain.claims import InputClaim, change_key, claim_id, fact_key
 from domain.groups import FOLD_ABOVE, ChangeOutcome, GroupAction
 from domain.organizer import Organizer, organizer_uuid
 from tests.support.clock import SteppingClock
@@ -89,3 +90,39 @@ def test_a_decision_that_lost_to_the_same_change_is_a_duplicate(ledger: LedgerAp
     assert ledger.update_claiming("org-1", decide_once_raced) == ChangeOutcome.DUPLICATE
     assert raced[0]
     assert ledger.get("org-1").active_group_ids == []  # the refused save left nothing
+
+
+def snapshot(quantity: int, observed_minutes: int) -> SubscriptionSnapshot:
+    return SubscriptionSnapshot(
+        subscription_id="sub_1",
+        item_id="si_1",
+        price_id="price_group",
+        status="active",
+        quantity=quantity,
+        current_period_start=T0,
+        current_period_end=T0 + timedelta(days=30),
+        observed_at=T0 + timedelta(minutes=observed_minutes),
+    )
+
+
+def test_a_stripe_delivery_taken_once_records_nothing_again(ledger: LedgerApplication) -> None:
+    def observe(source: str, quantity: int, minutes: int) -> bool:
+        return ledger.update(
+            "org-1",
+            lambda org, at: org.observe_subscription(
+                snapshot(quantity, minutes), source=source, at=at
+            ),
+            register=True,
+        )
+
+    assert observe("evt_new", 7, 10)
+    assert not observe("evt_old", 3, 0)  # older: recorded as stale, not applied
+    version = ledger.get("org-1").version
+    assert not observe("evt_old", 3, 0)  # the same delivery again: nothing
+    assert not observe("evt_new", 7, 10)
+    organizer = ledger.get("org-1")
+    assert organizer.version == version
+    assert organizer.seen_sources == {}  # remembered by claims, not in the state
+    key = fact_key(Organizer.StaleSubscriptionSnapshotIgnored, "evt_old")
+    assert ledger.claimed(organizer.id, key)
+    assert organizer.subscription_snapshot == snapshot(7, 10)
