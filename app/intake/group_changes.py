@@ -30,7 +30,8 @@ from pydantic import (
 from adapters.observability.metrics import QUARANTINED_INPUTS
 from adapters.persistence.database import StoreUnavailableError
 from app.bootstrap import NotReadyError
-from app.ledger import Claims, ConcurrencyError, take_group_change
+from app.claims import Claims, take_group_change
+from app.ledger import ConcurrencyError
 from app.timeparse import parse_instant
 from domain.groups import ChangeOutcome, GroupAction
 from domain.limits import id_problem

@@ -10,8 +10,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from app.bootstrap import Container, bootstrap
+from app.claims import Claims
 from app.intake.group_changes import process_batch
-from app.ledger import Claims
 from app.settings import load_settings
 from app.web import create_app
 from domain.organizer import Organizer

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from app.ledger import Claims, LedgerApplication, take_group_change
+from app.claims import Claims, take_group_change
+from app.ledger import LedgerApplication
 from domain.billing import SubscriptionSnapshot
 from domain.claims import InputClaim, change_key, claim_id, fact_key
 from domain.groups import FOLD_ABOVE, ChangeOutcome, GroupAction
