@@ -20,13 +20,17 @@ class GroupCommands(OrganizerState):
         occurred_at: datetime,
         at: datetime,
     ) -> ChangeOutcome:
-        """Apply one platform change; returns what it did. Unseen ids always leave a trace."""
+        """Apply one platform change; returns what it did. Unseen ids always leave a trace.
+
+        A change id is known here while its entry is in the group's (folded) history, or
+        from before issue 12 (``change_outcomes``); the ledger also checks the change's
+        ``InputClaim`` first, which remembers every id since (domain/claims.py)."""
         check_platform_id(group_id, "group_id")
         check_platform_id(change_id, "change_id")
         check_aware(occurred_at, "occurred_at")
-        if change_id in self.change_outcomes:
-            return ChangeOutcome.DUPLICATE
         entries = self.groups.get(group_id, [])
+        if change_id in self.change_outcomes or any(e["change_id"] == change_id for e in entries):
+            return ChangeOutcome.DUPLICATE
         outcome = classify_change(
             entries, action=action, occurred_at=occurred_at, change_id=change_id
         )
@@ -34,6 +38,7 @@ class GroupCommands(OrganizerState):
             "group_id": group_id,
             "change_id": change_id,
             "occurred_at": occurred_at,
+            "claimed": True,
             "timestamp": at,
         }
         if outcome is ChangeOutcome.STALE:

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING
 
 from eventsourcing.domain import Aggregate
 
-from domain.groups import ChangeOutcome, GroupAction, GroupEntry, insert_in_history
+from domain.groups import (
+    FOLD_ABOVE,
+    ChangeOutcome,
+    GroupAction,
+    GroupEntry,
+    fold,
+    insert_in_history,
+)
 
 if TYPE_CHECKING:
     from domain.organizer import Organizer
@@ -25,30 +32,58 @@ def take_group_change(
     occurred_at: datetime,
     *,
     active: bool,
+    claimed: bool,
     outcome: ChangeOutcome = ChangeOutcome.APPLIED,
 ) -> None:
     """State transition shared by the events that move a group's watermark."""
     entry: GroupEntry = {"occurred_at": occurred_at, "change_id": change_id, "active": active}
     org.groups.setdefault(group_id, []).append(entry)
-    org.change_outcomes[change_id] = outcome.value
+    remember_legacy(org, change_id, outcome, claimed=claimed)
+
+
+def remember_legacy(
+    org: Organizer, change_id: str, outcome: ChangeOutcome, *, claimed: bool
+) -> None:
+    """Changes recorded before issue 12 are remembered in the state (``change_outcomes``:
+    bounded by what existed then); later ones by their ``InputClaim`` (domain/claims.py)."""
+    if not claimed:
+        org.change_outcomes[change_id] = outcome.value
+
+
+def keep_bounded(org: Organizer, group_id: str, at: datetime) -> None:
+    """Fold a group's settled past once it holds more than a few entries (issue 12)."""
+    entries = org.groups[group_id]
+    if len(entries) <= FOLD_ABOVE:
+        return
+    settled = org.settled_instant(at)
+    org.groups[group_id] = fold(entries, settled)
+    org.groups_settled_until = settled
 
 
 class GroupActivated(Aggregate.Event):
     group_id: str
     change_id: str
     occurred_at: datetime
+    claimed: bool = False  # recorded since issue 12: its id is in an InputClaim
 
     def apply(self, org: Organizer) -> None:
-        take_group_change(org, self.group_id, self.change_id, self.occurred_at, active=True)
+        take_group_change(
+            org, self.group_id, self.change_id, self.occurred_at, active=True, claimed=self.claimed
+        )
+        keep_bounded(org, self.group_id, self.timestamp)
 
 
 class GroupDeactivated(Aggregate.Event):
     group_id: str
     change_id: str
     occurred_at: datetime
+    claimed: bool = False  # recorded since issue 12: its id is in an InputClaim
 
     def apply(self, org: Organizer) -> None:
-        take_group_change(org, self.group_id, self.change_id, self.occurred_at, active=False)
+        take_group_change(
+            org, self.group_id, self.change_id, self.occurred_at, active=False, claimed=self.claimed
+        )
+        keep_bounded(org, self.group_id, self.timestamp)
 
 
 class GroupChangeReaffirmed(Aggregate.Event):
@@ -62,6 +97,7 @@ class GroupChangeReaffirmed(Aggregate.Event):
     change_id: str
     action: str
     occurred_at: datetime
+    claimed: bool = False  # recorded since issue 12: its id is in an InputClaim
 
     def apply(self, org: Organizer) -> None:
         take_group_change(
@@ -70,8 +106,10 @@ class GroupChangeReaffirmed(Aggregate.Event):
             self.change_id,
             self.occurred_at,
             active=self.action == GroupAction.ACTIVATED,
+            claimed=self.claimed,
             outcome=ChangeOutcome.REAFFIRMED,
         )
+        keep_bounded(org, self.group_id, self.timestamp)
 
 
 class StaleGroupChangeIgnored(Aggregate.Event):
@@ -81,6 +119,7 @@ class StaleGroupChangeIgnored(Aggregate.Event):
     occurred_at: datetime
     newest_change_id: str
     newest_occurred_at: datetime
+    claimed: bool = False  # recorded since issue 12: its id is in an InputClaim
 
     def apply(self, org: Organizer) -> None:
         # Not in the current set (a newer change won), but part of the group's
@@ -91,4 +130,21 @@ class StaleGroupChangeIgnored(Aggregate.Event):
             "active": self.action == GroupAction.ACTIVATED,
         }
         insert_in_history(org.groups.setdefault(self.group_id, []), entry)
-        org.change_outcomes[self.change_id] = ChangeOutcome.STALE.value
+        remember_legacy(org, self.change_id, ChangeOutcome.STALE, claimed=self.claimed)
+        keep_bounded(org, self.group_id, self.timestamp)
+
+
+def group_entry(event: object) -> tuple[str, GroupEntry] | None:
+    """The history entry a stored group event made (None: not a group change)."""
+    if isinstance(event, GroupActivated | GroupDeactivated):
+        active = isinstance(event, GroupActivated)
+    elif isinstance(event, GroupChangeReaffirmed | StaleGroupChangeIgnored):
+        active = event.action == GroupAction.ACTIVATED
+    else:
+        return None
+    entry: GroupEntry = {
+        "occurred_at": event.occurred_at,
+        "change_id": event.change_id,
+        "active": active,
+    }
+    return event.group_id, entry

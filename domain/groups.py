@@ -3,11 +3,19 @@
 Pure functions over plain data, so that the aggregate, its snapshots and the
 property tests share one definition of "which change wins".
 
-A group's history is the list of every change received for it, in the order of
+A group's history is the list of the changes received for it, in the order of
 their *change key* ``(occurred_at, change_id)``. The newest entry is the group's
 watermark and decides whether it is active now; a change older than the watermark
 is stale: it never alters the current set, but it keeps its place in the history,
 so that "active at instant t" is the same whatever order the changes arrived in.
+
+The aggregate keeps only the part of a history that questions still to come can need
+(issue 12): once a group holds more than ``FOLD_ABOVE`` entries, every entry that
+occurred at or before the organizer's *settled* instant is folded into the newest of
+them (``fold``). "Active at t" for any ``t`` at or after that instant is unchanged by
+folding (the newest change by key at or before ``t`` is kept), whatever the arrival
+order; an earlier instant is answered from the full history, rebuilt from the events
+(``history_of``).
 """
 
 from __future__ import annotations
@@ -34,6 +42,18 @@ class GroupEntry(TypedDict):
 
 
 GroupHistory = Mapping[str, Sequence[GroupEntry]]
+# Entries a group keeps before its settled past is folded: a few, so the state stays
+# small; more than one, so the usual short histories are never folded.
+FOLD_ABOVE = 8
+
+
+class GroupHistoryNeeded(LookupError):
+    """A question about an instant before the organizer's settled one: the state no longer
+    holds the answer, the events do (the application recalls them, see ``history_of``)."""
+
+    def __init__(self, at: datetime, settled: datetime) -> None:
+        super().__init__(f"groups at {at.isoformat()}: the state is settled until {settled}")
+        self.at = at
 
 
 class ChangeOutcome(StrEnum):
@@ -63,6 +83,29 @@ def insert_in_history(entries: list[GroupEntry], entry: GroupEntry) -> None:
     if (entries[-1]["occurred_at"], entries[-1]["change_id"]) == key and len(entries) > 1:
         msg = "a stale change cannot be newer than the group's watermark"
         raise ValueError(msg)
+
+
+def fold(entries: list[GroupEntry], settled: datetime) -> list[GroupEntry]:
+    """The entries that answer "active at t" for every ``t >= settled``: those that
+    occurred after ``settled``, and the newest (by change key) of those that did not."""
+    past = 0
+    while past < len(entries) and entries[past]["occurred_at"] <= settled:
+        past += 1
+    if past <= 1:
+        return entries
+    return entries[past - 1 :]
+
+
+def history_of(changes: Iterable[tuple[str, GroupEntry]]) -> dict[str, list[GroupEntry]]:
+    """Every group's full history from its changes (``(group_id, entry)``, any order)."""
+    history: dict[str, list[GroupEntry]] = {}
+    for group_id, entry in changes:
+        bisect.insort(
+            history.setdefault(group_id, []),
+            entry,
+            key=lambda e: (e["occurred_at"], e["change_id"]),
+        )
+    return history
 
 
 def watermark(entries: Sequence[GroupEntry]) -> ChangeKey | None:

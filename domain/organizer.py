@@ -118,8 +118,8 @@ class Organizer(GroupCommands, StripeFactCommands, SyncCommands, CorrectionComma
     class RenewalInvoiceLeftUncorrected(corrections.RenewalInvoiceLeftUncorrected, Event): ...
 
     # Snapshots taken before issue 10 lack the correction state; before issue 11 they
-    # hold each sync's state as a plain dict.
-    class_version = 3
+    # hold each sync's state as a plain dict; before issue 12 no group history is folded.
+    class_version = 4
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -130,9 +130,14 @@ class Organizer(GroupCommands, StripeFactCommands, SyncCommands, CorrectionComma
     def upcast_v2_v3(state: dict[str, Any]) -> None:
         upcast_syncs(state)
 
+    @staticmethod
+    def upcast_v3_v4(state: dict[str, Any]) -> None:
+        state.setdefault("groups_settled_until", None)
+
     def __init__(self, platform_organizer_id: str) -> None:
         self.platform_organizer_id = platform_organizer_id
         self.groups = {}
+        self.groups_settled_until = None
         self.change_outcomes = {}
         self.stripe_customer_id = None
         self.stripe_customer_deleted = False

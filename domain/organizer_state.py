@@ -9,14 +9,22 @@ all) stays the aggregate root. The event class attributes declared here are the
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from domain import correction_events, group_events, invoice_events, stripe_fact_events, sync_events
 from domain.billing import TERMINAL_SUBSCRIPTION_STATUSES, SubscriptionSnapshot
-from domain.groups import GroupEntry
+from domain.claims import fact_key
+from domain.groups import GroupEntry, GroupHistory, GroupHistoryNeeded
+from domain.invoice_corrections import DRAFT_WINDOW
 from domain.policy import DEFAULT_MINIMUM_QUANTITY, billable_quantity
 from domain.stripe_fact_events import source_key
 from domain.syncs import SyncState
+
+
+class SeenInputs(Protocol):
+    """What the store remembers of the inputs an organizer took (``app.ledger.Claims``)."""
+
+    def seen(self, key: str) -> bool: ...
 
 
 class OrganizerState:
@@ -24,6 +32,8 @@ class OrganizerState:
 
     platform_organizer_id: str
     groups: dict[str, list[GroupEntry]]
+    # Groups' entries that occurred at or before it may be folded (domain/groups.py).
+    groups_settled_until: datetime | None
     change_outcomes: dict[str, str]
     stripe_customer_id: str | None
     stripe_customer_deleted: bool
@@ -79,7 +89,27 @@ class OrganizerState:
         def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None: ...
 
     def has_seen(self, fact: type[stripe_fact_events.StripeFact], source: str) -> bool:
-        return source_key(fact, source) in self.seen_sources
+        """Whether this kind of fact was taken from this delivery: before issue 12 (in the
+        state), in this decision, or by a claim (asked through the lent ``SeenInputs``)."""
+        if source_key(fact, source) in self.seen_sources:
+            return True
+        if any(type(e) is fact and e.source == source for e in self.stripe_facts_pending()):
+            return True
+        lent: SeenInputs | None = vars(self).get("_lent_claims")
+        return lent is not None and lent.seen(fact_key(fact, source))
+
+    def stripe_facts_pending(self) -> list[stripe_fact_events.StripeFact]:
+        """The Stripe facts this decision recorded so far (each needs its claim)."""
+        pending: list[object] = getattr(self, "pending_events", [])
+        return [e for e in pending if isinstance(e, stripe_fact_events.StripeFact)]
+
+    def lend_claims(self, claims: SeenInputs | None) -> None:
+        """Lend (None: take back) what the store remembers of taken inputs, for one
+        decision. Never stored; a bare organizer knows only the deliveries it holds."""
+        if claims is None:
+            vars(self).pop("_lent_claims", None)
+        else:
+            vars(self)["_lent_claims"] = claims
 
     @property
     def active_group_ids(self) -> list[str]:
@@ -88,7 +118,44 @@ class OrganizerState:
     def billable_quantity(
         self, at: datetime | None = None, *, minimum: int = DEFAULT_MINIMUM_QUANTITY
     ) -> int:
+        """Groups active at ``at`` (now if None), never below ``minimum``. An instant before
+        the settled one needs the full history: recalled, else ``GroupHistoryNeeded``."""
+        settled = self.groups_settled_until
+        if at is not None and settled is not None and at < settled:
+            recalled: GroupHistory | None = vars(self).get("_recalled_groups")
+            if recalled is None:
+                raise GroupHistoryNeeded(at, settled)
+            return billable_quantity(recalled, at, minimum=minimum)
         return billable_quantity(self.groups, at, minimum=minimum)
+
+    def recall_group_history(self, history: GroupHistory | None) -> None:
+        """Lend (None: take back) the full group history, rebuilt from the events, for
+        one decision about an instant before the settled one. Never stored."""
+        if history is None:
+            vars(self).pop("_recalled_groups", None)
+        else:
+            vars(self)["_recalled_groups"] = history
+
+    def settled_instant(self, at: datetime) -> datetime:
+        """The earliest instant the decisions still to come ask about: now (``at``: later
+        commands record later), the current period's start, the renewals still awaiting
+        their draft and the renewal invoices still open to correction. It never moves back."""
+        candidates = [at]
+        if self.subscription is not None:
+            candidates.append(self.subscription["current_period_start"])
+        candidates += [
+            instant
+            for instant in map(datetime.fromisoformat, self.upcoming_renewals)
+            if instant >= at - DRAFT_WINDOW
+        ]
+        candidates += [
+            invoice["period_start"]
+            for invoice in self.renewal_invoices.values()
+            if invoice["period_end"] > at
+        ]
+        earliest = min(candidates)
+        previous = self.groups_settled_until
+        return earliest if previous is None else max(previous, earliest)
 
     @property
     def is_enrolled(self) -> bool:

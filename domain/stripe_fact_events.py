@@ -9,7 +9,7 @@ this module.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate
 
@@ -33,8 +33,18 @@ class StripeFact(Aggregate.Event):
 
     source: str
 
+    # Facts stored before issue 12 (version 1) are remembered in the state
+    # (``seen_sources``, which no longer grows); later ones by an InputClaim
+    # (domain/claims.py), saved with them.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["remembered_in_state"] = True
+
     def apply(self, org: Organizer) -> None:
-        org.seen_sources[source_key(type(self), self.source)] = None
+        if vars(self).get("remembered_in_state", False):
+            org.seen_sources[source_key(type(self), self.source)] = None
         self.take(org)
 
     def take(self, org: Organizer) -> None:

@@ -19,7 +19,10 @@ from eventsourcing.persistence import IntegrityError, Transcoder
 
 from adapters.persistence.database import DatabaseUrl
 from adapters.persistence.transcoder import ledger_transcoder
-from domain.groups import ChangeOutcome, GroupAction
+from app.services.claims import Claims, take_group_change
+from domain.claims import claim_id, fact_key
+from domain.group_events import group_entry
+from domain.groups import ChangeOutcome, GroupAction, GroupHistoryNeeded, history_of
 from domain.organizer import Organizer, organizer_uuid
 
 T = TypeVar("T")
@@ -78,6 +81,9 @@ def eventsourcing_env(
     return env
 
 
+Decide = Callable[[Organizer, datetime, Claims], T]
+
+
 class LedgerApplication(Application[UUID]):
     """Commands and queries on organizers. ``name`` is stored in table names: keep it."""
 
@@ -119,9 +125,11 @@ class LedgerApplication(Application[UUID]):
         register: bool = True,
     ) -> ChangeOutcome:
         """Apply one platform group change (registering the organizer on first sight)."""
-        return self.update(
+        return self.update_claiming(
             platform_organizer_id,
-            lambda org, at: org.change_group(
+            lambda org, at, claims: take_group_change(
+                org,
+                claims,
                 action=action,
                 group_id=group_id,
                 change_id=change_id,
@@ -139,6 +147,14 @@ class LedgerApplication(Application[UUID]):
         register: bool = False,
     ) -> T:
         """Load, decide, save; on a lost race reload and decide again."""
+        return self.update_claiming(
+            platform_organizer_id, lambda org, at, _claims: decide(org, at), register=register
+        )
+
+    def update_claiming(
+        self, platform_organizer_id: str, decide: Decide[T], *, register: bool = False
+    ) -> T:
+        """``update`` for a decision that takes inputs (``Claims``), saved with it."""
 
         def load() -> Organizer | None:
             organizer = self.find(platform_organizer_id)
@@ -171,13 +187,13 @@ class LedgerApplication(Application[UUID]):
                 return None
             return found if isinstance(found, Organizer) else None
 
-        return self._update(str(organizer_id), load, decide)
+        return self._update(str(organizer_id), load, lambda org, at, _claims: decide(org, at))
 
     def _update(
         self,
         name: str,
         load: Callable[[], Organizer | None],
-        decide: Callable[[Organizer, datetime], T],
+        decide: Decide[T],
     ) -> T:
         for attempt in range(self.max_attempts):
             organizer = load()
@@ -186,9 +202,19 @@ class LedgerApplication(Application[UUID]):
             # Recorded times never go backwards within a stream (wall clocks can), so
             # that "as of" lookups can bisect an organizer's versions by time.
             at = max(self.clock(), organizer.modified_on)
-            result = decide(organizer, at)
+            claims = Claims(self, organizer.id, verify=attempt > 0)
             try:
-                self.save(organizer)
+                result = self._decide(organizer, at, claims, decide)
+            except GroupHistoryNeeded:
+                organizer = self._with_group_history(load, name)
+                claims = Claims(self, organizer.id, verify=attempt > 0)
+                try:
+                    result = self._decide(organizer, max(at, organizer.modified_on), claims, decide)
+                finally:
+                    organizer.recall_group_history(None)
+            try:
+                # One transaction: a claim already stored fails the save like a lost race.
+                self.save(organizer, *claims.new.values())
             except IntegrityError:
                 time.sleep(random.uniform(0, 0.005 * 2**attempt))
                 continue
@@ -196,7 +222,34 @@ class LedgerApplication(Application[UUID]):
         msg = f"organizer {name!r}: gave up after {self.max_attempts} conflicts"
         raise ConcurrencyError(msg)
 
+    @staticmethod
+    def _decide(organizer: Organizer, at: datetime, claims: Claims, decide: Decide[T]) -> T:
+        """One decision, the claims lent for its questions; then each Stripe fact it
+        recorded takes its claim (saved with it)."""
+        organizer.lend_claims(claims)
+        try:
+            result = decide(organizer, at, claims)
+        finally:
+            organizer.lend_claims(None)
+        for fact in organizer.stripe_facts_pending():
+            claims.take(fact_key(type(fact), fact.source), "recorded", at=at)
+        return result
+
+    def _with_group_history(self, load: Callable[[], Organizer | None], name: str) -> Organizer:
+        """The organizer again (the failed decision may have left events), lent its full
+        group history from the stream: the rare question about a folded instant."""
+        organizer = load()
+        if organizer is None:
+            raise UnknownOrganizerError(name)
+        changes = (group_entry(e) for e in self.events.get(organizer.id, lte=organizer.version))
+        organizer.recall_group_history(history_of(c for c in changes if c is not None))
+        return organizer
+
     # -- queries -------------------------------------------------------------------
+
+    def claimed(self, organizer_id: UUID, key: str) -> bool:
+        """Whether this organizer took this input (one indexed read of its claim)."""
+        return bool(self.recorder.select_events(claim_id(organizer_id, key), limit=1))
 
     def find(self, platform_organizer_id: str, *, version: int | None = None) -> Organizer | None:
         try:

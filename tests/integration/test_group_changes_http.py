@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 from app.bootstrap import Container, bootstrap
 from app.entrypoints.http.web import create_app
+from app.services.claims import Claims
 from app.services.intake.group_changes import process_batch
 from app.settings import load_settings
 from domain.organizer import Organizer
@@ -316,20 +317,20 @@ class CountingLedger:
     def clock(self) -> Callable[[], datetime]:
         return self.ledger.clock
 
-    def update(
+    def update_claiming(
         self,
         platform_organizer_id: str,
-        decide: Callable[[Organizer, datetime], T],
+        decide: Callable[[Organizer, datetime, Claims], T],
         *,
         register: bool = False,
     ) -> T:
         self.updates[platform_organizer_id] = self.updates.get(platform_organizer_id, 0) + 1
 
-        def counted(organizer: Organizer, at: datetime) -> T:
+        def counted(organizer: Organizer, at: datetime, claims: Claims) -> T:
             self.loads[platform_organizer_id] = self.loads.get(platform_organizer_id, 0) + 1
-            return decide(organizer, at)
+            return decide(organizer, at, claims)
 
-        return self.ledger.update(platform_organizer_id, counted, register=register)
+        return self.ledger.update_claiming(platform_organizer_id, counted, register=register)
 
 
 class TestOneLoadOneSavePerOrganizer:

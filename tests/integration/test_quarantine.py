@@ -121,12 +121,15 @@ class FlakyReactor(RenewalReactor):
         self.bad = organizer_uuid(bad)
         self.error: Exception | None = error
         self.reacted: list[int] = []
+        self.organizer_events = 0
 
     def react(self, event: Any, position: int) -> None:
         if self.error is not None and event.originator_id == self.bad:
             raise self.error
         super().react(event, position)
         self.reacted.append(position)
+        if isinstance(event, Organizer.Event):  # not the change ids' claims (issue 12)
+            self.organizer_events += 1
 
 
 class TestReactions:
@@ -146,12 +149,12 @@ class TestReactions:
         assert {e["kind"] for e in held} == {"reaction"}
         assert {e["error"] for e in held} == {"RuntimeError: a bug in a reaction"}
         assert {e["retry"] for e in held} == {"ledger ops quarantine --retry-reactions"}
-        assert len(reactor.reacted) == 4  # both neighbours' events, not the poison's
+        assert reactor.organizer_events == 4  # both neighbours' events, not the poison's
 
         reactor.error = None  # the fix is deployed
         assert reactor.retry_quarantined() == (2, 0)
         assert quarantined_inputs(container.database) == []
-        assert len(reactor.reacted) == 6
+        assert reactor.organizer_events == 6
 
     def test_a_lost_write_race_is_retried_not_quarantined(self, container: Container) -> None:
         activate(container, "org-before", "g1")

@@ -29,6 +29,7 @@ from pydantic import (
 
 from adapters.observability.metrics import QUARANTINED_INPUTS
 from adapters.persistence.database import StoreUnavailableError
+from app.services.claims import Claims, take_group_change
 from app.services.errors import NotReadyError
 from app.services.ledger import ConcurrencyError
 from app.services.timeparse import parse_instant
@@ -59,10 +60,10 @@ class ChangeLedger(Protocol):
     @property
     def clock(self) -> Callable[[], datetime]: ...
 
-    def update(
+    def update_claiming(
         self,
         platform_organizer_id: str,
-        decide: Callable[[Organizer, datetime], T],
+        decide: Callable[[Organizer, datetime, Claims], T],
         *,
         register: bool = False,
     ) -> T: ...
@@ -212,7 +213,7 @@ def apply_checked(ledger: ChangeLedger, checked: Sequence[Checked]) -> list[Item
             by_organizer.setdefault(entry.item.organizer_id, []).append(entry)
     outcomes: dict[int, ItemResult] = {}
     for organizer_id, changes in by_organizer.items():
-        for result in ledger.update(organizer_id, _decider(changes), register=True):
+        for result in ledger.update_claiming(organizer_id, _decider(changes), register=True):
             outcomes[result.index] = result
     results = [
         outcomes[entry.index] if isinstance(entry, ValidChange) else entry for entry in checked
@@ -223,18 +224,24 @@ def apply_checked(ledger: ChangeLedger, checked: Sequence[Checked]) -> list[Item
     return results
 
 
-def _decider(changes: list[ValidChange]) -> Callable[[Organizer, datetime], list[ItemResult]]:
+def _decider(
+    changes: list[ValidChange],
+) -> Callable[[Organizer, datetime, Claims], list[ItemResult]]:
     # Called again from scratch on a freshly loaded organizer if the save loses a race.
-    def decide(organizer: Organizer, at: datetime) -> list[ItemResult]:
-        return [_apply_one(organizer, change, at) for change in changes]
+    def decide(organizer: Organizer, at: datetime, claims: Claims) -> list[ItemResult]:
+        return [_apply_one(organizer, claims, change, at) for change in changes]
 
     return decide
 
 
-def _apply_one(organizer: Organizer, change: ValidChange, at: datetime) -> ItemResult:
+def _apply_one(
+    organizer: Organizer, claims: Claims, change: ValidChange, at: datetime
+) -> ItemResult:
     item = change.item
     try:
-        outcome = organizer.change_group(
+        outcome = take_group_change(
+            organizer,
+            claims,
             action=item.action,
             group_id=item.group_id,
             change_id=item.change_id,

@@ -3,7 +3,7 @@
 Each row is translated by the anti-corruption layer, routed to an organizer, applied
 in one ``ledger.update`` and then marked. A crash between the save and the mark only
 means the row is translated again: every Stripe-sourced command is idempotent per
-(kind, event id) in the aggregate, so nothing is recorded twice.
+(kind, event id), remembered by its claim (domain/claims.py), so nothing is recorded twice.
 """
 
 from __future__ import annotations
