@@ -3,10 +3,9 @@ import { useState, type FormEvent } from "react";
 import { Link } from "../components/Link.tsx";
 import { humanize } from "../lib/format.ts";
 import { useSession } from "../lib/session.tsx";
-import { usePages } from "../lib/usePages.ts";
 import { organizerPath } from "./routes.ts";
 import { searchOrganizers } from "./staffApi.ts";
-import { Facts, StaffList } from "./StaffList.tsx";
+import { Facts, PagedList } from "./StaffList.tsx";
 import type { OrganizerHit } from "./types.ts";
 
 /** Find an organizer by platform id prefix, Stripe customer or subscription id. */
@@ -46,17 +45,13 @@ export function OrganizerSearch() {
 
 function SearchResults({ text }: { text: string }) {
   const { api } = useSession();
-  const [pages, reload, more] = usePages(
-    `staff:search:${text}`,
-    (cursor, signal) => searchOrganizers(api, text, cursor, signal),
-    (hit) => hit.organizer_id,
-  );
   return (
-    <StaffList
+    <PagedList
+      resource={`staff:search:${text}`}
+      fetchPage={(cursor, signal) => searchOrganizers(api, text, cursor, signal)}
       id="search-results"
       title="Results"
       empty={`No organizer matches “${text}”`}
-      {...{ pages, onReload: reload, onMore: more }}
       item={(hit) => <SearchHit hit={hit} />}
       itemKey={(hit) => hit.organizer_id}
     />

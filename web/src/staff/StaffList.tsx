@@ -2,7 +2,7 @@ import type { ReactNode } from "react";
 
 import { LoadMore } from "../components/LoadMore.tsx";
 import { EmptyState, ErrorState, Loading } from "../components/States.tsx";
-import type { Pages } from "../lib/usePages.ts";
+import { usePages, type Page, type Pages } from "../lib/usePages.ts";
 
 export interface StaffListProps<T> {
   id: string;
@@ -40,6 +40,18 @@ export function StaffList<T>(props: StaffListProps<T>) {
       <LoadMore pages={pages} onMore={props.onMore} />
     </section>
   );
+}
+
+type PagedListProps<T> = Omit<StaffListProps<T>, "pages" | "onReload" | "onMore"> & {
+  /** Names what is listed: a new name loads the first page again. */
+  resource: string;
+  fetchPage: (cursor: string | null, signal: AbortSignal) => Promise<Page<T>>;
+};
+
+/** A staff section that loads its own pages (first on mount, more on "Load more"). */
+export function PagedList<T>({ resource, fetchPage, ...list }: PagedListProps<T>) {
+  const [pages, reload, more] = usePages(resource, fetchPage, list.itemKey);
+  return <StaffList {...list} pages={pages} onReload={reload} onMore={more} />;
 }
 
 /** Labelled facts of one list item (a `dl`, so each value is read with its label). */

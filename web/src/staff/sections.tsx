@@ -3,11 +3,10 @@ import { Link } from "../components/Link.tsx";
 import { groups, humanize, type Formatters } from "../lib/format.ts";
 import { useFormat } from "../lib/locale.tsx";
 import { useRole, useSession } from "../lib/session.tsx";
-import { usePages } from "../lib/usePages.ts";
 import { RetryButton } from "./RetryButton.tsx";
 import { organizerPath } from "./routes.ts";
 import * as staffApi from "./staffApi.ts";
-import { Facts, StaffList } from "./StaffList.tsx";
+import { Facts, PagedList } from "./StaffList.tsx";
 import type { Correction, DraftMismatch, Renewal, RenewalAtRisk, SyncFailure } from "./types.ts";
 
 function when(format: Formatters, iso: string | null): string {
@@ -20,17 +19,13 @@ function OrganizerLink({ id }: { id: string }) {
 
 export function DueRenewals() {
   const { api } = useSession();
-  const [pages, reload, more] = usePages(
-    "staff:due",
-    (cursor, signal) => staffApi.dueRenewals(api, Date.now(), cursor, signal),
-    (renewal) => renewal.organizer_id,
-  );
   return (
-    <StaffList
+    <PagedList
+      resource="staff:due"
+      fetchPage={(cursor, signal) => staffApi.dueRenewals(api, Date.now(), cursor, signal)}
       id="due"
       title="Renewals due soon"
       empty={`No renewal in the next ${staffApi.DUE_WITHIN_DAYS} days`}
-      {...{ pages, onReload: reload, onMore: more }}
       item={(renewal) => <DueRenewalItem renewal={renewal} />}
       itemKey={(renewal) => renewal.organizer_id}
     />
@@ -64,17 +59,13 @@ export function DueRenewalItem({ renewal }: { renewal: Renewal }) {
 
 export function AtRisk() {
   const { api } = useSession();
-  const [pages, reload, more] = usePages(
-    "staff:at-risk",
-    (cursor, signal) => staffApi.renewalsAtRisk(api, cursor, signal),
-    (risk) => `${risk.kind}:${risk.subject}`,
-  );
   return (
-    <StaffList
+    <PagedList
+      resource="staff:at-risk"
+      fetchPage={(cursor, signal) => staffApi.renewalsAtRisk(api, cursor, signal)}
       id="at-risk"
       title="Renewals at risk"
       empty="No renewal is at risk"
-      {...{ pages, onReload: reload, onMore: more }}
       item={(risk) => <AtRiskItem risk={risk} />}
       itemKey={(risk) => `${risk.kind}:${risk.subject}`}
     />
@@ -104,22 +95,18 @@ export function AtRiskItem({ risk }: { risk: RenewalAtRisk }) {
 export function SyncFailures() {
   const { api } = useSession();
   const canRetry = useRole() === "ops";
-  const [pages, reload, more] = usePages(
-    "staff:failures",
-    (cursor, signal) => staffApi.syncFailures(api, cursor, signal),
-    (failure) => failure.sync_id,
-  );
   return (
-    <StaffList
+    <PagedList
+      resource="staff:failures"
+      fetchPage={(cursor, signal) => staffApi.syncFailures(api, cursor, signal)}
       id="sync-failures"
       title="Sync failures"
       empty="No quantity sync has failed"
-      {...{ pages, onReload: reload, onMore: more }}
       item={(failure) => <SyncFailureItem failure={failure} canRetry={canRetry} />}
       itemKey={(failure) => failure.sync_id}
     >
       {!canRetry && <p className="muted">Only ops can retry a failed sync.</p>}
-    </StaffList>
+    </PagedList>
   );
 }
 
@@ -153,17 +140,13 @@ export function SyncFailureItem({
 
 export function DraftMismatches() {
   const { api } = useSession();
-  const [pages, reload, more] = usePages(
-    "staff:drafts",
-    (cursor, signal) => staffApi.draftMismatches(api, cursor, signal),
-    (draft) => draft.invoice_id,
-  );
   return (
-    <StaffList
+    <PagedList
+      resource="staff:drafts"
+      fetchPage={(cursor, signal) => staffApi.draftMismatches(api, cursor, signal)}
       id="draft-mismatches"
       title="Draft mismatches"
       empty="No renewal draft billed an unexpected quantity"
-      {...{ pages, onReload: reload, onMore: more }}
       item={(draft) => <DraftMismatchItem draft={draft} />}
       itemKey={(draft) => draft.invoice_id}
     />
@@ -191,17 +174,13 @@ export function DraftMismatchItem({ draft }: { draft: DraftMismatch }) {
 
 export function Corrections() {
   const { api } = useSession();
-  const [pages, reload, more] = usePages(
-    "staff:corrections",
-    (cursor, signal) => staffApi.corrections(api, cursor, signal),
-    (correction) => correction.correction_id,
-  );
   return (
-    <StaffList
+    <PagedList
+      resource="staff:corrections"
+      fetchPage={(cursor, signal) => staffApi.corrections(api, cursor, signal)}
       id="corrections"
       title="Corrections"
       empty="The ledger has not corrected any renewal invoice"
-      {...{ pages, onReload: reload, onMore: more }}
       item={(correction) => <CorrectionItem correction={correction} />}
       itemKey={(correction) => correction.correction_id}
     />
