@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
 import { errorMessage } from "../components/States.tsx";
 import { humanize } from "../lib/format.ts";
@@ -20,6 +20,20 @@ type Step =
 export function RetryButton({ syncId }: { syncId: string }) {
   const { api } = useSession();
   const [state, setState] = useState<Step>({ step: "idle" });
+  // Back from the confirmation (Cancel), focus returns to the Retry button it replaced.
+  const canceled = useRef(false);
+  const retryButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (state.step === "idle" && canceled.current) {
+      canceled.current = false;
+      retryButton.current?.focus();
+    }
+  }, [state.step]);
+
+  function cancel(): void {
+    canceled.current = true;
+    setState({ step: "idle" });
+  }
 
   function send(): void {
     setState({ step: "sending" });
@@ -44,6 +58,8 @@ export function RetryButton({ syncId }: { syncId: string }) {
           type="button"
           className="button"
           onClick={send}
+          // The confirmation replaces the focused Retry button: focus moves into it.
+          autoFocus
           disabled={state.step === "sending"}
           aria-busy={state.step === "sending"}
         >
@@ -52,7 +68,7 @@ export function RetryButton({ syncId }: { syncId: string }) {
         <button
           type="button"
           className="button button--secondary"
-          onClick={() => setState({ step: "idle" })}
+          onClick={cancel}
           disabled={state.step === "sending"}
         >
           Cancel
@@ -67,7 +83,12 @@ export function RetryButton({ syncId }: { syncId: string }) {
           The retry was refused: {errorMessage(state.error).detail}
         </p>
       )}
-      <button type="button" className="button" onClick={() => setState({ step: "confirm" })}>
+      <button
+        ref={retryButton}
+        type="button"
+        className="button"
+        onClick={() => setState({ step: "confirm" })}
+      >
         Retry<span className="visually-hidden"> sync {syncId}</span>
       </button>
     </div>
