@@ -23,6 +23,7 @@ from projections.base import (
     upsert_rows,
 )
 from projections.events import EventClass
+from projections.paging import KeysetQuery
 from projections.times import fmt_time
 from projections.view import Column, TableSpec
 
@@ -113,3 +114,37 @@ def progress(row: dict[str, Any], event: Any) -> None:
 def due_corrections(database: Database, now: datetime, limit: int) -> list[tuple[str, str]]:
     """(organizer uuid, correction id) of corrections due now, oldest request first."""
     return due_work(database, "rm_billing_corrections", "correction_id", fmt_time(now) or "", limit)
+
+
+# -- the staff list (app/entrypoints/http/routes/staff.py) -----------------------------------------------
+
+CORRECTION_FIELDS = (
+    "correction_id",
+    "organizer_id",
+    "kind",
+    "invoice_id",
+    "quantity",
+    "amount",
+    "currency",
+    "status",
+    "attempts",
+    "last_error",
+    "stripe_object_id",
+    "requested_at",
+    "updated_at",
+)
+CORRECTION_INTEGERS = frozenset({"quantity", "amount", "attempts"})
+
+
+def corrections_query(status: CorrectionStatus | None) -> KeysetQuery:
+    """Every correction (or those in ``status``) with its platform organizer id, oldest
+    request first; ``requested_at`` never changes, so a page boundary never moves."""
+    select = ", ".join(
+        "r.organizer_id" if name == "organizer_id" else f"t.{name}" for name in CORRECTION_FIELDS
+    )
+    source = "rm_billing_corrections t JOIN rm_renewals r ON r.organizer_uuid = t.organizer_uuid"
+    if status is None:
+        return KeysetQuery(select, source, ("requested_at", "correction_id"))
+    return KeysetQuery(
+        select, source, ("requested_at", "correction_id"), "t.status = :status", {"status": status}
+    )

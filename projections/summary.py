@@ -17,6 +17,7 @@ from domain.organizer import Organizer
 from domain.statuses import PaymentStatus, SyncStatus, after_failure
 from projections.base import Positioned, ReadModel, load_rows, upsert_rows
 from projections.events import CORRECTION_EVENTS, NEVER_RECORDED, EventClass
+from projections.paging import KeysetQuery
 from projections.renewals import drift_between
 from projections.times import fmt_time
 from projections.view import Column, ReadModelView, TableSpec
@@ -229,3 +230,44 @@ def read_summary(database: Database, organizer_id: str) -> Doc | None:
             "SELECT document FROM rm_organizer_summary WHERE organizer_id = :o", {"o": organizer_id}
         ).fetchone()
     return None if row is None else dict(orjson.loads(row["document"]))
+
+
+# -- the staff search (app/entrypoints/http/routes/staff.py) ----------------------------------------------
+
+SEARCH_SELECT = (
+    "t.organizer_uuid, t.organizer_id, t.document, r.subscription_id, r.subscription_status,"
+    " r.current_period_end, r.drift"
+)
+
+
+def like_literal(text: str) -> str:
+    """``text`` as a LIKE pattern that matches it literally (``\\`` escapes)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_query(text: str) -> KeysetQuery:
+    """Organizers whose platform id starts with ``text``, or whose Stripe customer or
+    subscription id is ``text``, by organizer id. The customer id lives in the summary
+    document (compact JSON, sorted keys), so it is matched in the document's text (with
+    LIKE, which SQLite compares without case: Stripe's random ids do not collide so)."""
+    where = (
+        "(substr(t.organizer_id, 1, :length) = :text OR r.subscription_id = :text"
+        " OR t.document LIKE :customer ESCAPE '\\')"
+    )
+    field = orjson.dumps({"customer_id": text}).decode()[1:-1]
+    params = {"length": len(text), "text": text, "customer": f"%{like_literal(field)}%"}
+    source = "rm_organizer_summary t LEFT JOIN rm_renewals r ON r.organizer_uuid = t.organizer_uuid"
+    return KeysetQuery(SEARCH_SELECT, source, ("organizer_id", "organizer_uuid"), where, params)
+
+
+def search_hit(row: Any) -> dict[str, Any]:
+    """One search result: the organizer, its Stripe customer and subscription, drift."""
+    document = orjson.loads(row["document"])
+    return {
+        "organizer_id": row["organizer_id"],
+        "customer_id": document.get("customer_id"),
+        "subscription_id": row["subscription_id"],
+        "subscription_status": row["subscription_status"],
+        "current_period_end": row["current_period_end"],
+        "drift": bool(row["drift"]),
+    }

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from "react";
 
 import { Layout } from "./components/Layout.tsx";
 import { Api } from "./lib/api.ts";
-import { forgetToken, msUntilExpiry, type Session } from "./lib/auth.ts";
+import { forgetToken, isStaff, msUntilExpiry, roleOf, type Session } from "./lib/auth.ts";
 import { signInLoops } from "./lib/config.ts";
 import { routeOf, useLocation } from "./lib/router.ts";
 import { SessionContext } from "./lib/session.tsx";
@@ -13,12 +13,18 @@ import { EnrollReturnPage } from "./pages/EnrollReturnPage.tsx";
 import { HomePage } from "./pages/HomePage.tsx";
 import { NotFoundPage } from "./pages/NotFoundPage.tsx";
 import { SignedOutPage } from "./pages/SignedOutPage.tsx";
+import { staffRouteOf } from "./staff/routes.ts";
+import { StaffPage } from "./staff/StaffPage.tsx";
 
 /** setTimeout's delay is a signed 32-bit number of milliseconds. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function Page() {
   const { pathname } = useLocation();
+  const staffRoute = staffRouteOf(pathname);
+  if (staffRoute !== null) {
+    return <StaffPage route={staffRoute} />;
+  }
   switch (routeOf(pathname)) {
     case "home":
       return <HomePage />;
@@ -81,9 +87,10 @@ export function App({ config, session }: { config: AppConfig; session: Session |
       </Layout>
     );
   }
+  const role = roleOf(session.token);
   return (
-    <SessionContext.Provider value={{ organizerId: session.claims.sub, api }}>
-      <Layout signedIn>
+    <SessionContext.Provider value={{ organizerId: session.claims.sub, api, role }}>
+      <Layout signedIn staff={isStaff(role)}>
         <Page />
       </Layout>
     </SessionContext.Provider>

@@ -29,6 +29,7 @@ from app.entrypoints.http.routes import (
     organizers,
     renewals,
     spa,
+    staff,
     webhooks,
 )
 
@@ -68,6 +69,7 @@ def create_app(container: Container) -> Starlette:
             *ops.routes(container),
             *organizer_api.routes(container),
             *renewals.routes(container),
+            *staff.routes(container),
             *meta.routes(container, operations),
             *spa.routes(),  # last: its fallback catches every other GET
         ],

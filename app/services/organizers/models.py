@@ -139,3 +139,45 @@ class CheckoutLink(Model):
 
 class PortalLink(Model):
     url: str
+
+
+# -- the staff area's lists (app/entrypoints/http/routes/staff.py); times as the read models store them ---
+
+
+class Correction(Model):
+    """A renewal invoice correction the ledger decided, and where it stands."""
+
+    correction_id: str
+    organizer_id: str
+    kind: str = Field(description="draft item, one-off invoice or credit note")
+    invoice_id: str
+    quantity: int
+    amount: int = Field(description="Integer minor units")
+    currency: str
+    status: str = Field(description="pending, retrying, confirmed, failed or missed")
+    attempts: int
+    last_error: str | None
+    stripe_object_id: str | None
+    requested_at: str
+    updated_at: str
+
+
+class Corrections(Model):
+    entries: list[Correction]
+    next_cursor: str | None
+
+
+class OrganizerHit(Model):
+    """An organizer a staff search found."""
+
+    organizer_id: str
+    customer_id: str | None = Field(description="The Stripe customer, once linked")
+    subscription_id: str | None
+    subscription_status: str | None
+    current_period_end: str | None
+    drift: bool
+
+
+class OrganizerHits(Model):
+    entries: list[OrganizerHit]
+    next_cursor: str | None

@@ -1,11 +1,23 @@
 import type { ReactNode } from "react";
 
 import { routeOf, useLocation } from "../lib/router.ts";
+import { staffRouteOf } from "../staff/routes.ts";
 import { Link } from "./Link.tsx";
 
 /** Skip link, site header and the page's <main> (one landmark each). */
-export function Layout({ children, signedIn }: { children: ReactNode; signedIn: boolean }) {
-  const onBilling = routeOf(useLocation().pathname) === "billing";
+export function Layout({
+  children,
+  signedIn,
+  staff = false,
+}: {
+  children: ReactNode;
+  signedIn: boolean;
+  /** A finance or ops token: the nav links the staff area (never for an organizer). */
+  staff?: boolean;
+}) {
+  const { pathname } = useLocation();
+  const onBilling = routeOf(pathname) === "billing";
+  const onStaff = staffRouteOf(pathname) !== null;
   return (
     <>
       <a className="skip-link" href="#main">
@@ -22,6 +34,13 @@ export function Layout({ children, signedIn }: { children: ReactNode; signedIn: 
                     Billing
                   </Link>
                 </li>
+                {staff && (
+                  <li>
+                    <Link to="/staff" aria-current={onStaff ? "page" : undefined}>
+                      Staff
+                    </Link>
+                  </li>
+                )}
               </ul>
             </nav>
           )}

@@ -329,6 +329,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/staff/corrections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Renewal invoice corrections (draft items, one-off invoices, credit notes) and where each stands, oldest request first
+         * @description Roles: finance, ops.
+         */
+        get: operations["listCorrections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/organizers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Organizers whose platform id starts with q, or whose Stripe customer or subscription id is q, by organizer id
+         * @description Roles: finance, ops.
+         */
+        get: operations["searchOrganizers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -420,6 +460,54 @@ export interface components {
              * @description true when an open session was returned again
              */
             reused: boolean;
+        };
+        /**
+         * Correction
+         * @description A renewal invoice correction the ledger decided, and where it stands.
+         */
+        Correction: {
+            /** Correction Id */
+            correction_id: string;
+            /** Organizer Id */
+            organizer_id: string;
+            /**
+             * Kind
+             * @description draft item, one-off invoice or credit note
+             */
+            kind: string;
+            /** Invoice Id */
+            invoice_id: string;
+            /** Quantity */
+            quantity: number;
+            /**
+             * Amount
+             * @description Integer minor units
+             */
+            amount: number;
+            /** Currency */
+            currency: string;
+            /**
+             * Status
+             * @description pending, retrying, confirmed, failed or missed
+             */
+            status: string;
+            /** Attempts */
+            attempts: number;
+            /** Last Error */
+            last_error: string | null;
+            /** Stripe Object Id */
+            stripe_object_id: string | null;
+            /** Requested At */
+            requested_at: string;
+            /** Updated At */
+            updated_at: string;
+        };
+        /** Corrections */
+        Corrections: {
+            /** Entries */
+            entries: components["schemas"]["Correction"][];
+            /** Next Cursor */
+            next_cursor: string | null;
         };
         /**
          * DraftMismatch
@@ -634,6 +722,34 @@ export interface components {
             /** Drift */
             drift: boolean;
             last_sync: components["schemas"]["LastSync"] | null;
+        };
+        /**
+         * OrganizerHit
+         * @description An organizer a staff search found.
+         */
+        OrganizerHit: {
+            /** Organizer Id */
+            organizer_id: string;
+            /**
+             * Customer Id
+             * @description The Stripe customer, once linked
+             */
+            customer_id: string | null;
+            /** Subscription Id */
+            subscription_id: string | null;
+            /** Subscription Status */
+            subscription_status: string | null;
+            /** Current Period End */
+            current_period_end: string | null;
+            /** Drift */
+            drift: boolean;
+        };
+        /** OrganizerHits */
+        OrganizerHits: {
+            /** Entries */
+            entries: components["schemas"]["OrganizerHit"][];
+            /** Next Cursor */
+            next_cursor: string | null;
         };
         /**
          * OrganizerState
@@ -1971,6 +2087,130 @@ export interface operations {
             };
             /** @description Not allowed for this role */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    listCorrections: {
+        parameters: {
+            query?: {
+                /** @description only these */
+                status?: "pending" | "retrying" | "confirmed" | "failed" | "missed";
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Renewal invoice corrections (draft items, one-off invoices, credit notes) and where each stands, oldest request first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Corrections"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Store unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    searchOrganizers: {
+        parameters: {
+            query: {
+                /** @description an id prefix, a customer or subscription id */
+                q: string;
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Organizers whose platform id starts with q, or whose Stripe customer or subscription id is q, by organizer id */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizerHits"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Store unavailable; retry later */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -119,6 +119,16 @@ export class Api {
     return this.#request("POST", `${this.#organizer(organizerId)}/portal-session`, {});
   }
 
+  /** A GET of any documented route, e.g. the staff area's lists (web/src/staff/). */
+  get<T>(path: string, signal?: AbortSignal): Promise<T> {
+    return this.#request("GET", path, undefined, signal);
+  }
+
+  /** A POST of any documented route (the staff area's retry). */
+  post<T>(path: string, body: unknown = {}): Promise<T> {
+    return this.#request("POST", path, body);
+  }
+
   #organizer(organizerId: string): string {
     return `/api/organizers/${encodeURIComponent(organizerId)}`;
   }

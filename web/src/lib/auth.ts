@@ -74,6 +74,31 @@ export function msUntilExpiry(claims: TokenClaims, nowMs: number): number {
   return Math.max(0, claims.exp * 1000 - EXPIRY_SKEW_S * 1000 - nowMs);
 }
 
+/** The token's `role` claim (absent: organizer, as the server reads it). */
+export type Role = "organizer" | "finance" | "ops";
+
+const ROLES: readonly Role[] = ["organizer", "finance", "ops"];
+
+/**
+ * The role a token claims, only to choose what the SPA shows (the API enforces it).
+ * Anything but a known staff role reads as organizer, so a malformed claim shows no more.
+ */
+export function roleOf(token: string): Role {
+  const part = token.split(".")[1];
+  try {
+    const payload: unknown = part ? JSON.parse(base64UrlDecode(part)) : null;
+    const role = isRecord(payload) ? payload.role : undefined;
+    return ROLES.find((known) => known === role) ?? "organizer";
+  } catch {
+    return "organizer";
+  }
+}
+
+/** Finance and ops see the staff area (/staff); organizers never see a link to it. */
+export function isStaff(role: Role): boolean {
+  return role === "finance" || role === "ops";
+}
+
 export interface Session {
   token: string;
   claims: TokenClaims;

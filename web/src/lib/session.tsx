@@ -1,10 +1,13 @@
 import { createContext, useContext } from "react";
 
 import type { Api } from "./api.ts";
+import type { Role } from "./auth.ts";
 
 export interface SessionContextValue {
   organizerId: string;
   api: Api;
+  /** The token's role; absent means organizer. */
+  role?: Role;
 }
 
 export const SessionContext = createContext<SessionContextValue | null>(null);
@@ -16,4 +19,9 @@ export function useSession(): SessionContextValue {
     throw new Error("useSession must be used inside a signed-in session");
   }
   return session;
+}
+
+/** The signed-in role (organizer when the session does not say). */
+export function useRole(): Role {
+  return useSession().role ?? "organizer";
 }
