@@ -116,7 +116,7 @@ def due_corrections(database: Database, now: datetime, limit: int) -> list[tuple
     return due_work(database, "rm_billing_corrections", "correction_id", fmt_time(now) or "", limit)
 
 
-# -- the staff list (app/entrypoints/http/routes/staff.py) -----------------------------------------------
+# -- the staff list (app/entrypoints/http/routes/staff.py) --
 
 CORRECTION_FIELDS = (
     "correction_id",

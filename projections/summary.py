@@ -232,7 +232,7 @@ def read_summary(database: Database, organizer_id: str) -> Doc | None:
     return None if row is None else dict(orjson.loads(row["document"]))
 
 
-# -- the staff search (app/entrypoints/http/routes/staff.py) ----------------------------------------------
+# -- the staff search (app/entrypoints/http/routes/staff.py) --
 
 SEARCH_SELECT = (
     "t.organizer_uuid, t.organizer_id, t.document, r.subscription_id, r.subscription_status,"
