@@ -141,7 +141,7 @@ class PortalLink(Model):
     url: str
 
 
-# -- the staff area's lists (app/entrypoints/http/routes/staff.py); times as the read models store them
+# -- the staff area's lists (app/entrypoints/http/routes/staff.py), times as stored --
 
 
 class Correction(Model):
