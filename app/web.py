@@ -26,6 +26,7 @@ from app.routes import (
     meta,
     ops,
     organizer_api,
+    organizer_detail,
     organizers,
     renewals,
     spa,
@@ -67,6 +68,7 @@ def create_app(container: Container) -> Starlette:
             *audit.routes(container),
             *ops.routes(container),
             *organizer_api.routes(container),
+            *organizer_detail.routes(container),
             *renewals.routes(container),
             *meta.routes(container, operations),
             *spa.routes(),  # last: its fallback catches every other GET

@@ -37,6 +37,7 @@ class GroupActivated(Aggregate.Event):
     group_id: str
     change_id: str
     occurred_at: datetime
+    group_name: str | None = None  # since issue 16 (older records: None)
 
     def apply(self, org: Organizer) -> None:
         take_group_change(org, self.group_id, self.change_id, self.occurred_at, active=True)
@@ -46,6 +47,7 @@ class GroupDeactivated(Aggregate.Event):
     group_id: str
     change_id: str
     occurred_at: datetime
+    group_name: str | None = None  # since issue 16 (older records: None)
 
     def apply(self, org: Organizer) -> None:
         take_group_change(org, self.group_id, self.change_id, self.occurred_at, active=False)
@@ -62,6 +64,7 @@ class GroupChangeReaffirmed(Aggregate.Event):
     change_id: str
     action: str
     occurred_at: datetime
+    group_name: str | None = None  # since issue 16 (older records: None)
 
     def apply(self, org: Organizer) -> None:
         take_group_change(
@@ -81,6 +84,7 @@ class StaleGroupChangeIgnored(Aggregate.Event):
     occurred_at: datetime
     newest_change_id: str
     newest_occurred_at: datetime
+    group_name: str | None = None  # since issue 16 (older records: None)
 
     def apply(self, org: Organizer) -> None:
         # Not in the current set (a newer change won), but part of the group's

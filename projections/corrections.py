@@ -113,3 +113,14 @@ def progress(row: dict[str, Any], event: Any) -> None:
 def due_corrections(database: Database, now: datetime, limit: int) -> list[tuple[str, str]]:
     """(organizer uuid, correction id) of corrections due now, oldest request first."""
     return due_work(database, "rm_billing_corrections", "correction_id", fmt_time(now) or "", limit)
+
+
+def corrections_of_invoice(database: Database, invoice_id: str) -> list[dict[str, Any]]:
+    """The corrections decided for one invoice, oldest request first (invoice detail)."""
+    with database.transaction() as cursor:
+        rows = cursor.execute(
+            "SELECT * FROM rm_billing_corrections WHERE invoice_id = :i"
+            " ORDER BY requested_at, correction_id",
+            {"i": invoice_id},
+        ).fetchall()
+    return [dict(row) for row in rows]

@@ -13,9 +13,9 @@ import orjson
 
 from app.api import contract
 from app.api.openapi import Operation, api_version, openapi_document
-from app.routes import ops, organizer_api, renewals
+from app.routes import ops, organizer_api, organizer_detail, renewals
 
-MODULES = (contract, ops, organizer_api, renewals)
+MODULES = (contract, ops, organizer_api, organizer_detail, renewals)
 
 
 def operations() -> list[Operation]:

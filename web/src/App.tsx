@@ -11,6 +11,7 @@ import { BillingPage } from "./pages/BillingPage.tsx";
 import { EnrollPage } from "./pages/EnrollPage.tsx";
 import { EnrollReturnPage } from "./pages/EnrollReturnPage.tsx";
 import { HomePage } from "./pages/HomePage.tsx";
+import { InvoicePage } from "./pages/InvoicePage.tsx";
 import { NotFoundPage } from "./pages/NotFoundPage.tsx";
 import { SignedOutPage } from "./pages/SignedOutPage.tsx";
 
@@ -28,6 +29,8 @@ function Page() {
       return <EnrollReturnPage />;
     case "billing":
       return <BillingPage />;
+    case "invoice":
+      return <InvoicePage />;
     case "not-found":
       return <NotFoundPage />;
   }
