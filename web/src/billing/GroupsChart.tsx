@@ -102,48 +102,61 @@ export function GroupsChart({ history }: { history: GroupsHistory }) {
 /** The chart's numbers: the count from each instant on, then what each period billed. */
 export function GroupsTable({ history }: { history: GroupsHistory }) {
   const format = useFormat();
+  const points = history.points.map((p) => ({
+    key: p.at,
+    label: format.dateTime(p.at),
+    value: p.active_groups,
+  }));
+  const billed = history.billed.map((b) => ({
+    key: b.invoice_id,
+    label: format.period(b.period_start, b.period_end),
+    value: b.quantity,
+  }));
   return (
     <>
-      <table className="invoices groups-table">
-        <caption>Active groups</caption>
-        <thead>
-          <tr>
-            <th scope="col">From</th>
-            <th scope="col">Active groups</th>
-          </tr>
-        </thead>
-        <tbody>
-          {history.points.map((point) => (
-            <tr key={point.at}>
-              <th scope="row" data-label="From">
-                {format.dateTime(point.at)}
-              </th>
-              <td data-label="Active groups">{point.active_groups}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {history.billed.length > 0 && (
-        <table className="invoices billed-table">
-          <caption>Groups billed</caption>
-          <thead>
-            <tr>
-              <th scope="col">Period</th>
-              <th scope="col">Groups billed</th>
-            </tr>
-          </thead>
-          <tbody>
-            {history.billed.map((period) => (
-              <tr key={period.invoice_id}>
-                <th scope="row" data-label="Period">
-                  {format.period(period.period_start, period.period_end)}
-                </th>
-                <td data-label="Groups billed">{period.quantity}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+      <CountTable caption="Active groups" heads={["From", "Active groups"]} rows={points} />
+      {billed.length > 0 && (
+        <CountTable caption="Groups billed" heads={["Period", "Groups billed"]} rows={billed} />
       )}
     </>
+  );
+}
+
+interface CountRow {
+  key: string;
+  label: string;
+  value: number;
+}
+
+function CountTable({
+  caption,
+  heads,
+  rows,
+}: {
+  caption: string;
+  heads: [string, string];
+  rows: CountRow[];
+}) {
+  const [labelHead, valueHead] = heads;
+  return (
+    <table className="invoices">
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">{labelHead}</th>
+          <th scope="col">{valueHead}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr key={row.key}>
+            <th scope="row" data-label={labelHead}>
+              {row.label}
+            </th>
+            <td data-label={valueHead}>{row.value}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
