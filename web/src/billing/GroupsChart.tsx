@@ -27,7 +27,7 @@ export function GroupsChart({ history }: { history: GroupsHistory }) {
         role="img"
         aria-labelledby={`${id}-title ${id}-desc`}
         viewBox={`0 0 ${BOX.width} ${BOX.height}`}
-        style={{ width: "100%", height: "auto", maxWidth: `${BOX.width}px` }}
+        style={{ width: "100%", height: "auto", maxWidth: `${BOX.width * 1.4}px` }}
       >
         <title id={`${id}-title`}>
           Active groups over time, and the groups each invoice billed
@@ -47,25 +47,26 @@ export function GroupsChart({ history }: { history: GroupsHistory }) {
               x={BOX.left - 6}
               y={tick.y + 4}
               textAnchor="end"
-              fontSize={11}
+              fontSize={12}
               fill="currentColor"
             >
               {tick.value}
             </text>
           </g>
         ))}
-        <text x={BOX.left} y={BOX.height - 8} fontSize={11} fill="currentColor">
+        <text x={BOX.left} y={BOX.height - 8} fontSize={12} fill="currentColor">
           {format.date(history.range_start)}
         </text>
         <text
           x={BOX.width - BOX.right}
           y={BOX.height - 8}
           textAnchor="end"
-          fontSize={11}
+          fontSize={12}
           fill="currentColor"
         >
           {format.date(history.range_end)}
         </text>
+        <path d={geometry.steps} fill="none" stroke="#2563eb" strokeWidth={2.5} />
         {geometry.billed.map((level) => (
           <line
             key={level.invoiceId}
@@ -79,7 +80,6 @@ export function GroupsChart({ history }: { history: GroupsHistory }) {
             strokeDasharray="6 4"
           />
         ))}
-        <path d={geometry.steps} fill="none" stroke="#2563eb" strokeWidth={2.5} />
       </svg>
       <figcaption className="muted">
         <span aria-hidden="true" style={{ color: "#2563eb" }}>

@@ -15,7 +15,8 @@ export interface ChartBox {
   right: number;
 }
 
-export const BOX: ChartBox = { width: 640, height: 220, left: 36, bottom: 28, top: 12, right: 12 };
+// Small on purpose: scaled to the page's width, its labels stay readable at 375 px.
+export const BOX: ChartBox = { width: 400, height: 180, left: 28, bottom: 24, top: 10, right: 8 };
 
 export interface BilledLevel {
   invoiceId: string;
