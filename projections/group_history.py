@@ -113,16 +113,7 @@ def read_group_changes(database: Database, organizer_id: str) -> list[GroupChang
             " WHERE organizer_uuid = :o ORDER BY occurred_at, change_id",
             {"o": organizer_uuid(organizer_id).hex},
         ).fetchall()
-    return [
-        GroupChange(
-            str(row["group_id"]),
-            str(row["change_id"]),
-            str(row["action"]),
-            from_text(str(row["occurred_at"])),
-            None if row["group_name"] is None else str(row["group_name"]),
-        )
-        for row in rows
-    ]
+    return [_change(row) for row in rows]
 
 
 def active_at(changes: Sequence[GroupChange], at: datetime) -> list[str]:
@@ -150,6 +141,33 @@ def count_moves(changes: Sequence[GroupChange]) -> list[GroupChange]:
             moved.append(change)
         state[change.group_id] = change.active
     return moved
+
+
+def latest_group_names(
+    database: Database, organizer_id: str, group_ids: Sequence[str]
+) -> dict[str, str]:
+    """The latest name sent for each of these groups (those never named are absent)."""
+    unique = sorted(set(group_ids))
+    params: dict[str, Any] = {f"g{i}": group_id for i, group_id in enumerate(unique)}
+    params["o"] = organizer_uuid(organizer_id).hex
+    with database.transaction() as cursor:
+        rows = cursor.execute(
+            "SELECT group_id, change_id, action, occurred_at, group_name FROM rm_group_changes"
+            f" WHERE organizer_uuid = :o AND group_name IS NOT NULL"
+            f" AND group_id IN ({', '.join(':g' + str(i) for i in range(len(unique)))})",
+            params,
+        ).fetchall()
+    return group_names([_change(row) for row in rows])
+
+
+def _change(row: Any) -> GroupChange:
+    return GroupChange(
+        str(row["group_id"]),
+        str(row["change_id"]),
+        str(row["action"]),
+        from_text(str(row["occurred_at"])),
+        None if row["group_name"] is None else str(row["group_name"]),
+    )
 
 
 def group_names(changes: Sequence[GroupChange]) -> dict[str, str]:

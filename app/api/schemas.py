@@ -94,6 +94,13 @@ class TimelineEntry(Model):
     tax: Money | None = Field(default=None, description="An invoice's tax")
     period_start: datetime | None = Field(default=None, description="The period it bills")
     period_end: datetime | None = None
+    group_id: str | None = Field(default=None, description="A group change's group")
+    group_name: str | None = Field(
+        default=None, description="Its name, when the platform sent one (issue 16)"
+    )
+    invoice_id: str | None = Field(
+        default=None, description="An invoice's id: its entries are one invoice's story"
+    )
 
 
 class Timeline(Model):

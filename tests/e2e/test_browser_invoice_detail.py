@@ -104,6 +104,13 @@ def test_an_organizer_sees_why_its_renewal_billed_n_groups(stack: Stack) -> None
         page.goto(f"{stack.base}/billing")
         renewal_row = page.locator("table.invoices tbody tr", has_text="Renewal")
         expect(renewal_row).to_contain_text("3")
+        timeline = page.locator(".timeline")
+        expect(timeline).to_contain_text("Group Drama society (grp-drama) opened")
+        groups_filter = page.get_by_role("button", name="Groups", exact=True)
+        groups_filter.click()  # the story without group changes
+        expect(groups_filter).to_have_attribute("aria-pressed", "false")
+        expect(timeline).not_to_contain_text("Drama society")
+        groups_filter.click()
         shots.take("billing")
         renewal_row.get_by_role("link").click()  # one click from the billing page
 

@@ -254,3 +254,21 @@ class TestGroupNames:
 
     def test_a_change_without_a_name_still_applies(self, stack: Stack) -> None:
         assert stack.change("c1", "g1", "activated", T0)["outcome"] == "applied"
+
+
+class TestTimelineNames:
+    def test_group_entries_name_the_group_where_the_platform_sent_a_name(
+        self, stack: Stack
+    ) -> None:
+        a_month_of_changes(stack)
+        entries = stack.get("/timeline?limit=50").json()["entries"]
+        titles = [e["title"] for e in entries if e["kind"].startswith("group_")]
+        assert "Group Choir (g3) opened" in titles
+        assert "Group Chess club (g1) closed" in titles
+        assert "Group g4 opened" in titles
+
+    def test_invoice_entries_carry_the_invoice_id(self, stack: Stack) -> None:
+        a_month_of_changes(stack)
+        entries = stack.get("/timeline?limit=50").json()["entries"]
+        invoices = {e["invoice_id"] for e in entries if e["kind"] == "invoice_recorded"}
+        assert invoices == {"in_1", "in_2"}

@@ -1211,6 +1211,24 @@ export interface components {
              * @default null
              */
             period_end: string | null;
+            /**
+             * Group Id
+             * @description A group change's group
+             * @default null
+             */
+            group_id: string | null;
+            /**
+             * Group Name
+             * @description Its name, when the platform sent one (issue 16)
+             * @default null
+             */
+            group_name: string | null;
+            /**
+             * Invoice Id
+             * @description An invoice's id: its entries are one invoice's story
+             * @default null
+             */
+            invoice_id: string | null;
         };
         /** WebhookAck */
         WebhookAck: {
