@@ -78,12 +78,17 @@ export function TimelineFilters({
     onChange(next);
   }
   return (
-    <div role="group" aria-label="Show" className="timeline-filters">
+    <div
+      role="group"
+      aria-label="Show"
+      className="timeline-filters"
+      style={{ display: "flex", flexWrap: "wrap", gap: "0.5rem", marginBottom: "1rem" }}
+    >
       {FILTERS.map((filter) => (
         <button
           key={filter.value}
           type="button"
-          className="button button--secondary"
+          className={shown.has(filter.value) ? "button" : "button button--secondary"}
           aria-pressed={shown.has(filter.value)}
           onClick={() => toggle(filter.value)}
         >
