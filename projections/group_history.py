@@ -11,7 +11,7 @@ the same rule as the aggregate (:func:`domain.groups.is_active_at`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -77,12 +77,9 @@ class GroupHistoryProjection(ReadModel):
         rows = [
             {
                 "organizer_uuid": event.originator_id.hex,
-                "change_id": event.change_id,
-                "group_id": event.group_id,
-                "action": _ACTIONS.get(type(event)) or event.action,
-                "occurred_at": fmt_time(event.occurred_at),
-                "group_name": event.group_name,
                 "position": position,
+                **asdict(change_of(event)),
+                "occurred_at": fmt_time(event.occurred_at),
             }
             for event, position in events
             if type(event) in self.handles
@@ -103,6 +100,17 @@ class GroupChange:
     @property
     def active(self) -> bool:
         return self.action == GroupAction.ACTIVATED.value
+
+
+def change_of(event: Any) -> GroupChange:
+    """The change one group event records (any of the four: each keeps its action)."""
+    return GroupChange(
+        event.group_id,
+        event.change_id,
+        _ACTIONS.get(type(event)) or event.action,
+        event.occurred_at,
+        event.group_name,
+    )
 
 
 def read_group_changes(database: Database, organizer_id: str) -> list[GroupChange]:
