@@ -19,6 +19,7 @@ class GroupCommands(OrganizerState):
         change_id: str,
         occurred_at: datetime,
         at: datetime,
+        group_name: str | None = None,
     ) -> ChangeOutcome:
         """Apply one platform change; returns what it did. Unseen ids always leave a trace.
 
@@ -41,6 +42,8 @@ class GroupCommands(OrganizerState):
             "claimed": True,
             "timestamp": at,
         }
+        if group_name is not None:  # absent otherwise: older clients' events stay as stored
+            fields["group_name"] = group_name
         if outcome is ChangeOutcome.STALE:
             newest = entries[-1]
             self.trigger_event(

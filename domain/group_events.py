@@ -65,6 +65,7 @@ class GroupActivated(Aggregate.Event):
     change_id: str
     occurred_at: datetime
     claimed: bool = False  # recorded since issue 12: its id is in an InputClaim
+    group_name: str | None = None  # since issue 16 (older records: None)
 
     def apply(self, org: Organizer) -> None:
         take_group_change(
@@ -78,6 +79,7 @@ class GroupDeactivated(Aggregate.Event):
     change_id: str
     occurred_at: datetime
     claimed: bool = False  # recorded since issue 12: its id is in an InputClaim
+    group_name: str | None = None  # since issue 16 (older records: None)
 
     def apply(self, org: Organizer) -> None:
         take_group_change(
@@ -98,6 +100,7 @@ class GroupChangeReaffirmed(Aggregate.Event):
     action: str
     occurred_at: datetime
     claimed: bool = False  # recorded since issue 12: its id is in an InputClaim
+    group_name: str | None = None  # since issue 16 (older records: None)
 
     def apply(self, org: Organizer) -> None:
         take_group_change(
@@ -120,6 +123,7 @@ class StaleGroupChangeIgnored(Aggregate.Event):
     newest_change_id: str
     newest_occurred_at: datetime
     claimed: bool = False  # recorded since issue 12: its id is in an InputClaim
+    group_name: str | None = None  # since issue 16 (older records: None)
 
     def apply(self, org: Organizer) -> None:
         # Not in the current set (a newer change won), but part of the group's

@@ -148,3 +148,14 @@ def corrections_query(status: CorrectionStatus | None) -> KeysetQuery:
     return KeysetQuery(
         select, source, ("requested_at", "correction_id"), "t.status = :status", {"status": status}
     )
+
+
+def corrections_of_invoice(database: Database, invoice_id: str) -> list[dict[str, Any]]:
+    """The corrections decided for one invoice, oldest request first (invoice detail)."""
+    with database.transaction() as cursor:
+        rows = cursor.execute(
+            "SELECT * FROM rm_billing_corrections WHERE invoice_id = :i"
+            " ORDER BY requested_at, correction_id",
+            {"i": invoice_id},
+        ).fetchall()
+    return [dict(row) for row in rows]

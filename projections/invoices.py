@@ -131,3 +131,38 @@ def read_invoices(
     return page, (
         None if last is None else InvoiceKey(str(last["period_start"]), str(last["invoice_id"]))
     )
+
+
+def read_invoice(
+    database: Database, organizer_id: str, invoice_id: str
+) -> tuple[Mapping[str, Any], Mapping[str, Any] | None] | None:
+    """The organizer's invoice and the one before it (by period start), or None: unknown
+    here, or another organizer's (the same answer, so an id reveals nothing)."""
+    with database.transaction() as cursor:
+        row = cursor.execute(
+            "SELECT * FROM rm_invoices WHERE organizer_id = :o AND invoice_id = :i",
+            {"o": organizer_id, "i": invoice_id},
+        ).fetchone()
+        if row is None:
+            return None
+        previous = cursor.execute(
+            "SELECT * FROM rm_invoices WHERE organizer_id = :o AND period_start < :p"
+            " ORDER BY period_start DESC, invoice_id DESC LIMIT 1",
+            {"o": organizer_id, "p": row["period_start"]},
+        ).fetchone()
+    return row, previous
+
+
+def read_invoices_between(
+    database: Database, organizer_id: str, start: str, end: str
+) -> list[Mapping[str, Any]]:
+    """The organizer's invoices whose period meets [start, end] (fmt_time text), oldest first."""
+    with database.transaction() as cursor:
+        return list(
+            cursor.execute(
+                "SELECT * FROM rm_invoices WHERE organizer_id = :o"
+                " AND period_end >= :s AND period_start <= :e"
+                " ORDER BY period_start, invoice_id",
+                {"o": organizer_id, "s": start, "e": end},
+            ).fetchall()
+        )

@@ -22,6 +22,7 @@ from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
 from projections import quarantine
 from projections.audit import AuditProjection
 from projections.base import Positioned, ReadModel
+from projections.group_history import GroupHistoryProjection
 from projections.invoices import InvoicesProjection
 from projections.renewal_risks import RenewalRisksProjection
 from projections.renewals import RenewalsProjection
@@ -39,6 +40,7 @@ READ_MODELS: dict[str, type[ReadModel]] = {
         SyncsProjection,
         InvoicesProjection,
         RenewalRisksProjection,
+        GroupHistoryProjection,
     )
 }
 Progress = Callable[[int, int], None]  # (events applied so far, last position)

@@ -56,12 +56,18 @@ def take_group_change(
     change_id: str,
     occurred_at: datetime,
     at: datetime,
+    group_name: str | None = None,
 ) -> ChangeOutcome:
     """One platform group change, its id checked against (and kept in) the claims."""
     if claims.taken(change_key(change_id)):
         return ChangeOutcome.DUPLICATE
     outcome = organizer.change_group(
-        action=action, group_id=group_id, change_id=change_id, occurred_at=occurred_at, at=at
+        action=action,
+        group_id=group_id,
+        change_id=change_id,
+        occurred_at=occurred_at,
+        at=at,
+        group_name=group_name,
     )
     if outcome is not ChangeOutcome.DUPLICATE:
         claims.take(change_key(change_id), outcome.value, at=at)

@@ -11,6 +11,7 @@ import { BillingPage } from "./pages/BillingPage.tsx";
 import { EnrollPage } from "./pages/EnrollPage.tsx";
 import { EnrollReturnPage } from "./pages/EnrollReturnPage.tsx";
 import { HomePage } from "./pages/HomePage.tsx";
+import { InvoicePage } from "./pages/InvoicePage.tsx";
 import { NotFoundPage } from "./pages/NotFoundPage.tsx";
 import { SignedOutPage } from "./pages/SignedOutPage.tsx";
 import { staffRouteOf } from "./staff/routes.ts";
@@ -34,6 +35,8 @@ function Page() {
       return <EnrollReturnPage />;
     case "billing":
       return <BillingPage />;
+    case "invoice":
+      return <InvoicePage />;
     case "not-found":
       return <NotFoundPage />;
   }

@@ -92,6 +92,26 @@ def _instant(value: object) -> datetime:
     return parse_instant(value)
 
 
+MAX_GROUP_NAME = 200
+
+
+def _group_name(value: object) -> str | None:
+    """Trimmed; blank is no name; bounded and printable (it is shown to organizers)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        msg = "must be a string"
+        raise ValueError(msg)
+    name = value.strip()
+    if len(name) > MAX_GROUP_NAME:
+        msg = f"must be at most {MAX_GROUP_NAME} characters"
+        raise ValueError(msg)
+    if not name.isprintable():
+        msg = "must be printable text (no control characters)"
+        raise ValueError(msg)
+    return name or None
+
+
 PlatformId = Annotated[
     str, StringConstraints(min_length=1, max_length=200), AfterValidator(_platform_id)
 ]
@@ -110,6 +130,12 @@ class GroupChangeItem(BaseModel):
     action: GroupAction
     occurred_at: Annotated[datetime, BeforeValidator(_instant)] = Field(
         description="ISO 8601 with a timezone"
+    )
+    group_name: Annotated[str | None, BeforeValidator(_group_name)] = Field(
+        default=None,
+        max_length=MAX_GROUP_NAME,
+        description="Optional: the group's name as organizers know it (trimmed, at most "
+        "200 printable characters); shown beside the id",
     )
 
 
@@ -247,6 +273,7 @@ def _apply_one(
             change_id=item.change_id,
             occurred_at=item.occurred_at,
             at=at,
+            group_name=item.group_name,
         )
     except OrganizerError as error:
         # The aggregate checks before it records, so refusing here leaves no trace.

@@ -94,6 +94,13 @@ class TimelineEntry(Model):
     tax: Money | None = Field(default=None, description="An invoice's tax")
     period_start: datetime | None = Field(default=None, description="The period it bills")
     period_end: datetime | None = None
+    group_id: str | None = Field(default=None, description="A group change's group")
+    group_name: str | None = Field(
+        default=None, description="Its name, when the platform sent one (issue 16)"
+    )
+    invoice_id: str | None = Field(
+        default=None, description="An invoice's id: its entries are one invoice's story"
+    )
 
 
 class Timeline(Model):
@@ -181,3 +188,78 @@ class OrganizerHit(Model):
 class OrganizerHits(Model):
     entries: list[OrganizerHit]
     next_cursor: str | None
+
+
+# -- issue 16: each invoice explained (GET .../invoices/{invoice_id}, .../groups/history) --
+
+
+class CountedGroup(Model):
+    group_id: str
+    group_name: str | None = Field(description="As the platform last sent it; null: none sent")
+
+
+class GroupChangeMade(Model):
+    """A change that moved the active count: a group opened or closed."""
+
+    group_id: str
+    group_name: str | None
+    change: Literal["opened", "closed"]
+    occurred_at: datetime = Field(description="The change's own time (the platform's)")
+    change_id: str
+
+
+class InvoiceCorrection(Model):
+    """A correction the ledger decided for this invoice (issue 10)."""
+
+    correction_id: str
+    kind: Literal["draft_item", "one_off_invoice", "credit_note"] = Field(
+        description="draft_item: added to the draft; one_off_invoice / credit_note: the "
+        "late difference, charged or credited on its own document"
+    )
+    quantity: int = Field(description="Signed: groups added (> 0) or taken off (< 0)")
+    amount: Money = Field(description="Signed, tax apart")
+    status: str
+    requested_at: datetime
+
+
+class InvoiceDetail(Model):
+    """One invoice explained: what it billed and why (the groups active at its period start)."""
+
+    invoice: Invoice
+    counted_at: datetime = Field(description="The instant the groups were counted")
+    counted_groups: list[CountedGroup] = Field(description="Active at counted_at, by id")
+    previous_invoice_id: str | None
+    changes_since: datetime | None = Field(
+        description="The previous invoice's counting instant (null: since the beginning)"
+    )
+    changes_since_previous: list[GroupChangeMade] = Field(
+        description="Changes after changes_since up to counted_at that moved the count"
+    )
+    corrections: list[InvoiceCorrection]
+    hosted_invoice_url: str | None = Field(description="Stripe's hosted page, when known")
+    invoice_pdf: str | None = Field(description="Stripe's PDF, when known")
+
+
+class GroupCountPoint(Model):
+    at: datetime = Field(description="From this instant on (a change's time, or a UTC day)")
+    active_groups: int
+
+
+class BilledPeriod(Model):
+    invoice_id: str
+    period_start: datetime
+    period_end: datetime
+    quantity: int
+
+
+class GroupsHistory(Model):
+    """Active groups over time, with the quantity each invoice billed laid over it."""
+
+    range_start: datetime = Field(description="The `from` asked for (default: first change)")
+    range_end: datetime = Field(description="The `to` asked for (default: now)")
+    granularity: Literal["change", "day"] = Field(
+        description="change: one point per change that moved the count; day: the count at "
+        "the end of each UTC day (long ranges)"
+    )
+    points: list[GroupCountPoint] = Field(description="The first is the count at range_start")
+    billed: list[BilledPeriod] = Field(description="Invoices whose period meets the range")

@@ -19,6 +19,7 @@ from app.services.ops.paging import decode_cursor as decode_text_key
 from app.services.ops.paging import encode_cursor as encode_text_key
 from app.services.organizers.models import Money, Timeline, TimelineEntry
 from projections.audit_queries import TimelineKey, timeline_rows
+from projections.group_history import latest_group_names
 from projections.times import from_text, optional_from_text
 
 # payment_succeeded is not listed: every payment also records its invoice as paid (the
@@ -132,6 +133,12 @@ def _uncorrected(e: Mapping[str, Any], d: Mapping[str, Any]) -> tuple[str, str]:
     )
 
 
+def _group(e: Mapping[str, Any]) -> str:
+    """``Chess club (g1)`` when the platform named the group, else its id."""
+    name = e.get("group_name")
+    return f"{name} ({e['group_id']})" if name else str(e["group_id"])
+
+
 Describe = Callable[[Mapping[str, Any], Mapping[str, Any]], tuple[str, str]]
 
 WORDS: dict[str, Describe] = {
@@ -140,11 +147,11 @@ WORDS: dict[str, Describe] = {
         "Your Stripe customer was set up.",
     ),
     "group_activated": lambda e, d: (
-        f"Group {e['group_id']} opened",
+        f"Group {_group(e)} opened",
         f"{_groups(e['quantity'])} billable from the next renewal.",
     ),
     "group_deactivated": lambda e, d: (
-        f"Group {e['group_id']} closed",
+        f"Group {_group(e)} closed",
         f"{_groups(e['quantity'])} billable from the next renewal.",
     ),
     "subscription_observed": lambda e, d: (
@@ -190,8 +197,12 @@ WORDS: dict[str, Describe] = {
 }
 
 
-def to_entry(row: Mapping[str, Any]) -> TimelineEntry:
+def to_entry(row: Mapping[str, Any], names: Mapping[str, str] | None = None) -> TimelineEntry:
+    """The entry of one audit row; ``names``: group names by id (the group history's)."""
     details = orjson.loads(row["details"]) if row.get("details") else {}
+    group_id = None if row.get("group_id") is None else str(row["group_id"])
+    group_name = None if group_id is None else (names or {}).get(group_id)
+    row = {**row, "group_name": group_name}
     title, description = WORDS[str(row["kind"])](row, details)
     currency = row.get("currency")
 
@@ -216,6 +227,9 @@ def to_entry(row: Mapping[str, Any]) -> TimelineEntry:
         tax=money(details.get("tax")),
         period_start=optional_from_text(details.get("period_start")),
         period_end=optional_from_text(details.get("period_end")),
+        group_id=group_id,
+        group_name=group_name,
+        invoice_id=None if row.get("invoice_id") is None else str(row["invoice_id"]),
     )
 
 
@@ -239,4 +253,6 @@ def read_timeline(
             TimelineKey(str(last["occurred_at"]), int(last["position"]), int(last["seq"]))
         )
     )
-    return Timeline(entries=[to_entry(row) for row in page], next_cursor=next_cursor)
+    ids = [str(row["group_id"]) for row in page if row.get("group_id") is not None]
+    names = latest_group_names(database, organizer_id, ids) if ids else {}
+    return Timeline(entries=[to_entry(row, names) for row in page], next_cursor=next_cursor)

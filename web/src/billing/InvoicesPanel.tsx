@@ -1,3 +1,4 @@
+import { Link } from "../components/Link.tsx";
 import { LoadMore } from "../components/LoadMore.tsx";
 import { EmptyState, ErrorState, Loading } from "../components/States.tsx";
 import { humanize } from "../lib/format.ts";
@@ -64,7 +65,12 @@ export function InvoiceTable({ invoices }: { invoices: Invoice[] }) {
         {invoices.map((invoice) => (
           <tr key={invoice.invoice_id}>
             <th scope="row" data-label="Period">
-              {format.period(invoice.period_start, invoice.period_end)}
+              <Link
+                to={`/invoices/${encodeURIComponent(invoice.invoice_id)}`}
+                aria-label={`Explain the invoice for ${format.period(invoice.period_start, invoice.period_end)}`}
+              >
+                {format.period(invoice.period_start, invoice.period_end)}
+              </Link>
             </th>
             <td data-label="Reason">
               {REASONS[invoice.billing_reason] ?? humanize(invoice.billing_reason)}

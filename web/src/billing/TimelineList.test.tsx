@@ -29,3 +29,11 @@ describe("TimelineList", () => {
     expect(html).toContain('<span class="visually-hidden">Amount: </span>€35.00');
   });
 });
+
+describe("TimelineList folding", () => {
+  it("says how many times a folded fact happened", () => {
+    const item = toTimelineItem(entry(), CONTEXT, 3);
+    const html = renderToStaticMarkup(<TimelineList items={[item]} />);
+    expect(html).toContain('<span class="muted"> (3 times)</span>');
+  });
+});

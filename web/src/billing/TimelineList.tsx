@@ -9,7 +9,10 @@ export function TimelineList({ items }: { items: TimelineItem[] }) {
           <time dateTime={item.at} className="timeline__when">
             {item.when}
           </time>
-          <h3 className="timeline__title">{item.title}</h3>
+          <h3 className="timeline__title">
+            {item.title}
+            {item.repeats > 1 && <span className="muted"> ({item.repeats} times)</span>}
+          </h3>
           <p className="timeline__description">{item.description}</p>
           {item.consequence && <p className="timeline__consequence">{item.consequence}</p>}
           {item.period && (

@@ -309,6 +309,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/organizers/{organizer_id}/invoices/{invoice_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One invoice explained: the groups it counted, the changes since the previous invoice that moved the count, its corrections, tax apart
+         * @description Roles: the organizer itself, finance, ops.
+         */
+        get: operations["getInvoiceDetail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/organizers/{organizer_id}/groups/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Active groups over time (one point per change, or per day when long) and the quantity each invoice billed
+         * @description Roles: the organizer itself, finance, ops.
+         */
+        get: operations["getGroupsHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/renewals": {
         parameters: {
             query?: never;
@@ -424,6 +464,23 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** BilledPeriod */
+        BilledPeriod: {
+            /** Invoice Id */
+            invoice_id: string;
+            /**
+             * Period Start
+             * Format: date-time
+             */
+            period_start: string;
+            /**
+             * Period End
+             * Format: date-time
+             */
+            period_end: string;
+            /** Quantity */
+            quantity: number;
+        };
         /** ChargeEstimate */
         ChargeEstimate: {
             /** Quantity */
@@ -509,6 +566,16 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** CountedGroup */
+        CountedGroup: {
+            /** Group Id */
+            group_id: string;
+            /**
+             * Group Name
+             * @description As the platform last sent it; null: none sent
+             */
+            group_name: string | null;
+        };
         /**
          * DraftMismatch
          * @description A renewal draft billed at another quantity than the groups active at its start.
@@ -582,6 +649,35 @@ export interface components {
              * @description ISO 8601 with a timezone
              */
             occurred_at: string;
+            /**
+             * Group Name
+             * @description Optional: the group's name as organizers know it (trimmed, at most 200 printable characters); shown beside the id
+             * @default null
+             */
+            group_name?: string | null;
+        };
+        /**
+         * GroupChangeMade
+         * @description A change that moved the active count: a group opened or closed.
+         */
+        GroupChangeMade: {
+            /** Group Id */
+            group_id: string;
+            /** Group Name */
+            group_name: string | null;
+            /**
+             * Change
+             * @enum {string}
+             */
+            change: "opened" | "closed";
+            /**
+             * Occurred At
+             * Format: date-time
+             * @description The change's own time (the platform's)
+             */
+            occurred_at: string;
+            /** Change Id */
+            change_id: string;
         };
         /** GroupChangeResult */
         GroupChangeResult: {
@@ -621,6 +717,51 @@ export interface components {
             stale: number;
             /** Rejected */
             rejected: number;
+        };
+        /** GroupCountPoint */
+        GroupCountPoint: {
+            /**
+             * At
+             * Format: date-time
+             * @description From this instant on (a change's time, or a UTC day)
+             */
+            at: string;
+            /** Active Groups */
+            active_groups: number;
+        };
+        /**
+         * GroupsHistory
+         * @description Active groups over time, with the quantity each invoice billed laid over it.
+         */
+        GroupsHistory: {
+            /**
+             * Range Start
+             * Format: date-time
+             * @description The `from` asked for (default: first change)
+             */
+            range_start: string;
+            /**
+             * Range End
+             * Format: date-time
+             * @description The `to` asked for (default: now)
+             */
+            range_end: string;
+            /**
+             * Granularity
+             * @description change: one point per change that moved the count; day: the count at the end of each UTC day (long ranges)
+             * @enum {string}
+             */
+            granularity: "change" | "day";
+            /**
+             * Points
+             * @description The first is the count at range_start
+             */
+            points: components["schemas"]["GroupCountPoint"][];
+            /**
+             * Billed
+             * @description Invoices whose period meets the range
+             */
+            billed: components["schemas"]["BilledPeriod"][];
         };
         /** Health */
         Health: {
@@ -665,6 +806,76 @@ export interface components {
             total: number;
             /** Currency */
             currency: string;
+        };
+        /**
+         * InvoiceCorrection
+         * @description A correction the ledger decided for this invoice (issue 10).
+         */
+        InvoiceCorrection: {
+            /** Correction Id */
+            correction_id: string;
+            /**
+             * Kind
+             * @description draft_item: added to the draft; one_off_invoice / credit_note: the late difference, charged or credited on its own document
+             * @enum {string}
+             */
+            kind: "draft_item" | "one_off_invoice" | "credit_note";
+            /**
+             * Quantity
+             * @description Signed: groups added (> 0) or taken off (< 0)
+             */
+            quantity: number;
+            /** @description Signed, tax apart */
+            amount: components["schemas"]["Money"];
+            /** Status */
+            status: string;
+            /**
+             * Requested At
+             * Format: date-time
+             */
+            requested_at: string;
+        };
+        /**
+         * InvoiceDetail
+         * @description One invoice explained: what it billed and why (the groups active at its period start).
+         */
+        InvoiceDetail: {
+            invoice: components["schemas"]["Invoice"];
+            /**
+             * Counted At
+             * Format: date-time
+             * @description The instant the groups were counted
+             */
+            counted_at: string;
+            /**
+             * Counted Groups
+             * @description Active at counted_at, by id
+             */
+            counted_groups: components["schemas"]["CountedGroup"][];
+            /** Previous Invoice Id */
+            previous_invoice_id: string | null;
+            /**
+             * Changes Since
+             * @description The previous invoice's counting instant (null: since the beginning)
+             */
+            changes_since: string | null;
+            /**
+             * Changes Since Previous
+             * @description Changes after changes_since up to counted_at that moved the count
+             */
+            changes_since_previous: components["schemas"]["GroupChangeMade"][];
+            /** Corrections */
+            corrections: components["schemas"]["InvoiceCorrection"][];
+            /**
+             * Hosted Invoice Url
+             * @description Stripe's hosted page, when known
+             */
+            hosted_invoice_url: string | null;
+            /**
+             * Invoice Pdf
+             * @description Stripe's PDF, when known
+             */
+            invoice_pdf: string | null;
         };
         /** Invoices */
         Invoices: {
@@ -1116,6 +1327,24 @@ export interface components {
              * @default null
              */
             period_end: string | null;
+            /**
+             * Group Id
+             * @description A group change's group
+             * @default null
+             */
+            group_id: string | null;
+            /**
+             * Group Name
+             * @description Its name, when the platform sent one (issue 16)
+             * @default null
+             */
+            group_name: string | null;
+            /**
+             * Invoice Id
+             * @description An invoice's id: its entries are one invoice's story
+             * @default null
+             */
+            invoice_id: string | null;
         };
         /** WebhookAck */
         WebhookAck: {
@@ -2032,6 +2261,131 @@ export interface operations {
             };
             /** @description Store unavailable; retry later */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    getInvoiceDetail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the platform's organizer id */
+                organizer_id: string;
+                /** @description Stripe's invoice id (in_…) */
+                invoice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One invoice explained: the groups it counted, the changes since the previous invoice that moved the count, its corrections, tax apart */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvoiceDetail"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    getGroupsHistory: {
+        parameters: {
+            query?: {
+                /** @description Start (default: the first change) */
+                from?: string;
+                /** @description End (default: now); at most 3 years after `from` */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the platform's organizer id */
+                organizer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Active groups over time (one point per change, or per day when long) and the quantity each invoice billed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupsHistory"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

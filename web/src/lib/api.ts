@@ -5,6 +5,8 @@
 import type {
   CheckoutLink,
   EnrollmentRequest,
+  GroupsHistory,
+  InvoiceDetail,
   Invoices,
   OrganizerBilling,
   PortalLink,
@@ -94,6 +96,25 @@ export class Api {
 
   invoices(organizerId: string, page: PageRequest = {}, signal?: AbortSignal): Promise<Invoices> {
     return this.#page(organizerId, "invoices", page, signal);
+  }
+
+  invoice(organizerId: string, invoiceId: string, signal?: AbortSignal): Promise<InvoiceDetail> {
+    const path = `${this.#organizer(organizerId)}/invoices/${encodeURIComponent(invoiceId)}`;
+    return this.#request("GET", path, undefined, signal);
+  }
+
+  groupsHistory(
+    organizerId: string,
+    range: { from?: string; to?: string } = {},
+    signal?: AbortSignal,
+  ): Promise<GroupsHistory> {
+    const query = new URLSearchParams(range);
+    return this.#request(
+      "GET",
+      `${this.#organizer(organizerId)}/groups/history?${query}`,
+      undefined,
+      signal,
+    );
   }
 
   /** One page of a keyset-paged organizer list: `cursor` is the previous `next_cursor`. */

@@ -68,7 +68,13 @@ export function navigate(
 }
 
 /** The route a path names, with trailing slashes ignored. */
-export type Route = "home" | "enroll" | "enroll-return" | "billing" | "not-found";
+export type Route = "home" | "enroll" | "enroll-return" | "billing" | "invoice" | "not-found";
+
+/** The invoice id of `/invoices/{invoice_id}`, or null for any other path. */
+export function invoiceIdOf(pathname: string): string | null {
+  const match = /^\/invoices\/([^/]+)\/*$/.exec(pathname);
+  return match?.[1] ? decodeURIComponent(match[1]) : null;
+}
 
 export function routeOf(pathname: string): Route {
   const path = pathname.replace(/\/+$/, "") || "/";
@@ -82,6 +88,6 @@ export function routeOf(pathname: string): Route {
     case "/billing":
       return "billing";
     default:
-      return "not-found";
+      return invoiceIdOf(path) === null ? "not-found" : "invoice";
   }
 }

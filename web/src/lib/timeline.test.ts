@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 
-import { consequenceOf, mergePages, timelineContext, toTimelineItem } from "./timeline.ts";
+import {
+  consequenceOf,
+  mergePages,
+  tellStory,
+  timelineContext,
+  toTimelineItem,
+} from "./timeline.ts";
 import { billing, entry, paidInvoice } from "../test/fixtures.ts";
 
 const CONTEXT = {
@@ -90,5 +96,51 @@ describe("mergePages", () => {
     const first = [entry({ position: 9 }), entry({ position: 8 })];
     const second = [entry({ position: 8 }), entry({ position: 7 })];
     expect(mergePages(first, second).map((e) => e.position)).toEqual([9, 8, 7]);
+  });
+});
+
+describe("tellStory", () => {
+  const draft = paidInvoice({
+    position: 20,
+    title: "Invoice draft",
+    invoice_id: "in_1",
+    at: "2025-06-01T00:00:00Z",
+  });
+  const paid = paidInvoice({ position: 22, invoice_id: "in_1", at: "2025-06-01T01:00:00Z" });
+
+  it("tells an invoice once, at its newest status", () => {
+    const story = tellStory([paid, draft]);
+    expect(story.map((s) => s.entry.title)).toEqual(["Payment received"]);
+  });
+
+  it("folds consecutive repeats of the same fact and counts them", () => {
+    const announced = entry({ kind: "renewal_upcoming", title: "Renewal announced", quantity: 3 });
+    const story = tellStory([
+      { ...announced, position: 3 },
+      { ...announced, position: 2 },
+      entry({ position: 1 }),
+    ]);
+    expect(story.map((s) => [s.entry.title, s.repeats])).toEqual([
+      ["Renewal announced", 2],
+      ["Group berlin-hikers closed", 1],
+    ]);
+  });
+
+  it("does not fold the same fact apart in time by another", () => {
+    const announced = entry({ kind: "renewal_upcoming", title: "Renewal announced", quantity: 3 });
+    const story = tellStory([announced, entry(), announced]);
+    expect(story.map((s) => s.repeats)).toEqual([1, 1, 1]);
+  });
+
+  it("filters groups, billing and payments", () => {
+    const sync = entry({ kind: "quantity_sync_confirmed", title: "Billing set to 7 groups" });
+    const all = [entry(), sync, paid];
+    expect(tellStory(all, new Set(["groups"])).map((s) => s.entry.kind)).toEqual([
+      "group_deactivated",
+    ]);
+    expect(tellStory(all, new Set(["billing", "payments"])).map((s) => s.entry.kind)).toEqual([
+      "quantity_sync_confirmed",
+      "invoice_recorded",
+    ]);
   });
 });

@@ -32,6 +32,8 @@ export interface TimelineItem {
   period: string | null;
   /** An invoice's subtotal and tax ("€40.00 + €7.60 tax"), or null. */
   breakdown: string | null;
+  /** How many consecutive entries told this same fact (folded into this one). */
+  repeats: number;
 }
 
 export function timelineContext(
@@ -64,7 +66,11 @@ export function consequenceOf(entry: TimelineEntry, context: TimelineContext): s
     : `→ ${count} billable`;
 }
 
-export function toTimelineItem(entry: TimelineEntry, context: TimelineContext): TimelineItem {
+export function toTimelineItem(
+  entry: TimelineEntry,
+  context: TimelineContext,
+  repeats = 1,
+): TimelineItem {
   const format = formattersFor(context.locale);
   const { subtotal, tax, period_start: start, period_end: end } = entry;
   return {
@@ -80,6 +86,7 @@ export function toTimelineItem(entry: TimelineEntry, context: TimelineContext): 
       subtotal && tax && tax.amount > 0
         ? `${format.money(subtotal.amount, subtotal.currency)} + ${format.money(tax.amount, tax.currency)} tax`
         : null,
+    repeats,
   };
 }
 
@@ -91,4 +98,69 @@ export function mergePages(shown: TimelineEntry[], page: TimelineEntry[]): Timel
 /** An entry's place in the log: unique, and never changes. */
 export function entryKey(entry: TimelineEntry): string {
   return `${entry.position}:${entry.seq}`;
+}
+
+/** What the timeline's filters pick: group changes, billing (the quantity), payments. */
+export type TimelineFilter = "groups" | "billing" | "payments";
+
+export const FILTERS: { value: TimelineFilter; label: string }[] = [
+  { value: "groups", label: "Groups" },
+  { value: "billing", label: "Billing" },
+  { value: "payments", label: "Payments" },
+];
+
+const PAYMENTS = new Set(["invoice_recorded", "payment_failed"]);
+
+export function categoryOf(entry: TimelineEntry): TimelineFilter {
+  if (GROUP_CHANGES.has(entry.kind)) {
+    return "groups";
+  }
+  return PAYMENTS.has(entry.kind) ? "payments" : "billing";
+}
+
+export interface StoryEntry {
+  entry: TimelineEntry;
+  repeats: number;
+}
+
+/**
+ * The timeline as a story, newest first: one entry per business fact. An invoice is one
+ * entry at its newest status (draft → open → paid: its older statuses are dropped), and
+ * consecutive entries telling the same fact fold into one that counts them.
+ */
+export function tellStory(
+  entries: TimelineEntry[],
+  shown: ReadonlySet<TimelineFilter> = new Set(FILTERS.map((f) => f.value)),
+): StoryEntry[] {
+  const invoices = new Set<string>();
+  const story: StoryEntry[] = [];
+  for (const entry of entries) {
+    if (entry.kind === "invoice_recorded" && entry.invoice_id) {
+      if (invoices.has(entry.invoice_id)) {
+        continue;
+      }
+      invoices.add(entry.invoice_id);
+    }
+    if (!shown.has(categoryOf(entry))) {
+      continue;
+    }
+    const last = story[story.length - 1];
+    if (last && sameFact(last.entry, entry)) {
+      last.repeats += 1;
+    } else {
+      story.push({ entry, repeats: 1 });
+    }
+  }
+  return story;
+}
+
+function sameFact(a: TimelineEntry, b: TimelineEntry): boolean {
+  return (
+    a.kind === b.kind &&
+    a.title === b.title &&
+    a.description === b.description &&
+    a.quantity === b.quantity &&
+    a.amount?.amount === b.amount?.amount &&
+    a.invoice_id === b.invoice_id
+  );
 }

@@ -16,6 +16,9 @@ export function entry(overrides: Partial<TimelineEntry> = {}): TimelineEntry {
     tax: null,
     period_start: null,
     period_end: null,
+    group_id: null,
+    group_name: null,
+    invoice_id: null,
     ...overrides,
   };
 }
