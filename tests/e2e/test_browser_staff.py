@@ -156,6 +156,16 @@ def test_finance_finds_a_renewal_at_risk_and_opens_its_organizer(
     shots.take("state-before-it-existed")
 
 
+def test_a_staff_sign_in_lands_on_the_renewals_desk(stack: Stack, browser: Browser) -> None:
+    page = open_as(browser, stack, "/", stack.token("--role", "ops"))
+    expect(page).to_have_url(re.compile(r"/staff$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Renewals desk")
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Staff")).to_be_visible()
+    expect(nav.get_by_role("link", name="Billing")).to_have_count(0)
+    Screenshots(page, "staff-landing").take("desk")
+
+
 def test_finance_searches_an_organizer_with_the_keyboard(stack: Stack, browser: Browser) -> None:
     page = open_as(browser, stack, "/staff", stack.token("--role", "finance"))
     shots = Screenshots(page, "staff-search")

@@ -4,8 +4,8 @@ import { Layout } from "./components/Layout.tsx";
 import { Api } from "./lib/api.ts";
 import { forgetToken, isStaff, msUntilExpiry, roleOf, type Session } from "./lib/auth.ts";
 import { signInLoops } from "./lib/config.ts";
-import { routeOf, useLocation } from "./lib/router.ts";
-import { SessionContext } from "./lib/session.tsx";
+import { navigate, routeOf, useLocation } from "./lib/router.ts";
+import { SessionContext, useRole } from "./lib/session.tsx";
 import type { AppConfig } from "./lib/types.ts";
 import { BillingPage } from "./pages/BillingPage.tsx";
 import { EnrollPage } from "./pages/EnrollPage.tsx";
@@ -20,15 +20,24 @@ import { StaffPage } from "./staff/StaffPage.tsx";
 /** setTimeout's delay is a signed 32-bit number of milliseconds. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** "/" for a staff token: the staff area (staff have no billing of their own). */
+function StaffHome() {
+  useEffect(() => {
+    navigate("/staff", { redirect: true });
+  }, []);
+  return null;
+}
+
 function Page() {
   const { pathname } = useLocation();
+  const staff = isStaff(useRole());
   const staffRoute = staffRouteOf(pathname);
   if (staffRoute !== null) {
     return <StaffPage route={staffRoute} />;
   }
   switch (routeOf(pathname)) {
     case "home":
-      return <HomePage />;
+      return staff ? <StaffHome /> : <HomePage />;
     case "enroll":
       return <EnrollPage />;
     case "enroll-return":

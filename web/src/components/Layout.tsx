@@ -29,11 +29,13 @@ export function Layout({
           {signedIn && (
             <nav aria-label="Main">
               <ul className="nav-list">
-                <li>
-                  <Link to="/billing" aria-current={onBilling ? "page" : undefined}>
-                    Billing
-                  </Link>
-                </li>
+                {!staff && (
+                  <li>
+                    <Link to="/billing" aria-current={onBilling ? "page" : undefined}>
+                      Billing
+                    </Link>
+                  </li>
+                )}
                 {staff && (
                   <li>
                     <Link to="/staff" aria-current={onStaff ? "page" : undefined}>

@@ -96,6 +96,11 @@ describe("the staff link", () => {
     expect(html).toContain('href="/staff"');
   });
 
+  it("replaces Billing for a staff token (staff have no billing of their own)", () => {
+    const html = renderToStaticMarkup(<Layout signedIn staff children={null} />);
+    expect(html).not.toContain('href="/billing"');
+  });
+
   it("is never in the nav for an organizer", () => {
     const html = renderToStaticMarkup(<Layout signedIn children={null} />);
     expect(html).not.toContain("/staff");
