@@ -28,6 +28,7 @@ LEDGER = [sys.executable, "-m", "app.entrypoints.cli"]
 # `ledger dev stripe`'s own default, below the kernel's ephemeral range (32768+): a port
 # the OS hands out (to any outgoing connection) could be taken by the time of a restart.
 DOUBLE_PORT = 12111
+DOUBLE_PORTS = 64  # how many ports from DOUBLE_PORT up it tries before an ephemeral one
 
 # Marks the endpoint `ledger dev up` made, to find it again after a restart.
 ENDPOINT_MARK = {"created_by": "ledger dev up"}
@@ -37,7 +38,7 @@ def start_double(previous: Mapping[str, str]) -> tuple[subprocess.Popen[bytes], 
     """Start ``ledger dev stripe`` on the port it had before (when still free), with its
     state in ``var/``; returns the process and its base URL once it answers."""
     require_double()  # before a child that would only fail
-    port = _previous_port(previous.get("STRIPE_API_BASE")) or _bindable(DOUBLE_PORT) or _free_port()
+    port = _previous_port(previous.get("STRIPE_API_BASE")) or _fixed_range_port() or _free_port()
     base = f"http://127.0.0.1:{port}"
     argv = [*LEDGER, "dev", "stripe", "--port", str(port), "--state-file", str(DOUBLE_STATE)]
     # Its own process group: a Ctrl-C in the terminal reaches `dev up` alone, which stops
@@ -127,6 +128,14 @@ def _bindable(port: int) -> int | None:
         except OSError:
             return None
     return port
+
+
+def _fixed_range_port() -> int | None:
+    """12111, or the next free port above it: still below the ephemeral range, so no
+    outgoing connection takes it before a restart (several stacks on one machine)."""
+    return next(
+        (port for port in range(DOUBLE_PORT, DOUBLE_PORT + DOUBLE_PORTS) if _bindable(port)), None
+    )
 
 
 def _free_port() -> int:
