@@ -98,6 +98,9 @@ class InvoiceFacts:
     customer_id: str = ""
     line_id: str = ""
     unit_amount: int | None = None
+    # Since issue 16: Stripe's hosted page and PDF, once it finalized the invoice.
+    hosted_invoice_url: str | None = None
+    invoice_pdf: str | None = None
 
     def as_event_fields(self) -> dict[str, Any]:
         values = asdict(self)

@@ -53,6 +53,9 @@ class InvoiceRecorded(StripeFact):
     customer_id: str = ""
     line_id: str = ""
     unit_amount: int | None = None
+    # Since issue 16 (older records and drafts: none); see InvoiceFacts.
+    hosted_invoice_url: str | None = None
+    invoice_pdf: str | None = None
 
     def take(self, org: Organizer) -> None:
         org.invoices[self.invoice_id] = self.status

@@ -37,6 +37,9 @@ INVOICES = TableSpec(
         Column("total", "bigint", nullable=False),
         Column("currency", "text", nullable=False),
         Column("position", "bigint", nullable=False),
+        # Since issue 16: Stripe's links, null until it finalizes the invoice.
+        Column("hosted_invoice_url", "text"),
+        Column("invoice_pdf", "text"),
     ),
     indexes=(("organizer_id", "period_start"),),
 )
@@ -93,9 +96,34 @@ class InvoicesProjection(ReadModel):
                     "total": event.total,
                     "currency": event.currency,
                     "position": position,
+                    **_links(event, invoices.get(event.invoice_id)),
                 }
+        _keep_known_links(cursor, self.t("rm_invoices"), invoices)
         upsert_rows(cursor, self.t("rm_invoice_organizers"), NAMES, new_names)
         upsert_rows(cursor, self.t("rm_invoices"), INVOICES, list(invoices.values()))
+
+
+_LINKS = ("hosted_invoice_url", "invoice_pdf")
+
+
+def _links(event: Organizer.InvoiceRecorded, earlier: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The event's links, or the batch's earlier ones where it has none: an invoice's
+    links arrive once Stripe finalizes it, and the newest known one wins."""
+    return {
+        name: getattr(event, name) or (None if earlier is None else earlier[name])
+        for name in _LINKS
+    }
+
+
+def _keep_known_links(cursor: Cursor, table: str, invoices: Mapping[str, dict[str, Any]]) -> None:
+    """Fill links an invoice's newest event lacks from its stored row (an earlier batch)."""
+    missing = [key for key, row in invoices.items() if any(row[n] is None for n in _LINKS)]
+    if not missing:
+        return
+    for key, stored in load_rows(cursor, table, "invoice_id", missing).items():
+        row = invoices[key]
+        for name in _LINKS:
+            row[name] = row[name] or stored.get(name)
 
 
 @dataclass(frozen=True)

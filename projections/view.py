@@ -133,11 +133,17 @@ class ReadModelView(TrackingRecorder):
             )
             key = f", PRIMARY KEY ({', '.join(spec.key)})" if spec.key else ""
             cursor.execute(f"CREATE TABLE IF NOT EXISTS {spec.name}{suffix} ({columns}{key})")
+            self.add_missing_columns(cursor, spec, suffix)
             for index in spec.indexes:
                 name = f"{spec.name}{suffix}_{'_'.join(index)}_idx"
                 cursor.execute(
                     f"CREATE INDEX IF NOT EXISTS {name} ON {spec.name}{suffix} ({', '.join(index)})"
                 )
+
+    def add_missing_columns(self, cursor: Cursor, spec: TableSpec, suffix: str) -> None:
+        """A table made before a column was added to its spec gets it (nullable, so rows
+        stored before read null until a replay refills them): ``ledger migrate`` upgrades."""
+        raise NotImplementedError
 
     def drop_tables(self) -> None:
         """Forget this view entirely (tables and position)."""
@@ -207,6 +213,16 @@ def _canonical(row: Any, columns: Sequence[str]) -> bytes:
 class SQLiteReadModelView(ReadModelView):
     types: ClassVar[dict[str, str]] = {"text": "TEXT", "int": "INTEGER", "bigint": "INTEGER"}
 
+    def add_missing_columns(self, cursor: Cursor, spec: TableSpec, suffix: str) -> None:
+        rows = cursor.execute(f"PRAGMA table_info({spec.name}{suffix})").fetchall()
+        present = {str(row["name"]) for row in rows}
+        for column in spec.columns:
+            if column.name not in present and column.nullable and not column.primary_key:
+                cursor.execute(
+                    f"ALTER TABLE {spec.name}{suffix}"
+                    f" ADD COLUMN {column.name} {self.types[column.kind]}"
+                )
+
     def rename_indexes(self, cursor: Cursor, spec: TableSpec, live_suffix: str) -> None:
         # SQLite cannot rename an index: recreate the live-named ones, drop the others.
         for index in spec.indexes:
@@ -220,6 +236,14 @@ class SQLiteReadModelView(ReadModelView):
 
 class PostgresReadModelView(ReadModelView):
     types: ClassVar[dict[str, str]] = {"text": "text", "int": "integer", "bigint": "bigint"}
+
+    def add_missing_columns(self, cursor: Cursor, spec: TableSpec, suffix: str) -> None:
+        for column in spec.columns:
+            if column.nullable and not column.primary_key:
+                cursor.execute(
+                    f"ALTER TABLE {spec.name}{suffix}"
+                    f" ADD COLUMN IF NOT EXISTS {column.name} {self.types[column.kind]}"
+                )
 
     def lock(self, cursor: Cursor) -> None:
         # Two runners must never both apply the batch after the same position.

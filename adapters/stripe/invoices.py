@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
+from urllib.parse import urlsplit
 
 from adapters.stripe.commands import (
     Command,
@@ -70,6 +71,36 @@ def _billed_line(
     return None
 
 
+# Stripe's links are about 150 characters; a bound keeps a row and a page sane.
+MAX_LINK_LENGTH = 2_000
+
+
+def stripe_link(invoice: Node, key: str) -> str | None:
+    """A link Stripe gives once an invoice is finalized (``hosted_invoice_url``,
+    ``invoice_pdf``): None while absent or null, else an https URL with a host."""
+    if not invoice.has(key):
+        return None
+    value = invoice.data[key]
+    where = invoice.where(key)
+    if not isinstance(value, str):
+        msg = f"{where} must be a string, got {type(value).__name__}"
+        raise TranslationError(msg)
+    if len(value) > MAX_LINK_LENGTH:
+        msg = f"{where} must be at most {MAX_LINK_LENGTH} characters"
+        raise TranslationError(msg)
+    if not value.isprintable() or " " in value:
+        msg = f"{where} must not contain spaces or control characters"
+        raise TranslationError(msg)
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme != "https" or not parts.hostname:
+        msg = f"{where} must be an https URL"
+        raise TranslationError(msg)
+    return value
+
+
 def invoice_facts(
     invoice: Node, shape: Shape, group_price_ids: AbstractSet[str], subscription_id: str
 ) -> InvoiceFacts:
@@ -95,6 +126,8 @@ def invoice_facts(
         customer_id=invoice.optional_ref("customer") or "",
         line_id=(line.line_id or "") if line else "",
         unit_amount=line.unit_amount if line else None,
+        hosted_invoice_url=stripe_link(invoice, "hosted_invoice_url"),
+        invoice_pdf=stripe_link(invoice, "invoice_pdf"),
     )
 
 

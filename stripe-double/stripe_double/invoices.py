@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +11,8 @@ from stripe_double.events import emit
 from stripe_double.state import DoubleState, new_id
 
 AUTOMATIC_TAX_RATE_ID = "txr_double_automatic"
+# The double's own account (its links name it as Stripe's name the live account).
+_ACCOUNT = "acct_1StripeDouble0000"
 TIMES = "\u00d7"  # the multiplication sign Stripe uses in "2 x Seat" descriptions
 
 
@@ -134,6 +137,17 @@ def settle_amounts(inv: dict[str, Any]) -> dict[str, Any]:
     return inv
 
 
+def stripe_links(invoice_id: str) -> dict[str, str]:
+    """The hosted page and PDF Stripe sets at finalization (null on a draft), in its
+    shapes: ``invoice.stripe.com/i/<account>/<token>`` and ``pay.stripe.com/.../pdf``."""
+    token = "test_" + base64.urlsafe_b64encode(f"{_ACCOUNT},{invoice_id}".encode()).decode()
+    token = token.rstrip("=")
+    return {
+        "hosted_invoice_url": f"https://invoice.stripe.com/i/{_ACCOUNT}/{token}?s=ap",
+        "invoice_pdf": f"https://pay.stripe.com/invoice/{_ACCOUNT}/{token}/pdf?s=ap",
+    }
+
+
 def finalize(state: DoubleState, inv: dict[str, Any], *, at: int) -> None:
     """Draft → open: apply the customer balance, number it, emit `invoice.finalized`."""
     customer = state.get("customer", inv["customer"])
@@ -148,6 +162,7 @@ def finalize(state: DoubleState, inv: dict[str, Any], *, at: int) -> None:
         automatically_finalizes_at=None,
     )
     inv["status_transitions"]["finalized_at"] = at
+    inv.update(stripe_links(inv["id"]))
     state.drafts.pop(inv["id"], None)
     emit(state, "invoice.finalized", inv, at=at)
 

@@ -89,9 +89,12 @@ class TestFinalizeAndPay:
             params={"customer": customer_id, "pending_invoice_items_behavior": "include"}
         )
         since = len(double.event_types())
+        assert (inv.hosted_invoice_url, inv.invoice_pdf) == (None, None)  # a draft has none
 
         opened = double.stripe.v1.invoices.finalize_invoice(inv.id)
         assert (opened.status, opened.number is not None) == ("open", True)
+        assert str(opened.hosted_invoice_url).startswith("https://invoice.stripe.com/i/")
+        assert str(opened.invoice_pdf).startswith("https://pay.stripe.com/invoice/")
         with pytest.raises(stripe.InvalidRequestError):
             double.stripe.v1.invoices.finalize_invoice(inv.id)
         paid = double.stripe.v1.invoices.pay(inv.id)

@@ -56,7 +56,16 @@ class Stack:
         result: dict[str, Any] = response.json()["results"][0]
         return result
 
-    def invoice(self, invoice_id: str, period_start: datetime, quantity: int) -> None:
+    def invoice(
+        self,
+        invoice_id: str,
+        period_start: datetime,
+        quantity: int,
+        *,
+        status: str = "open",
+        event_id: str | None = None,
+        **links: str | None,
+    ) -> None:
         facts = InvoiceFacts(
             invoice_id=invoice_id,
             subscription_id="sub_a",
@@ -70,10 +79,13 @@ class Stack:
             amount_due=500 * quantity + 100,
             amount_paid=0,
             currency="eur",
-            status="open",
+            status=status,
+            hosted_invoice_url=links.get("hosted_invoice_url"),
+            invoice_pdf=links.get("invoice_pdf"),
         )
+        source = event_id or f"evt_{invoice_id}"
         self.container.ledger.update(
-            "org-a", lambda o, at: o.record_invoice(facts, source=f"evt_{invoice_id}", at=at)
+            "org-a", lambda o, at: o.record_invoice(facts, source=source, at=at)
         )
 
     def project(self) -> None:
@@ -156,6 +168,27 @@ class TestInvoiceDetail:
         assert [c["change_id"] for c in body["changes_since_previous"]] == ["c1", "c2"]
         assert body["corrections"] == []
         assert (body["hosted_invoice_url"], body["invoice_pdf"]) == (None, None)
+
+    def test_stripe_links_appear_once_it_finalizes_and_stay_after(self, stack: Stack) -> None:
+        page = "https://invoice.stripe.com/i/acct_1/test_abc?s=ap"
+        pdf = "https://pay.stripe.com/invoice/acct_1/test_abc/pdf?s=ap"
+        stack.change("c1", "g1", "activated", T0 - timedelta(days=1))
+        stack.invoice("in_1", T0, 1, status="draft", event_id="evt_draft")
+        stack.project()
+        body = stack.get("/invoices/in_1").json()
+        assert (body["hosted_invoice_url"], body["invoice_pdf"]) == (None, None)
+
+        stack.invoice("in_1", T0, 1, event_id="evt_final", hosted_invoice_url=page, invoice_pdf=pdf)
+        stack.project()
+        body = stack.get("/invoices/in_1").json()
+        assert (body["hosted_invoice_url"], body["invoice_pdf"]) == (page, pdf)
+
+        # A later fact without them (in its own batch) keeps the newest known links.
+        stack.invoice("in_1", T0, 1, status="paid", event_id="evt_paid")
+        stack.project()
+        body = stack.get("/invoices/in_1").json()
+        assert body["invoice"]["status"] == "paid"
+        assert (body["hosted_invoice_url"], body["invoice_pdf"]) == (page, pdf)
 
     def test_groups_without_names_are_shown_by_id(self, stack: Stack) -> None:
         stack.change("c1", "g1", "activated", T0 - timedelta(days=1))

@@ -178,6 +178,9 @@ def invoice_event(
         amount_remaining=total - paid,
         attempt_count=attempt_count,
     )
+    if status == "draft":
+        # Stripe sets an invoice's links when it finalizes it.
+        invoice.update(hosted_invoice_url=None, invoice_pdf=None)
     line = invoice["lines"]["data"][0]
     _set_line(line, quantity=quantity, amount=amount, currency=currency, period=line_period)
     return event

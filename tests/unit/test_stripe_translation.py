@@ -361,6 +361,8 @@ class TestInvoiceEvents:
             customer_id="cus_Ledger0001",
             line_id=obj(event)["lines"]["data"][0]["id"],
             unit_amount=1500,
+            hosted_invoice_url=obj(event)["hosted_invoice_url"],
+            invoice_pdf=obj(event)["invoice_pdf"],
         )
 
     @shapes

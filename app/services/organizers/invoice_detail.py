@@ -54,8 +54,8 @@ def invoice_detail(database: Database, organizer_id: str, invoice_id: str) -> In
         changes_since=since,
         changes_since_previous=changes_between(changes, names, since, counted_at),
         corrections=[_correction(c) for c in corrections_of_invoice(database, invoice_id)],
-        hosted_invoice_url=None,
-        invoice_pdf=None,
+        hosted_invoice_url=row["hosted_invoice_url"],
+        invoice_pdf=row["invoice_pdf"],
     )
 
 

@@ -49,12 +49,12 @@ export function InvoiceSummary({ detail }: { detail: Detail }) {
       {(detail.hosted_invoice_url || detail.invoice_pdf) && (
         <p>
           {detail.hosted_invoice_url && (
-            <a href={detail.hosted_invoice_url} rel="noreferrer" target="_blank">
+            <a href={detail.hosted_invoice_url} rel="noopener noreferrer" target="_blank">
               View on Stripe
             </a>
           )}{" "}
           {detail.invoice_pdf && (
-            <a href={detail.invoice_pdf} rel="noreferrer" target="_blank">
+            <a href={detail.invoice_pdf} rel="noopener noreferrer" target="_blank">
               Download PDF
             </a>
           )}
