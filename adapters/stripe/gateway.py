@@ -22,6 +22,7 @@ from adapters.observability.metrics import observe_stripe_request
 from adapters.stripe.checkout import with_tax_collection
 from adapters.stripe.corrections import CorrectionCalls, request_id
 from adapters.stripe.payload import Node
+from adapters.stripe.values import CheckoutSessionRead, PriceRead, read_checkout_session, read_price
 
 PINNED_API_VERSION: str = stripe.api_version
 # Pace a little under the configured limit: arrival jitter must not tip a 1-second window.
@@ -182,7 +183,7 @@ class StripeGateway(CorrectionCalls):
             http_client=MeteredRequestsClient(timeout=timeout_s, session=self._session),
         )
         self.limiter = RateLimiter(max_rps * PACING_FACTOR)
-        self._prices: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._prices: dict[str, tuple[float, PriceRead]] = {}
 
     def close(self) -> None:
         self._session.close()
@@ -251,13 +252,13 @@ class StripeGateway(CorrectionCalls):
 
     # -- enrollment (the organizer API) ----------------------------------------------
 
-    def price(self, price_id: str) -> dict[str, Any]:
+    def price(self, price_id: str) -> PriceRead:
         """A price, cached for a few minutes: billing pages must not spend the rate limit."""
         now = time.monotonic()
         cached = self._prices.get(price_id)
         if cached is not None and now - cached[0] < PRICE_CACHE_S:
             return cached[1]
-        found: dict[str, Any] = self.call(self.client.v1.prices.retrieve, price_id).to_dict()
+        found = read_price(self.call(self.client.v1.prices.retrieve, price_id).to_dict())
         self._prices[price_id] = (now, found)
         return found
 
@@ -271,15 +272,14 @@ class StripeGateway(CorrectionCalls):
 
     def create_checkout_session(
         self, params: Mapping[str, Any], *, idempotency_key: str
-    ) -> dict[str, Any]:
+    ) -> CheckoutSessionRead:
         """A Checkout Session on ``params`` (collecting address and tax ids with tax)."""
         session = self.call(
             self.client.v1.checkout.sessions.create,
             params=with_tax_collection(params),
             options={"idempotency_key": idempotency_key},
         )
-        result: dict[str, Any] = session.to_dict()
-        return result
+        return read_checkout_session(session.to_dict())
 
     def create_portal_session(
         self, *, customer_id: str, return_url: str, configuration: str | None = None

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
 from adapters.persistence.database import Database
 from adapters.stripe.gateway import StripeGateway
+from adapters.stripe.payload import TranslationError
 from app.services.organizers.models import (
     ActiveGroups,
     ChargeEstimate,
@@ -21,6 +23,8 @@ from app.services.organizers.models import (
 from app.settings import Settings
 from projections.summary import read_summary
 from projections.times import optional_from_text
+
+log = logging.getLogger("ledger")
 
 
 class BillingDeps(Protocol):
@@ -59,15 +63,23 @@ def enrollment_status(doc: dict[str, Any], now: datetime) -> EnrollmentStatus:
 
 
 def price_of(gateway: StripeGateway | None, price_id: str | None) -> Price | None:
+    """The per-group price for the estimate; None without a gateway or price, for a tiered
+    price (its amount depends on the quantity) and for a price Stripe answers unreadably
+    (the page still answers, without an estimate)."""
     if gateway is None or price_id is None:
         return None
-    found = gateway.price(price_id)
-    recurring = found.get("recurring") or {}
+    try:
+        found = gateway.price(price_id)
+    except TranslationError as error:
+        log.warning("price %s is unreadable: %s", price_id, error)
+        return None
+    if found.unit_amount is None:
+        return None
     return Price(
         price_id=price_id,
-        unit_amount=int(found["unit_amount"]),
-        currency=str(found["currency"]).lower(),
-        interval=str(recurring.get("interval", "month")),
+        unit_amount=found.unit_amount,
+        currency=found.currency,
+        interval=found.interval,
     )
 
 

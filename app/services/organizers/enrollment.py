@@ -4,7 +4,7 @@ quantity the ledger bills, reused while it is open. No HTTP here."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
@@ -89,13 +89,12 @@ def enroll(deps: EnrollmentDeps, organizer_id: str, request: EnrollmentRequest) 
     session = gateway.create_checkout_session(
         params, idempotency_key=checkout_key(organizer_uuid_hex, attempt, quantity)
     )
-    expires = session.get("expires_at")
-    expires_at = datetime.fromtimestamp(expires, tz=UTC) if expires else now + CHECKOUT_LIFETIME
+    expires_at = session.expires_at or now + CHECKOUT_LIFETIME
     ledger.update(
         organizer_id,
         lambda org, at: org.start_enrollment(
-            session_id=session["id"],
-            url=session["url"],
+            session_id=session.session_id,
+            url=session.url,
             expires_at=min(expires_at, now + CHECKOUT_LIFETIME),
             quantity=quantity,
             customer_id=customer_id,
@@ -103,7 +102,7 @@ def enroll(deps: EnrollmentDeps, organizer_id: str, request: EnrollmentRequest) 
         ),
     )
     return CheckoutLink(
-        url=session["url"], session_id=session["id"], quantity=quantity, reused=False
+        url=session.url, session_id=session.session_id, quantity=quantity, reused=False
     )
 
 
