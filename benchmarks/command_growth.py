@@ -66,19 +66,7 @@ console = Console(stderr=True)
 class GrowthHistory(HistoryBuilder):
     """``replay.py``'s history, over a pool of ``GROUP_POOL`` groups."""
 
-    def churn(self) -> None:
-        at = self.tick()
-        group_id = f"g{self.rnd.randrange(GROUP_POOL)}"
-        active = group_id in self.organizer.active_group_ids
-        toggle = self.rnd.random() < 0.85  # otherwise a restatement (reaffirmed)
-        wants_active = not active if toggle else active
-        self.organizer.change_group(
-            action=GroupAction.ACTIVATED if wants_active else GroupAction.DEACTIVATED,
-            group_id=group_id,
-            change_id=f"chg-{self.key}-{self.serial}",
-            occurred_at=at - self.step * self.rnd.uniform(0, 3),
-            at=at,
-        )
+    group_pool = GROUP_POOL
 
 
 def generate(ledger: LedgerApplication, key: str, events: int, seed: int) -> None:

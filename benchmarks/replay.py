@@ -85,6 +85,8 @@ class HistoryBuilder:
     Recorded times (``at``) rise evenly over ``SPAN``, as ``get_as_of`` requires.
     """
 
+    group_pool = GROUPS  # the groups its churn toggles
+
     def __init__(self, platform_id: str, target: int, rnd: random.Random) -> None:
         self.key = platform_id
         self.target = target
@@ -122,7 +124,7 @@ class HistoryBuilder:
 
     def churn(self) -> None:
         at = self.tick()
-        group_id = f"g{self.rnd.randrange(GROUPS)}"
+        group_id = f"g{self.rnd.randrange(self.group_pool)}"
         entries = self.organizer.groups.get(group_id, [])
         active = bool(entries) and entries[-1]["active"]
         toggle = self.rnd.random() < 0.85  # otherwise a restatement (reaffirmed)
