@@ -12,26 +12,19 @@ Both page like the ops lists (``limit``, ``cursor``; ``{"entries", "next_cursor"
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from adapters.persistence.database import Database
 from app.bootstrap import Container
 from app.entrypoints.http.auth import is_platform_id, require_staff
 from app.entrypoints.http.openapi import Operation, Param, query_param
 from app.entrypoints.http.routes.audit import limit_of
 from app.entrypoints.http.routes.ops import PAGING, cursor_of, json_response
 from app.entrypoints.http.routes.params import in_thread, invalid_parameter, query_text
-from app.services.audit.entries import Page
-from app.services.ops.paging import TextKey, json_row, read_page
+from app.services.ops.staff_lists import read_corrections, search_organizers
 from app.services.organizers.models import Corrections, OrganizerHits
 from domain.statuses import CorrectionStatus
-from projections.corrections import CORRECTION_FIELDS, CORRECTION_INTEGERS, corrections_query
-from projections.summary import search_hit, search_query
 
 # Some text, no control characters (PostgreSQL's text cannot even hold NUL).
 _PLAIN = "[^\\u0000-\\u001f\\u007f]*"
@@ -74,23 +67,6 @@ OPERATIONS = [
         ),
     ),
 ]
-
-
-def correction_of(row: Mapping[str, Any]) -> dict[str, Any]:
-    return json_row(row, CORRECTION_FIELDS, CORRECTION_INTEGERS)
-
-
-def read_corrections(
-    database: Database, status: CorrectionStatus | None, *, after: TextKey | None, limit: int
-) -> Page:
-    """One page of corrections (those in ``status``, if given), oldest request first."""
-    query = corrections_query(status)
-    return read_page(database, query, after=after, limit=limit, entry=correction_of)
-
-
-def search_organizers(database: Database, text: str, *, after: TextKey | None, limit: int) -> Page:
-    """One page of organizers matching ``text`` (see ``search_query``), by organizer id."""
-    return read_page(database, search_query(text), after=after, limit=limit, entry=search_hit)
 
 
 def status_of(request: Request) -> CorrectionStatus | None:
