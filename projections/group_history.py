@@ -22,6 +22,7 @@ from projections.base import Positioned, ReadModel, upsert_rows
 from projections.events import (
     CORRECTION_EVENTS,
     CUSTOMER_EVENTS,
+    GROUP_EVENTS,
     INVOICE_EVENTS,
     NEVER_RECORDED,
     SUBSCRIPTION_EVENTS,
@@ -52,14 +53,7 @@ _ACTIONS: dict[type[Any], str] = {
 class GroupHistoryProjection(ReadModel):
     name = "group_history"
     tables = (CHANGES,)
-    handles = frozenset(
-        {
-            Organizer.GroupActivated,
-            Organizer.GroupDeactivated,
-            Organizer.GroupChangeReaffirmed,
-            Organizer.StaleGroupChangeIgnored,
-        }
-    )
+    handles = GROUP_EVENTS
     IGNORED = (
         NEVER_RECORDED
         | {Organizer.Registered}
