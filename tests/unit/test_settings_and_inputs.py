@@ -9,11 +9,11 @@ import pytest
 
 from adapters.persistence.database import DatabaseUrlError, parse_database_url, to_pyformat
 from app.entrypoints.cli import main
-from app.services.timeparse import InstantError, parse_instant
 from app.settings import ConfigurationError, load_settings
 from domain.groups import GroupAction
 from domain.limits import id_problem
 from domain.organizer import Organizer, OrganizerError
+from projections.times import InstantError, parse_instant
 
 
 class TestDatabaseUrl:

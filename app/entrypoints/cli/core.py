@@ -15,8 +15,8 @@ from app.bootstrap import bootstrap
 from app.entrypoints.cli.render import print_table
 from app.services.ledger import UnknownOrganizerError
 from app.services.organizers.state import OrganizerState, organizer_state
-from app.services.timeparse import InstantError, parse_instant
 from app.settings import load_settings
+from projections.times import InstantError, parse_instant
 
 
 def instant_argument(text: str) -> datetime:

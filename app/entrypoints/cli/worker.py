@@ -17,8 +17,8 @@ from app.entrypoints.cli.core import instant_argument
 from app.entrypoints.cli.render import print_table
 from app.entrypoints.worker.worker import Worker
 from app.services.intake.stripe_inbox import InboxProcessor
-from app.services.timeparse import format_instant
 from app.settings import load_settings
+from projections.times import format_instant
 
 
 def register(commands: Any) -> None:

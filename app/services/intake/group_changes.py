@@ -32,10 +32,10 @@ from adapters.persistence.database import StoreUnavailableError
 from app.services.claims import Claims, take_group_change
 from app.services.errors import NotReadyError
 from app.services.ledger import ConcurrencyError
-from app.services.timeparse import parse_instant
 from domain.groups import ChangeOutcome, GroupAction
 from domain.limits import id_problem
 from domain.organizer import Organizer, OrganizerError
+from projections.times import parse_instant
 
 T = TypeVar("T")
 

@@ -17,7 +17,7 @@ from adapters.persistence.database import StoreUnavailableError
 from app.entrypoints.http.problems import Problem
 from app.services.audit.entries import InvalidCursorError
 from app.services.errors import NotReadyError
-from app.services.timeparse import InstantError, parse_instant
+from projections.times import InstantError, parse_instant
 
 T = TypeVar("T")
 log = logging.getLogger("ledger.web")
