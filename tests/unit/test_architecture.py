@@ -116,3 +116,17 @@ def test_no_stripe_double_is_left_among_the_production_packages() -> None:
         if {DOUBLE, "double"} & set(path.relative_to(ROOT).parent.parts)
     ]
     assert leftovers == []
+
+
+PRODUCTION_PACKAGES = ("domain", "projections", "adapters", "app", "migrations")
+MAX_MODULE_LINES = 400  # house style: most under ~300, none past what one person can hold
+
+
+def test_no_production_module_grows_past_400_lines() -> None:
+    too_long = [
+        f"{path.relative_to(ROOT)}: {lines} lines"
+        for package in PRODUCTION_PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    ]
+    assert too_long == []
