@@ -7,11 +7,16 @@ its snapshot, 2 to 5 active groups and an upcoming renewal (``RenewalUpcoming``,
 = the item's ``current_period_end``: all within the same hour). Then, timed, it runs what
 the worker runs on renewal day:
 
-1. the ``RenewalReactor`` over the log → one ``QuantitySyncRequested`` per organizer;
-2. the read models catch up (the sender's queue is ``rm_quantity_syncs``);
-3. ``SyncSender.run_once`` in a loop through ``StripeGateway(max_rps=--max-rps)`` with
-   ``--concurrency`` threads, while the read models follow the log in a thread (as in
-   ``ledger worker``), until no sync is pending.
+side by side, as ``ledger worker`` runs its loops:
+
+- the ``RenewalReactor`` following the log → one ``QuantitySyncRequested`` per organizer;
+- the read models following the log (the sender's queue is ``rm_quantity_syncs``);
+- ``SyncSender.run_once`` in a loop through ``StripeGateway(max_rps=--max-rps)`` with
+  ``--concurrency`` threads, from the first instant, until no sync is pending;
+
+and the timed phase ends when the read models have taken the last confirmation. The
+rate the issue asks about is updates / that whole phase; the first-to-last rate of the
+double's log is printed beside it.
 
 The double answers 429 beyond ``--max-rps`` requests per one-second window
 (``rate_limit_rps``), so overshooting the limit would show. Sending time is taken from
@@ -66,7 +71,12 @@ from app.bootstrap import Container  # noqa: E402
 from app.services.process.manager import RenewalReactor, SyncSender  # noqa: E402
 from app.settings import load_settings  # noqa: E402
 from benchmarks import renewal_day as day_mode  # noqa: E402
-from projections.runner import Follower, LogReader, build_read_models, catch_up  # noqa: E402
+from projections.runner import (  # noqa: E402
+    Follower,
+    LogReader,
+    build_read_models,
+    lowest_position,
+)
 from tests.support.burst import (  # noqa: E402
     API_KEY,
     DoubleProcess,
@@ -87,18 +97,16 @@ console = Console(stderr=True)
 
 @dataclass
 class Timings:
-    reactor_s: float = 0.0
-    projections_s: float = 0.0
-    sending_s: float = 0.0  # the ledger's side: first run_once to no sync pending
+    reactor_s: float = 0.0  # the loops start → the reactor has taken the renewal-day log
+    projections_s: float = 0.0  # no sync pending → the read models took the last events
+    sending_s: float = 0.0  # the loops start → no sync pending
     run_once_calls: int = 0
     attempted: int = 0
     ledger_cpu_s: float = 0.0  # this process's CPU while sending
     double_cpu_s: float = 0.0  # the double's process's CPU while sending
     load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average as sending starts, ends
 
-    @property
-    def total_s(self) -> float:
-        return self.reactor_s + self.projections_s + self.sending_s
+    total_s: float = 0.0  # the whole timed phase: the loops start → read models caught up
 
 
 @dataclass
@@ -167,51 +175,72 @@ def store(args: argparse.Namespace) -> Iterator[str]:
 def renewal_day(
     container: Container, gateway: StripeGateway, double: DoubleProcess, concurrency: int
 ) -> Timings:
-    """React, project, then send until no sync is pending (projections following)."""
+    """Run the worker's loops side by side, as ``ledger worker`` does, from the renewal-day
+    log to every sync confirmed and every read model caught up: the reactor follows the
+    log (→ ``QuantitySyncRequested``), the read models follow it (the sender's queue is
+    ``rm_quantity_syncs``), and the sender sends what is queued while both still run."""
     timings = Timings()
     ledger, database = container.ledger, container.database
     policy = container.renewal_policy()
-    reader = LogReader(ledger, container.settings.projection_batch_size)
-    started = time.perf_counter()
-    catch_up(reader, [RenewalReactor(database, ledger, policy)])
-    timings.reactor_s = time.perf_counter() - started
-    console.print(f"  reactor: {timings.reactor_s:.1f} s")
-
-    started = time.perf_counter()
+    batch = container.settings.projection_batch_size
+    seed_end = ledger.recorder.max_notification_id() or 0
+    reactor = RenewalReactor(database, ledger, policy)
     models = build_read_models(database, minimum_quantity=container.settings.minimum_quantity)
-    catch_up(reader, models)
-    timings.projections_s = time.perf_counter() - started
-    console.print(f"  read models: {timings.projections_s:.1f} s")
-
     sender = SyncSender(database, ledger, gateway, policy, concurrency=concurrency)
     stop = threading.Event()
-    follower = threading.Thread(
-        target=Follower(LogReader(ledger), models, poll_s=0.2).run,
-        args=(stop,),
-        name="projections",
-        daemon=True,
-    )
-    follower.start()
+    loops = [
+        threading.Thread(
+            target=Follower(LogReader(ledger, batch), loop, poll_s=0.05).run,
+            args=(stop,),
+            name=name,
+            daemon=True,
+        )
+        for name, loop in (("reactor", [reactor]), ("projections", models))
+    ]
     started, cpu, double_cpu = time.perf_counter(), time.process_time(), double.cpu_s()
     load_before = os.getloadavg()[0]
+    for loop in loops:
+        loop.start()
     try:
-        while pending_syncs(container) and time.perf_counter() - started < SEND_DEADLINE_S:
+        while time.perf_counter() - started < SEND_DEADLINE_S:
             attempted = sender.run_once()
             timings.run_once_calls += 1
             timings.attempted += attempted
+            reacted = (reactor.view.max_tracking_id() or 0) >= seed_end
+            if reacted and not timings.reactor_s:
+                timings.reactor_s = time.perf_counter() - started
             if attempted == 0:
+                if reacted and settled(container, models):
+                    break
                 time.sleep(0.05)  # the read models lag, or retries are not due yet
         timings.sending_s = time.perf_counter() - started
+        # The tail: the read models take the last confirmations (they still follow).
+        while not caught_up(ledger, models) and time.perf_counter() - started < SEND_DEADLINE_S:
+            time.sleep(0.02)
+        timings.total_s = time.perf_counter() - started
+        timings.projections_s = timings.total_s - timings.sending_s
         timings.ledger_cpu_s = time.process_time() - cpu
         timings.double_cpu_s = double.cpu_s() - double_cpu
         timings.load = (load_before, os.getloadavg()[0])
     finally:
         stop.set()
-        follower.join(timeout=30)
+        for loop in loops:
+            loop.join(timeout=30)
         sender.close()
-    catch_up(reader, models)
-    console.print(f"  sending: {timings.sending_s:.1f} s ({timings.run_once_calls} run_once calls)")
+    console.print(
+        f"  reactor done after {timings.reactor_s:.1f} s; no sync pending after"
+        f" {timings.sending_s:.1f} s; read models caught up after {timings.total_s:.1f} s"
+    )
     return timings
+
+
+def caught_up(ledger: Any, models: Sequence[Any]) -> bool:
+    return lowest_position(models) >= (ledger.recorder.max_notification_id() or 0)
+
+
+def settled(container: Container, models: Sequence[Any]) -> bool:
+    """Nothing left to send: every requested sync is in the read model and none pending."""
+    return caught_up(container.ledger, models) and pending_syncs(container) == 0
 
 
 def pending_syncs(container: Container) -> int:
@@ -400,12 +429,18 @@ def report(args: argparse.Namespace, results: Results, *, wall_s: float) -> None
 
 def add_sending_rows(table: Table, args: argparse.Namespace, results: Results) -> None:
     sent, reconciled = results.sent, results.reconciled
-    ratio = sent.rate / args.max_rps
+    whole = len(sent.updates) / results.timings.total_s if results.timings.total_s else 0.0
     table.add_row(
-        "achieved quantity-update rate",
-        f"{sent.rate:.1f} req/s = {ratio:.3f} x the limit",
+        "quantity-update rate over the whole timed phase (reactor, read models included)",
+        f"{whole:.1f} req/s = {whole / args.max_rps:.3f} x the limit",
         f"≥ {RATE_TARGET} x {args.max_rps} (pacing ceiling {PACING_FACTOR} x)",
-        verdict(ratio >= RATE_TARGET),
+        verdict(whole / args.max_rps >= RATE_TARGET),
+    )
+    table.add_row(
+        "quantity-update rate, first → last update (double's log)",
+        f"{sent.rate:.1f} req/s = {sent.rate / args.max_rps:.3f} x the limit",
+        "the limiter's own figure",
+        "",
     )
     table.add_row(
         "quantity updates, first → last (double's log)",
@@ -435,11 +470,13 @@ def add_sending_rows(table: Table, args: argparse.Namespace, results: Results) -
 
 def add_time_rows(table: Table, args: argparse.Namespace, timings: Timings) -> None:
     table.add_row(
-        "wall time: reactor (catch-up → syncs requested)", f"{timings.reactor_s:.1f} s", "", ""
+        "loops start → reactor took the renewal-day log", f"{timings.reactor_s:.1f} s", "", ""
     )
-    table.add_row("wall time: read models catch-up", f"{timings.projections_s:.1f} s", "", "")
     table.add_row(
-        "wall time: sending (first run_once → none pending)",
+        "none pending → read models took the last events", f"{timings.projections_s:.1f} s", "", ""
+    )
+    table.add_row(
+        "loops start → no sync pending (sending, reactor and read models alongside)",
         f"{timings.sending_s:.1f} s ({timings.run_once_calls} run_once,"
         f" {timings.attempted:,} attempted)",
         f"{args.subscriptions / (args.max_rps * PACING_FACTOR):.1f} s at the pacing rate",
