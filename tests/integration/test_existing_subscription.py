@@ -5,6 +5,7 @@ per-group price at the next renewal with no second Checkout and no double charge
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,11 +16,13 @@ import stripe
 from starlette.testclient import TestClient
 
 from adapters.persistence.inbox import StripeInbox
+from adapters.stripe.existing import move_item_to_price
 from app.bootstrap import Container, bootstrap
 from app.entrypoints.http.web import create_app
 from app.services.process.enroll import enroll_existing
 from app.settings import load_settings
 from domain.groups import GroupAction
+from domain.keys import move_key
 from stripe_double import running_double, sdk_client
 from tests.support.api import SERVICE_TOKEN, TOKEN_SECRET, bearer
 from tests.support.clock import SteppingClock
@@ -273,6 +276,44 @@ class TestConfirmExisting:
         assert "per year" in response.json()["detail"]
         assert legacy.item(subscription)["price"]["id"] == yearly
         assert legacy.container.ledger.find("org-1") is None
+
+    def test_a_move_stripe_applied_but_the_ledger_never_recorded_is_recorded_once(
+        self, legacy: Legacy
+    ) -> None:
+        subscription = legacy.subscription()
+        item = subscription["items"]["data"][0]["id"]
+        gateway = legacy.container.gateway
+        assert gateway is not None
+        key = move_key("org-1", item, legacy.group_price, 1)
+        move = {
+            "subscription_id": subscription["id"],
+            "item_id": item,
+            "from_price_id": legacy.legacy_price,
+            "to_price_id": legacy.group_price,
+            "quantity": 1,
+            "organizer_id": "org-1",
+            "idempotency_key": key,
+        }
+        move_item_to_price(gateway, **move)  # the crash: Stripe moved it, nothing recorded
+        assert legacy.container.ledger.find("org-1") is None
+        response = legacy.confirm()
+        assert response.status_code == 200, response.text
+        assert response.json()["moved"] is True
+        snapshot = legacy.container.ledger.get("org-1").subscription_snapshot
+        assert snapshot is not None
+        assert snapshot.price_id == legacy.group_price
+        assert len(legacy.requests("POST", f"/v1/subscriptions/{subscription['id']}")) == 1
+
+    def test_confirmations_at_once_send_one_key_and_record_one_move(self, legacy: Legacy) -> None:
+        subscription = legacy.subscription()
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            answers = list(pool.map(lambda _: legacy.confirm(), range(3)))
+        assert {answer.status_code for answer in answers} <= {200, 409}
+        assert any(answer.status_code == 200 for answer in answers)
+        sent = legacy.requests("POST", f"/v1/subscriptions/{subscription['id']}")
+        assert len({r["idempotency_key"] for r in sent}) == 1
+        assert sum(1 for r in sent if not r["replayed"]) == 1
+        assert legacy.found().json()["moved"] is True
 
     def test_nothing_to_move_is_a_404_and_records_nothing(self, legacy: Legacy) -> None:
         response = legacy.confirm()
