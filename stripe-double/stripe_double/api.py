@@ -22,6 +22,7 @@ from stripe_double import (
     routes_invoices,
     routes_payment_methods,
     routes_portal_configurations,
+    routes_search,
     routes_subscriptions,
 )
 from stripe_double.errors import StripeError, rate_limited
@@ -40,6 +41,7 @@ REQUEST_ID_KEY = "stripe_double.request_id"
 RAW_SEND_KEY = "stripe_double.raw_send"
 
 ROUTES: list[Route] = [
+    *routes_search.ROUTES,
     *routes_core.ROUTES,
     *routes_customers.ROUTES,
     *routes_subscriptions.ROUTES,

@@ -309,6 +309,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/organizers/{organizer_id}/existing-subscription": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A subscription made before the ledger (found by metadata.organizer_id, or linked by ops) and what moves to the per-group price when; asks Stripe (paced) unless ops linked it
+         * @description Roles: the organizer itself, finance, ops.
+         */
+        get: operations["getExistingSubscription"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/organizers/{organizer_id}/existing-subscription/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move the found subscription's item to the per-group price from its next renewal, with no proration and no Checkout; idempotent (a confirmed move answers 200 again)
+         * @description Roles: the organizer itself, finance, ops.
+         */
+        post: operations["confirmExistingSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/organizers/{organizer_id}/invoices/{invoice_id}": {
         parameters: {
             query?: never;
@@ -617,6 +657,65 @@ export interface components {
              * @default null
              */
             cancel_url?: string | null;
+        };
+        /** ExistingPrice */
+        ExistingPrice: {
+            /** Price Id */
+            price_id: string;
+            /**
+             * Unit Amount
+             * @description Per unit and period, minor units; null: tiered
+             */
+            unit_amount: number | null;
+            /** Currency */
+            currency: string;
+            /**
+             * Interval
+             * @description month, year, …
+             */
+            interval: string;
+        };
+        /**
+         * ExistingSubscription
+         * @description A subscription made before the ledger and what moves when, once confirmed.
+         */
+        ExistingSubscription: {
+            /** Subscription Id */
+            subscription_id: string;
+            /** Status */
+            status: string;
+            /**
+             * Found By
+             * @description metadata.organizer_id on Stripe, or linked by `ledger enroll-existing`
+             * @enum {string}
+             */
+            found_by: "metadata" | "ops_link";
+            price: components["schemas"]["ExistingPrice"];
+            /** Quantity */
+            quantity: number;
+            /**
+             * Current Period End
+             * Format: date-time
+             */
+            current_period_end: string;
+            /** @description the per-group price billed after the move */
+            moves_to: components["schemas"]["ExistingPrice"];
+            /**
+             * Moves At
+             * Format: date-time
+             * @description the next renewal: the first invoice per group
+             */
+            moves_at: string;
+            /**
+             * Groups Now
+             * @description groups the ledger would bill today (at least minimum)
+             */
+            groups_now: number;
+            /**
+             * Moved
+             * @description true once confirmed: the item is on the per-group price
+             */
+            moved: boolean;
         };
         /**
          * GroupAction
@@ -2221,6 +2320,142 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PortalLink"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Store unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    getExistingSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the platform's organizer id */
+                organizer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A subscription made before the ledger (found by metadata.organizer_id, or linked by ops) and what moves to the per-group price when; asks Stripe (paced) unless ops linked it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExistingSubscription"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Store unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    confirmExistingSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the platform's organizer id */
+                organizer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Move the found subscription's item to the per-group price from its next renewal, with no proration and no Checkout; idempotent (a confirmed move answers 200 again) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExistingSubscription"];
                 };
             };
             /** @description Missing, expired or invalid credentials */
