@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -167,19 +167,21 @@ class StripeInbox:
         On PostgreSQL the rows are locked ``FOR UPDATE SKIP LOCKED`` in a transaction that
         also holds the batch's marks and links and commits when the block ends: a second
         processor skips them, and a crash (or an error out of the block) rolls all of it
-        back, leaving every row pending, never half-marked. SQLite has one writer and its
+        back, leaving every row pending, never half-marked. Each write is a savepoint:
+        one the store refuses fails its row alone. SQLite has one writer and its
         transactions would block the ledger's own writes, so there each write of the batch
         commits on its own, as ``record_many`` and ``link`` do (one processor: the worker).
         """
         if isinstance(self.database, PostgresDatabase):
-            with self.database.transaction() as cursor:
-                records = cursor.execute(
-                    f"SELECT {_COLUMNS} FROM stripe_inbox WHERE status = 'pending'"
-                    " ORDER BY created, event_id LIMIT :limit FOR UPDATE SKIP LOCKED",
-                    {"limit": limit},
-                ).fetchall()
+            with self.database.savepoints() as write:
+                with write() as cursor:
+                    records = cursor.execute(
+                        f"SELECT {_COLUMNS} FROM stripe_inbox WHERE status = 'pending'"
+                        " ORDER BY created, event_id LIMIT :limit FOR UPDATE SKIP LOCKED",
+                        {"limit": limit},
+                    ).fetchall()
                 rows = [InboxRow.from_record(r) for r in records]
-                yield InboxBatch(rows, lambda: nullcontext(cursor))
+                yield InboxBatch(rows, write)
         else:
             yield InboxBatch(self.pending(limit), self.database.transaction)
 
