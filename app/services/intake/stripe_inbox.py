@@ -154,22 +154,37 @@ class InboxProcessor:
         """The rows by the organizer they will be applied to, each lane in the rows' order.
         A row no organizer is known for yet (it will be parked, ignored or failed) goes to
         the ``None`` lane; one whose customer a checkout earlier in the batch names goes to
-        that checkout's organizer, behind it."""
+        that checkout's organizer, behind it. The links not cached yet: one query."""
+        translated = [(row, self._translated(row)) for row in rows]
+        unknown = {
+            stripe_id
+            for _, translation in translated
+            if translation is not None and translation.organizer_hint is None
+            for stripe_id in (translation.customer_id, translation.subscription_id)
+            if stripe_id and stripe_id not in self._owners
+        }
+        if unknown:
+            self._owners |= self.inbox.owners(unknown)
         lanes: dict[str | None, list[InboxRow]] = {}
         named: dict[str, str] = {}  # Stripe id -> organizer, named by this batch's checkouts
-        for row in rows:
-            lanes.setdefault(self._lane(row, named), []).append(row)
+        for row, translation in translated:
+            lanes.setdefault(self._lane(translation, named), []).append(row)
         return lanes
 
-    def _lane(self, row: InboxRow, named: dict[str, str]) -> str | None:
+    def _translated(self, row: InboxRow) -> Translation | None:
+        """The row's translation, kept for ``process``; None if it fails (``process``
+        meets the error again and says why)."""
         try:
             translation = self._translate(orjson.loads(row.delivery.payload))
         except TRANSIENT_ERRORS:
             raise
-        except Exception:  # ``process`` meets it again and says why
+        except Exception:
             return None
         self._translations[row.delivery.event_id] = translation
-        if translation.outcome == "ignored":
+        return translation
+
+    def _lane(self, translation: Translation | None, named: dict[str, str]) -> str | None:
+        if translation is None or translation.outcome == "ignored":
             return None
         ids = (translation.customer_id, translation.subscription_id)
         if translation.organizer_hint is not None:
@@ -177,8 +192,8 @@ class InboxProcessor:
                 if stripe_id:
                     named.setdefault(stripe_id, translation.organizer_hint)
             return translation.organizer_hint
-        owner = self._owner(*ids)
-        return owner or next((named[i] for i in ids if i and i in named), None)
+        known = (self._owners[i] for i in ids if i and i in self._owners)
+        return next(known, None) or next((named[i] for i in ids if i and i in named), None)
 
     def _woken(self, outcome: Outcome) -> Outcome:
         """A row parked on an id linked meanwhile (by a later row of its batch or another
