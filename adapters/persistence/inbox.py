@@ -211,13 +211,8 @@ class StripeInbox:
         wanted = sorted({i for i in stripe_ids if i})
         if not wanted:
             return {}
-        marks = ", ".join(f":id{n}" for n in range(len(wanted)))
         with self.database.transaction() as cursor:
-            rows = cursor.execute(
-                f"SELECT stripe_id, organizer_id FROM stripe_links WHERE stripe_id IN ({marks})",
-                {f"id{n}": stripe_id for n, stripe_id in enumerate(wanted)},
-            ).fetchall()
-        return {str(r["stripe_id"]): str(r["organizer_id"]) for r in rows}
+            return _select_owners(cursor, wanted)
 
     def counts(self) -> dict[str, int]:
         with self.database.transaction() as cursor:
@@ -246,6 +241,15 @@ class InboxBatch:
     def link(self, kind: LinkKind, stripe_id: str, organizer_id: str, source: str) -> None:
         with self._lock, self._writes() as cursor:
             _write_link(cursor, kind, stripe_id, organizer_id, source)
+
+    def owners(self, stripe_ids: Iterable[str | None]) -> dict[str, str]:
+        """``StripeInbox.owners`` on the batch's own connection (no second one from the
+        pool while the batch holds one; on PostgreSQL it sees the batch's links too)."""
+        wanted = sorted({i for i in stripe_ids if i})
+        if not wanted:
+            return {}
+        with self._lock, self._writes() as cursor:
+            return _select_owners(cursor, wanted)
 
 
 def _record_many(cursor: Cursor, outcomes: Sequence[tuple[str, Outcome]]) -> None:
@@ -282,3 +286,12 @@ def _write_link(
         f" WHERE status = 'parked' AND {column} = :stripe_id",
         {"stripe_id": stripe_id},
     )
+
+
+def _select_owners(cursor: Cursor, wanted: Sequence[str]) -> dict[str, str]:
+    marks = ", ".join(f":id{n}" for n in range(len(wanted)))
+    rows = cursor.execute(
+        f"SELECT stripe_id, organizer_id FROM stripe_links WHERE stripe_id IN ({marks})",
+        {f"id{n}": stripe_id for n, stripe_id in enumerate(wanted)},
+    ).fetchall()
+    return {str(r["stripe_id"]): str(r["organizer_id"]) for r in rows}

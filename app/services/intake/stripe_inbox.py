@@ -164,7 +164,7 @@ class InboxProcessor:
             if stripe_id and stripe_id not in self._owners
         }
         if unknown:
-            self._owners |= self.inbox.owners(unknown)
+            self._owners |= self._writes.owners(unknown)
         lanes: dict[str | None, list[InboxRow]] = {}
         named: dict[str, str] = {}  # Stripe id -> organizer, named by this batch's checkouts
         for row, translation in translated:
@@ -316,7 +316,7 @@ class InboxProcessor:
         for stripe_id in stripe_ids:
             if stripe_id and stripe_id in self._owners:
                 return self._owners[stripe_id]
-        found = self.inbox.owners(stripe_ids)
+        found = self._writes.owners(stripe_ids)
         self._owners |= found
         return next((found[i] for i in stripe_ids if i and i in found), None)
 
