@@ -43,8 +43,10 @@ class GroupEntry(TypedDict):
 
 GroupHistory = Mapping[str, Sequence[GroupEntry]]
 # Entries a group keeps before its settled past is folded: a few, so the state stays
-# small; more than one, so the usual short histories are never folded.
-FOLD_ABOVE = 8
+# small (issue 12: 8 kept ~566 entries, 72 KB, on the 30,000-event benchmark organizer;
+# 3 keeps ~375, 48 KB: what is left is the changes since the settled instant); more than
+# one, so the usual short histories are never folded.
+FOLD_ABOVE = 3
 
 
 class GroupHistoryNeeded(LookupError):

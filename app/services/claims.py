@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from domain.claims import InputClaim, change_key
+from domain.claims import InputClaim, change_key, fact_key, invoice_final_key, payment_key
 from domain.groups import ChangeOutcome, GroupAction
 from domain.organizer import Organizer
 
@@ -72,3 +72,16 @@ def take_group_change(
     if outcome is not ChangeOutcome.DUPLICATE:
         claims.take(change_key(change_id), outcome.value, at=at)
     return outcome
+
+
+def claim_recorded(organizer: Organizer, claims: Claims, *, at: datetime) -> None:
+    """The claims of the Stripe facts one decision recorded: each delivery taken, and the
+    final invoices and succeeded payments whose events promise a claim (``claimed``)."""
+    for fact in organizer.stripe_facts_pending():
+        claims.take(fact_key(type(fact), fact.source), "recorded", at=at)
+        if not vars(fact).get("claimed", False):
+            continue
+        if isinstance(fact, Organizer.InvoiceRecorded):
+            claims.take(invoice_final_key(fact.invoice_id), fact.status, at=at)
+        elif isinstance(fact, Organizer.PaymentSucceeded):
+            claims.take(payment_key(fact.invoice_id), "succeeded", at=at)
