@@ -9,6 +9,7 @@ the entries it forgot.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -92,7 +93,7 @@ deliveries = st.builds(
 )
 
 
-def recorded(events: list[object]) -> list[tuple[object, ...]]:
+def recorded(events: Sequence[object]) -> list[tuple[object, ...]]:
     """What each fact said (``claimed`` is how it is remembered, not what it says)."""
     return [
         (type(e).__name__, vars(e).get("invoice_id"), vars(e).get("status"), e.source)
@@ -118,6 +119,10 @@ class Reference:
         return done
 
 
+def take(ledger: LedgerApplication, delivery: Input) -> bool:
+    return ledger.update("org-1", delivery.apply)
+
+
 def run(inputs: list[Input]) -> tuple[LedgerApplication, Reference, list[bool], list[bool]]:
     clock = SteppingClock(T0)
     ledger = LedgerApplication(MEMORY, clock=clock)
@@ -126,7 +131,7 @@ def run(inputs: list[Input]) -> tuple[LedgerApplication, Reference, list[bool], 
     got, expected = [], []
     for delivery in inputs:
         at = clock.advance(delivery.days * DAY + timedelta(minutes=1))
-        got.append(ledger.update("org-1", lambda org, at, d=delivery: d.apply(org, at)))
+        got.append(take(ledger, delivery))
         expected.append(reference.take(delivery, at))
     return ledger, reference, got, expected
 
@@ -172,7 +177,7 @@ def test_a_paid_renewal_invoice_leaves_the_state_once_its_period_ended() -> None
     ]
     for step in steps:
         clock.advance(timedelta(minutes=1))
-        assert ledger.update("org-1", lambda org, at, s=step: s.apply(org, at))
+        assert take(ledger, step)
     assert "in_a" in ledger.get("org-1").renewal_invoices  # its period is still running
     clock.advance(31 * DAY)
     assert ledger.update("org-1", lambda org, at: Input("draft", "in_b", "evt_5", 0).apply(org, at))
@@ -188,7 +193,7 @@ def test_a_paid_renewal_invoice_leaves_the_state_once_its_period_ended() -> None
         Input("failed:3", "in_a", "evt_9", 0),
     ]
     for step in late:  # late deliveries about the forgotten invoice: the claims refuse them
-        assert not ledger.update("org-1", lambda org, at, s=step: s.apply(org, at))
+        assert not take(ledger, step)
     assert ledger.get("org-1").version == version
 
 
