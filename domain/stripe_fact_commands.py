@@ -171,7 +171,8 @@ class StripeFactCommands(OrganizerState):
         at: datetime,
         occurred_at: datetime | None = None,
     ) -> bool:
-        if self.payment_succeeded(invoice_id):
+        # A delivery already taken: its claim would refuse the save again and again.
+        if self.has_seen(self.PaymentSucceeded, source) or self.payment_succeeded(invoice_id):
             return False
         extra = {"claimed": True} if self.claims_lent else {}
         self.trigger_event(
