@@ -50,6 +50,16 @@ def payment_key(invoice_id: str) -> str:
     return f"payment-succeeded:{invoice_id}"
 
 
+def check_key(trigger: str, cause: str) -> str:
+    """A renewal quantity check decided once per (trigger, cause)."""
+    return f"renewal-check:{trigger}|{cause}"
+
+
+def drift_key(source: str) -> str:
+    """Drift recorded once per reconciliation run (its ``source``)."""
+    return f"drift:{source}"
+
+
 class InputClaim(Aggregate):
     """One input taken by one organizer, and what it did there."""
 

@@ -10,7 +10,15 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from domain.claims import InputClaim, change_key, fact_key, invoice_final_key, payment_key
+from domain.claims import (
+    InputClaim,
+    change_key,
+    check_key,
+    drift_key,
+    fact_key,
+    invoice_final_key,
+    payment_key,
+)
 from domain.groups import ChangeOutcome, GroupAction
 from domain.organizer import Organizer
 
@@ -75,8 +83,16 @@ def take_group_change(
 
 
 def claim_recorded(organizer: Organizer, claims: Claims, *, at: datetime) -> None:
-    """The claims of the Stripe facts one decision recorded: each delivery taken, and the
-    final invoices and succeeded payments whose events promise a claim (``claimed``)."""
+    """The claims of what one decision recorded: each Stripe delivery taken, and the
+    events that promise a claim (``claimed``): final invoices, succeeded payments,
+    renewal checks and drift reports."""
+    for event in organizer.pending_events:
+        if not vars(event).get("claimed", False):
+            continue
+        if isinstance(event, Organizer.RenewalQuantityChecked):
+            claims.take(check_key(event.trigger, event.cause), event.outcome, at=at)
+        elif isinstance(event, Organizer.DriftDetected):
+            claims.take(drift_key(event.source), str(event.expected_quantity), at=at)
     for fact in organizer.stripe_facts_pending():
         claims.take(fact_key(type(fact), fact.source), "recorded", at=at)
         if not vars(fact).get("claimed", False):
