@@ -65,9 +65,11 @@ class InvoiceRecorded(StripeFact):
         org.invoices[self.invoice_id] = self.status
         facts = {k: getattr(self, k) for k in InvoiceFacts.__dataclass_fields__}
         corrections.take_renewal_invoice(org, InvoiceFacts(**facts))
+        # Before marking this one: the event that makes an invoice final never forgets it,
+        # so the reactor's review of that event (corrections, syncs renewed) still sees it.
+        forget_settled_invoices(org, self.timestamp)
         if self.claimed and is_final(self.status):
             org.final_invoices[self.invoice_id] = None
-        forget_settled_invoices(org, self.timestamp)
 
 
 class PaymentSucceeded(StripeFact):

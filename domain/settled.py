@@ -8,9 +8,12 @@ same entries at the same versions), once no decision can ask about it any more:
 
 - an invoice whose status can never move again (``is_final``: paid, void, uncollectible
   rank highest, see ``domain.billing.INVOICE_STATUS_RANK``), recorded with its claim
-  (``InvoiceRecorded.claimed``: the ledger saved ``invoice-final:<id>`` with it), and,
-  for a renewal invoice, whose period has ended (no late difference is decided for it any
-  more, see ``correct_renewal_invoices``) and whose corrections are all closed. A later
+  (``InvoiceRecorded.claimed``: the ledger saved ``invoice-final:<id>`` with it), at a
+  later invoice event than the one that made it final (the reactor reviews that one with
+  the invoice still there), and, for a renewal invoice, whose period ended more than
+  ``DRAFT_WINDOW`` before (no late difference is decided for an ended period, see
+  ``correct_renewal_invoices``; the window covers a reactor that lags) and whose
+  corrections are all closed. A later
   delivery about it reads the claim (``record_invoice``): only unknown invoices pay that
   read. Invoices recorded before the claims existed are never forgotten (exact as before).
 - a succeeded payment recorded with its claim (``payment-succeeded:<id>``): nothing but
@@ -45,7 +48,7 @@ def forget_settled_invoices(org: OrganizerState, at: datetime) -> None:
     for invoice_id in list(org.final_invoices):
         renewal = org.renewal_invoices.get(invoice_id)
         if renewal is not None and (
-            renewal["period_end"] > at or _has_open_correction(org, invoice_id)
+            renewal["period_end"] + DRAFT_WINDOW > at or _has_open_correction(org, invoice_id)
         ):
             continue
         del org.final_invoices[invoice_id]

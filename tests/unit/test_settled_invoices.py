@@ -179,7 +179,7 @@ def test_a_paid_renewal_invoice_leaves_the_state_once_its_period_ended() -> None
         clock.advance(timedelta(minutes=1))
         assert take(ledger, step)
     assert "in_a" in ledger.get("org-1").renewal_invoices  # its period is still running
-    clock.advance(31 * DAY)
+    clock.advance(34 * DAY)  # its period ended more than DRAFT_WINDOW ago
     assert ledger.update("org-1", lambda org, at: Input("draft", "in_b", "evt_5", 0).apply(org, at))
     organizer = ledger.get("org-1")
     assert "in_a" not in organizer.invoices
