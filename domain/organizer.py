@@ -118,8 +118,9 @@ class Organizer(GroupCommands, StripeFactCommands, SyncCommands, CorrectionComma
     class RenewalInvoiceLeftUncorrected(corrections.RenewalInvoiceLeftUncorrected, Event): ...
 
     # Snapshots taken before issue 10 lack the correction state; before issue 11 they
-    # hold each sync's state as a plain dict; before issue 12 no group history is folded.
-    class_version = 4
+    # hold each sync's state as a plain dict; before issue 12 no group history is folded
+    # (v4: no invoice is forgotten, domain/settled.py).
+    class_version = 5
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -133,6 +134,10 @@ class Organizer(GroupCommands, StripeFactCommands, SyncCommands, CorrectionComma
     @staticmethod
     def upcast_v3_v4(state: dict[str, Any]) -> None:
         state.setdefault("groups_settled_until", None)
+
+    @staticmethod
+    def upcast_v4_v5(state: dict[str, Any]) -> None:
+        state.setdefault("final_invoices", {})
 
     def __init__(self, platform_organizer_id: str) -> None:
         self.platform_organizer_id = platform_organizer_id
@@ -148,6 +153,7 @@ class Organizer(GroupCommands, StripeFactCommands, SyncCommands, CorrectionComma
         self.last_synced_quantity = None
         self.last_synced_at = None
         self.invoices = {}
+        self.final_invoices = {}
         self.payments = {}
         self.seen_sources = {}
         self.renewal_checks = {}

@@ -44,6 +44,8 @@ class OrganizerState:
     last_synced_quantity: int | None
     last_synced_at: datetime | None
     invoices: dict[str, str]
+    # Invoices whose final status is in a claim: forgotten once settled (domain/settled.py).
+    final_invoices: dict[str, None]
     payments: dict[str, str]
     seen_sources: dict[str, None]
     renewal_checks: dict[str, str]
@@ -95,8 +97,18 @@ class OrganizerState:
             return True
         if any(type(e) is fact and e.source == source for e in self.stripe_facts_pending()):
             return True
+        return self.claimed(fact_key(fact, source))
+
+    @property
+    def claims_lent(self) -> bool:
+        """Whether this decision runs with the store's claims (the ledger saves the claims
+        its facts take): only then may an event promise that a claim remembers it."""
+        return "_lent_claims" in vars(self)
+
+    def claimed(self, key: str) -> bool:
+        """Whether the store holds this input's claim (False on a bare organizer)."""
         lent: SeenInputs | None = vars(self).get("_lent_claims")
-        return lent is not None and lent.seen(fact_key(fact, source))
+        return lent is not None and lent.seen(key)
 
     def stripe_facts_pending(self) -> list[stripe_fact_events.StripeFact]:
         """The Stripe facts this decision recorded so far (each needs its claim)."""

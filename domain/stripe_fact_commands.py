@@ -15,8 +15,10 @@ from domain.billing import (
     invoice_status_advances,
     is_newer_snapshot,
 )
+from domain.claims import invoice_final_key, payment_key
 from domain.guards import OrganizerError, check_platform_id
 from domain.organizer_state import OrganizerState
+from domain.settled import is_final, is_past_renewal
 
 
 class StripeFactCommands(OrganizerState):
@@ -115,6 +117,8 @@ class StripeFactCommands(OrganizerState):
         if (
             self.has_seen(self.RenewalUpcoming, source)
             or period_end.isoformat() in self.upcoming_renewals
+            # Stale: the state no longer holds notices this old (domain/settled.py).
+            or is_past_renewal(period_end, at)
         ):
             return False
         self.trigger_event(
@@ -144,12 +148,16 @@ class StripeFactCommands(OrganizerState):
             current, invoice.status
         ):
             return False
+        if current is None and self.claimed(invoice_final_key(invoice.invoice_id)):
+            return False  # final, then forgotten by the state (domain/settled.py)
+        extra = {"claimed": True} if self.claims_lent and is_final(invoice.status) else {}
         self.trigger_event(
             self.InvoiceRecorded,
             source=source,
             timestamp=at,
             occurred_at=occurred_at,
             **invoice.as_event_fields(),
+            **extra,
         )
         return True
 
@@ -163,8 +171,10 @@ class StripeFactCommands(OrganizerState):
         at: datetime,
         occurred_at: datetime | None = None,
     ) -> bool:
-        if self.payments.get(invoice_id) == "succeeded":
+        # A delivery already taken: its claim would refuse the save again and again.
+        if self.has_seen(self.PaymentSucceeded, source) or self.payment_succeeded(invoice_id):
             return False
+        extra = {"claimed": True} if self.claims_lent else {}
         self.trigger_event(
             self.PaymentSucceeded,
             invoice_id=invoice_id,
@@ -173,8 +183,16 @@ class StripeFactCommands(OrganizerState):
             source=source,
             timestamp=at,
             occurred_at=occurred_at,
+            **extra,
         )
         return True
+
+    def payment_succeeded(self, invoice_id: str) -> bool:
+        """Known in the state (recorded before its claim existed) or by its claim."""
+        status = self.payments.get(invoice_id)
+        if status is not None:
+            return status == "succeeded"
+        return self.claimed(payment_key(invoice_id))
 
     def record_payment_failed(
         self,
@@ -187,9 +205,10 @@ class StripeFactCommands(OrganizerState):
         at: datetime,
         occurred_at: datetime | None = None,
     ) -> bool:
-        if self.has_seen(self.PaymentFailed, source) or self.payments.get(invoice_id) in (
-            "succeeded",
-            f"failed:{attempt_count}",
+        if (
+            self.has_seen(self.PaymentFailed, source)
+            or self.payments.get(invoice_id) == f"failed:{attempt_count}"
+            or self.payment_succeeded(invoice_id)
         ):
             return False
         self.trigger_event(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.domain import Aggregate
 
 from domain.billing import SubscriptionSnapshot
+from domain.settled import forget_past_renewals
 
 if TYPE_CHECKING:
     from domain.organizer import Organizer
@@ -118,6 +119,7 @@ class RenewalUpcoming(StripeFact):
 
     def take(self, org: Organizer) -> None:
         org.upcoming_renewals[self.period_end.isoformat()] = self.expected_quantity
+        forget_past_renewals(org, self.timestamp)
 
 
 class EnrollmentStarted(Aggregate.Event):

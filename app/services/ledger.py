@@ -19,8 +19,8 @@ from eventsourcing.persistence import IntegrityError, Transcoder
 
 from adapters.persistence.database import DatabaseUrl
 from adapters.persistence.transcoder import ledger_transcoder
-from app.services.claims import Claims, take_group_change
-from domain.claims import claim_id, fact_key
+from app.services.claims import Claims, claim_recorded, take_group_change
+from domain.claims import claim_id
 from domain.group_events import group_entry
 from domain.groups import ChangeOutcome, GroupAction, GroupHistoryNeeded, history_of
 from domain.organizer import Organizer, organizer_uuid
@@ -235,8 +235,7 @@ class LedgerApplication(Application[UUID]):
             result = decide(organizer, at, claims)
         finally:
             organizer.lend_claims(None)
-        for fact in organizer.stripe_facts_pending():
-            claims.take(fact_key(type(fact), fact.source), "recorded", at=at)
+        claim_recorded(organizer, claims, at=at)
         return result
 
     def _with_group_history(self, load: Callable[[], Organizer | None], name: str) -> Organizer:
