@@ -23,6 +23,7 @@ from domain import correction_events as corrections
 from domain import group_events as groups
 from domain import invoice_events as invoices
 from domain import stripe_fact_events as facts
+from domain import subscription_events as subscriptions
 from domain import sync_events
 from domain.correction_commands import CorrectionCommands
 from domain.group_commands import GroupCommands
@@ -78,6 +79,11 @@ class Organizer(GroupCommands, StripeFactCommands, SyncCommands, CorrectionComma
 
     class EnrollmentStarted(facts.EnrollmentStarted, Event): ...
 
+    # A second live subscription, issue 13 (domain/subscription_events.py).
+    class DuplicateSubscriptionFound(subscriptions.DuplicateSubscriptionFound, Event): ...
+
+    class DuplicateSubscriptionResolved(subscriptions.DuplicateSubscriptionResolved, Event): ...
+
     # Renewal quantity checks, syncs and drift (domain/sync_events.py).
     class RenewalQuantityChecked(sync_events.RenewalQuantityChecked, Event): ...
 
@@ -118,8 +124,9 @@ class Organizer(GroupCommands, StripeFactCommands, SyncCommands, CorrectionComma
     class RenewalInvoiceLeftUncorrected(corrections.RenewalInvoiceLeftUncorrected, Event): ...
 
     # Snapshots taken before issue 10 lack the correction state; before issue 11 they
-    # hold each sync's state as a plain dict; before issue 12 no group history is folded.
-    class_version = 4
+    # hold each sync's state as a plain dict; before issue 12 no group history is folded;
+    # before issue 13 they hold one ``subscription`` (now one entry per subscription).
+    class_version = 5
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -134,6 +141,15 @@ class Organizer(GroupCommands, StripeFactCommands, SyncCommands, CorrectionComma
     def upcast_v3_v4(state: dict[str, Any]) -> None:
         state.setdefault("groups_settled_until", None)
 
+    @staticmethod
+    def upcast_v4_v5(state: dict[str, Any]) -> None:
+        single = state.pop("subscription", None)
+        if single is not None:
+            single.setdefault("created", None)
+            single.setdefault("schedule_id", None)
+        state["subscriptions"] = {} if single is None else {single["subscription_id"]: single}
+        state.setdefault("duplicate_subscriptions", {})
+
     def __init__(self, platform_organizer_id: str) -> None:
         self.platform_organizer_id = platform_organizer_id
         self.groups = {}
@@ -141,7 +157,8 @@ class Organizer(GroupCommands, StripeFactCommands, SyncCommands, CorrectionComma
         self.change_outcomes = {}
         self.stripe_customer_id = None
         self.stripe_customer_deleted = False
-        self.subscription = None
+        self.subscriptions = {}
+        self.duplicate_subscriptions = {}
         self.canceled_at = None
         self.upcoming_renewals = {}
         self.syncs = {}

@@ -17,6 +17,7 @@ from domain.billing import (
 )
 from domain.guards import OrganizerError, check_platform_id
 from domain.organizer_state import OrganizerState
+from domain.subscriptions import duplicates_of
 
 
 class StripeFactCommands(OrganizerState):
@@ -65,11 +66,13 @@ class StripeFactCommands(OrganizerState):
     def observe_subscription(
         self, snapshot: SubscriptionSnapshot, *, source: str, at: datetime
     ) -> bool:
-        """Take a subscription snapshot from Stripe unless a newer one is already known.
+        """Take a subscription snapshot from Stripe unless a newer one of the same
+        subscription is already known (each subscription has its own entry).
 
-        Returns whether it was applied. A stale snapshot is recorded, not applied.
+        Returns whether it was applied. A stale snapshot is recorded, not applied. A
+        second live subscription is recorded as a duplicate in the same save.
         """
-        current = self.subscription_snapshot
+        current = self.observed_subscription(snapshot.subscription_id)
         if self.has_seen(self.SubscriptionObserved, source) or self.has_seen(
             self.StaleSubscriptionSnapshotIgnored, source
         ):
@@ -91,7 +94,8 @@ class StripeFactCommands(OrganizerState):
         self.trigger_event(
             self.SubscriptionObserved, source=source, timestamp=at, **snapshot.as_event_fields()
         )
-        if snapshot.status in TERMINAL_SUBSCRIPTION_STATUSES and self.canceled_at is None:
+        ended_before = current is not None and current.status in TERMINAL_SUBSCRIPTION_STATUSES
+        if snapshot.status in TERMINAL_SUBSCRIPTION_STATUSES and not ended_before:
             self.trigger_event(
                 self.SubscriptionCanceled,
                 subscription_id=snapshot.subscription_id,
@@ -99,7 +103,30 @@ class StripeFactCommands(OrganizerState):
                 source=source,
                 timestamp=at,
             )
+        self._report_duplicates(at)
         return True
+
+    def _report_duplicates(self, at: datetime) -> None:
+        """Bring the reported duplicates in line with the subscriptions now observed."""
+        now = duplicates_of(self.subscription_list)
+        for duplicate_id, primary_id in sorted(self.duplicate_subscriptions.items()):
+            if now.get(duplicate_id) != primary_id:
+                self.trigger_event(
+                    self.DuplicateSubscriptionResolved,
+                    subscription_id=duplicate_id,
+                    primary_subscription_id=primary_id,
+                    reason=_resolution(now.get(duplicate_id)),
+                    timestamp=at,
+                )
+        for duplicate_id, primary_id in sorted(now.items()):
+            if duplicate_id not in self.duplicate_subscriptions:
+                self.trigger_event(
+                    self.DuplicateSubscriptionFound,
+                    subscription_id=duplicate_id,
+                    primary_subscription_id=primary_id,
+                    customer_id=self.stripe_customer_id or "",
+                    timestamp=at,
+                )
 
     def note_renewal_upcoming(
         self,
@@ -203,3 +230,9 @@ class StripeFactCommands(OrganizerState):
             occurred_at=occurred_at,
         )
         return True
+
+
+def _resolution(new_primary: str | None) -> str:
+    if new_primary is not None:
+        return f"the primary is now {new_primary}"
+    return "it ended or became the primary"

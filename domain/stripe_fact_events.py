@@ -75,10 +75,13 @@ class SubscriptionObserved(StripeFact):
     current_period_end: datetime
     observed_at: datetime
     cancel_at_period_end: bool = False  # recorded since issue 10 (older: False)
+    created: datetime | None = None  # recorded since issue 13 (older: unknown)
+    schedule_id: str | None = None  # recorded since issue 13 (older: none)
 
     def take(self, org: Organizer) -> None:
         org.subscription_recorded_at = self.timestamp
-        org.subscription = SubscriptionSnapshot(
+        # One entry per subscription (issue 13): a second one never overwrites the first.
+        org.subscriptions[self.subscription_id] = SubscriptionSnapshot(
             subscription_id=self.subscription_id,
             item_id=self.item_id,
             price_id=self.price_id,
@@ -88,6 +91,8 @@ class SubscriptionObserved(StripeFact):
             current_period_end=self.current_period_end,
             observed_at=self.observed_at,
             cancel_at_period_end=self.cancel_at_period_end,
+            created=self.created,
+            schedule_id=self.schedule_id,
         ).as_state()
 
 
@@ -104,8 +109,9 @@ class SubscriptionCanceled(StripeFact):
     canceled_at: datetime
 
     def take(self, org: Organizer) -> None:
-        if org.subscription is not None:
-            org.subscription["status"] = "canceled"
+        entry = org.subscriptions.get(self.subscription_id)
+        if entry is not None:
+            entry["status"] = "canceled"
         org.canceled_at = self.canceled_at
 
 

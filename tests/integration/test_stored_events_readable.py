@@ -170,3 +170,19 @@ class TestStoredRowsStillRead:
                 "corr_deb3c8ec64b9a0243e380f38": ("one_off_invoice", "confirmed", 2),
             }
             assert sorted(organizer.renewal_invoices) == ["in_1", "in_2"]
+
+
+class TestSubscriptionsUpcast:
+    """Issue 13: snapshots stored with one ``subscription`` read it as the map's entry."""
+
+    def test_the_single_subscription_of_an_old_snapshot_becomes_its_only_entry(
+        self, ledger: LedgerApplication
+    ) -> None:
+        rebuilt = from_events(ledger)
+        for organizer in snapshots(ledger):
+            assert not hasattr(organizer, "subscription")
+            assert organizer.duplicate_subscriptions == {}
+            assert list(organizer.subscriptions) == list(rebuilt.subscriptions)
+            primary = organizer.subscription_snapshot
+            assert primary is not None
+            assert primary.created is None
