@@ -72,6 +72,7 @@ class OrganizerState:
     StripeCustomerLinked: ClassVar[type[stripe_fact_events.StripeCustomerLinked]]
     StripeCustomerDeleted: ClassVar[type[stripe_fact_events.StripeCustomerDeleted]]
     SubscriptionObserved: ClassVar[type[stripe_fact_events.SubscriptionObserved]]
+    OtherSubscriptionObserved: ClassVar[type[stripe_fact_events.OtherSubscriptionObserved]]
     StaleSubscriptionSnapshotIgnored: ClassVar[
         type[stripe_fact_events.StaleSubscriptionSnapshotIgnored]
     ]

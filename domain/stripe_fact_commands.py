@@ -17,7 +17,7 @@ from domain.billing import (
 )
 from domain.guards import OrganizerError, check_platform_id
 from domain.organizer_state import OrganizerState
-from domain.subscriptions import duplicates_of
+from domain.subscriptions import choose_primary, duplicates_of
 
 
 class StripeFactCommands(OrganizerState):
@@ -69,12 +69,20 @@ class StripeFactCommands(OrganizerState):
         """Take a subscription snapshot from Stripe unless a newer one of the same
         subscription is already known (each subscription has its own entry).
 
-        Returns whether it was applied. A stale snapshot is recorded, not applied. A
-        second live subscription is recorded as a duplicate in the same save.
+        Returns whether it was applied. A stale snapshot is recorded, not applied.
+        ``SubscriptionObserved`` always names the primary (domain/subscriptions.py): a
+        snapshot of another is ``OtherSubscriptionObserved``, and when the primary
+        changes to one observed before, its snapshot is observed again as the primary.
+        A second live subscription is recorded as a duplicate in the same save.
         """
         current = self.observed_subscription(snapshot.subscription_id)
-        if self.has_seen(self.SubscriptionObserved, source) or self.has_seen(
-            self.StaleSubscriptionSnapshotIgnored, source
+        if any(
+            self.has_seen(kind, source)
+            for kind in (
+                self.SubscriptionObserved,
+                self.OtherSubscriptionObserved,
+                self.StaleSubscriptionSnapshotIgnored,
+            )
         ):
             return False
         if current is not None and snapshot.order_key() == current.order_key():
@@ -91,17 +99,34 @@ class StripeFactCommands(OrganizerState):
                 timestamp=at,
             )
             return False
-        self.trigger_event(
-            self.SubscriptionObserved, source=source, timestamp=at, **snapshot.as_event_fields()
-        )
+        before = self.subscription_snapshot
+        others = [
+            s for s in self.subscription_list if s.subscription_id != snapshot.subscription_id
+        ]
+        after = choose_primary([*others, snapshot])
+        primaries = {s.subscription_id for s in (before, after) if s is not None}
+        is_primary = snapshot.subscription_id in primaries
+        kind = self.SubscriptionObserved if is_primary else self.OtherSubscriptionObserved
+        self.trigger_event(kind, source=source, timestamp=at, **snapshot.as_event_fields())
         ended_before = current is not None and current.status in TERMINAL_SUBSCRIPTION_STATUSES
-        if snapshot.status in TERMINAL_SUBSCRIPTION_STATUSES and not ended_before:
+        if is_primary and snapshot.status in TERMINAL_SUBSCRIPTION_STATUSES and not ended_before:
             self.trigger_event(
                 self.SubscriptionCanceled,
                 subscription_id=snapshot.subscription_id,
                 canceled_at=snapshot.observed_at,
                 source=source,
                 timestamp=at,
+            )
+        if after is not None and after.subscription_id not in {
+            snapshot.subscription_id,
+            None if before is None else before.subscription_id,
+        }:
+            # Another subscription became the primary: the read models now show it.
+            self.trigger_event(
+                self.SubscriptionObserved,
+                source=f"{source}:primary",
+                timestamp=at,
+                **after.as_event_fields(),
             )
         self._report_duplicates(at)
         return True
@@ -125,6 +150,7 @@ class StripeFactCommands(OrganizerState):
                     subscription_id=duplicate_id,
                     primary_subscription_id=primary_id,
                     customer_id=self.stripe_customer_id or "",
+                    organizer_id=self.platform_organizer_id,
                     timestamp=at,
                 )
 

@@ -65,7 +65,9 @@ class StripeCustomerDeleted(StripeFact):
         org.stripe_customer_deleted = True
 
 
-class SubscriptionObserved(StripeFact):
+class SubscriptionSnapshotTaken(StripeFact):
+    """The fields and state change of a subscription snapshot (a base: never recorded)."""
+
     subscription_id: str
     item_id: str
     price_id: str
@@ -94,6 +96,21 @@ class SubscriptionObserved(StripeFact):
             created=self.created,
             schedule_id=self.schedule_id,
         ).as_state()
+
+
+class SubscriptionObserved(SubscriptionSnapshotTaken):
+    """A snapshot of the primary subscription (since issue 13; before, of the only one)."""
+
+
+class OtherSubscriptionObserved(SubscriptionSnapshotTaken):
+    """A snapshot of a subscription that neither was nor becomes the primary (issue 13):
+    kept in its own entry, never the subscription read models show (they follow
+    ``SubscriptionObserved``, which always names the primary)."""
+
+    def take(self, org: Organizer) -> None:
+        recorded_at = org.subscription_recorded_at
+        super().take(org)
+        org.subscription_recorded_at = recorded_at
 
 
 class StaleSubscriptionSnapshotIgnored(StripeFact):

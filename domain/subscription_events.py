@@ -22,6 +22,7 @@ class DuplicateSubscriptionFound(Aggregate.Event):
     subscription_id: str
     primary_subscription_id: str
     customer_id: str
+    organizer_id: str  # the platform's id, so a listing needs no other table
 
     def apply(self, org: Organizer) -> None:
         org.duplicate_subscriptions[self.subscription_id] = self.primary_subscription_id

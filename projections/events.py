@@ -56,7 +56,11 @@ SUBSCRIPTION_EVENTS: frozenset[EventClass] = frozenset(
 )
 # A second live subscription (issue 13): projections/duplicates.py reads them.
 DUPLICATE_EVENTS: frozenset[EventClass] = frozenset(
-    {Organizer.DuplicateSubscriptionFound, Organizer.DuplicateSubscriptionResolved}
+    {
+        Organizer.DuplicateSubscriptionFound,
+        Organizer.DuplicateSubscriptionResolved,
+        Organizer.OtherSubscriptionObserved,
+    }
 )
 SYNC_EVENTS: frozenset[EventClass] = frozenset(
     {

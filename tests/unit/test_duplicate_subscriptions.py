@@ -135,6 +135,45 @@ class TestObserveSubscription:
         assert organizer.is_enrolled
 
 
+class TestWhatReadModelsFollow:
+    """``SubscriptionObserved`` always names the primary: the read models show it."""
+
+    def observed(self, ledger: LedgerApplication) -> list[str]:
+        return [
+            e.subscription_id
+            for e in events(ledger)
+            if isinstance(e, Organizer.SubscriptionObserved)
+        ]
+
+    def test_the_duplicate_is_observed_as_another_subscription(self) -> None:
+        ledger = new_ledger()
+        observe(ledger, FIRST, "evt_1")
+        observe(ledger, SECOND, "evt_2")
+        assert self.observed(ledger) == ["sub_first"]
+        others = [e for e in events(ledger) if isinstance(e, Organizer.OtherSubscriptionObserved)]
+        assert [e.subscription_id for e in others] == ["sub_second"]
+
+    def test_when_the_primary_ends_the_other_is_observed_again_as_the_primary(self) -> None:
+        ledger = new_ledger()
+        observe(ledger, FIRST, "evt_1")
+        observe(ledger, replace(SECOND, quantity=6), "evt_2")
+        observe(ledger, replace(FIRST, status="canceled", observed_at=T0 + timedelta(1)), "evt_3")
+        assert self.observed(ledger) == ["sub_first", "sub_first", "sub_second"]
+        [promoted] = [
+            e
+            for e in events(ledger)
+            if isinstance(e, Organizer.SubscriptionObserved) and e.source == "evt_3:primary"
+        ]
+        assert promoted.quantity == 6
+
+    def test_an_earlier_subscription_seen_later_becomes_the_primary(self) -> None:
+        ledger = new_ledger()
+        observe(ledger, SECOND, "evt_2")
+        observe(ledger, FIRST, "evt_1")
+        assert self.observed(ledger) == ["sub_second", "sub_first"]
+        assert ledger.get("org-1").duplicate_subscriptions == {"sub_second": "sub_first"}
+
+
 class TestSyncsTargetThePrimaryOnly:
     def test_a_check_about_the_duplicate_records_nothing(self) -> None:
         ledger = new_ledger()
