@@ -19,6 +19,7 @@ from domain.claims import invoice_final_key, payment_key
 from domain.guards import OrganizerError, check_platform_id
 from domain.organizer_state import OrganizerState
 from domain.settled import is_final, is_past_renewal
+from domain.subscriptions import choose_primary, duplicates_of
 
 
 class StripeFactCommands(OrganizerState):
@@ -67,13 +68,23 @@ class StripeFactCommands(OrganizerState):
     def observe_subscription(
         self, snapshot: SubscriptionSnapshot, *, source: str, at: datetime
     ) -> bool:
-        """Take a subscription snapshot from Stripe unless a newer one is already known.
+        """Take a subscription snapshot from Stripe unless a newer one of the same
+        subscription is already known (each subscription has its own entry).
 
         Returns whether it was applied. A stale snapshot is recorded, not applied.
+        ``SubscriptionObserved`` always names the primary (domain/subscriptions.py): a
+        snapshot of another is ``OtherSubscriptionObserved``, and when the primary
+        changes to one observed before, its snapshot is observed again as the primary.
+        A second live subscription is recorded as a duplicate in the same save.
         """
-        current = self.subscription_snapshot
-        if self.has_seen(self.SubscriptionObserved, source) or self.has_seen(
-            self.StaleSubscriptionSnapshotIgnored, source
+        current = self.observed_subscription(snapshot.subscription_id)
+        if any(
+            self.has_seen(kind, source)
+            for kind in (
+                self.SubscriptionObserved,
+                self.OtherSubscriptionObserved,
+                self.StaleSubscriptionSnapshotIgnored,
+            )
         ):
             return False
         if current is not None and snapshot.order_key() == current.order_key():
@@ -90,10 +101,17 @@ class StripeFactCommands(OrganizerState):
                 timestamp=at,
             )
             return False
-        self.trigger_event(
-            self.SubscriptionObserved, source=source, timestamp=at, **snapshot.as_event_fields()
-        )
-        if snapshot.status in TERMINAL_SUBSCRIPTION_STATUSES and self.canceled_at is None:
+        before = self.subscription_snapshot
+        others = [
+            s for s in self.subscription_list if s.subscription_id != snapshot.subscription_id
+        ]
+        after = choose_primary([*others, snapshot])
+        primaries = {s.subscription_id for s in (before, after) if s is not None}
+        is_primary = snapshot.subscription_id in primaries
+        kind = self.SubscriptionObserved if is_primary else self.OtherSubscriptionObserved
+        self.trigger_event(kind, source=source, timestamp=at, **snapshot.as_event_fields())
+        ended_before = current is not None and current.status in TERMINAL_SUBSCRIPTION_STATUSES
+        if is_primary and snapshot.status in TERMINAL_SUBSCRIPTION_STATUSES and not ended_before:
             self.trigger_event(
                 self.SubscriptionCanceled,
                 subscription_id=snapshot.subscription_id,
@@ -101,7 +119,42 @@ class StripeFactCommands(OrganizerState):
                 source=source,
                 timestamp=at,
             )
+        if after is not None and after.subscription_id not in {
+            snapshot.subscription_id,
+            None if before is None else before.subscription_id,
+        }:
+            # Another subscription became the primary: the read models now show it.
+            self.trigger_event(
+                self.SubscriptionObserved,
+                source=f"{source}:primary",
+                timestamp=at,
+                **after.as_event_fields(),
+            )
+        self._report_duplicates(at)
         return True
+
+    def _report_duplicates(self, at: datetime) -> None:
+        """Bring the reported duplicates in line with the subscriptions now observed."""
+        now = duplicates_of(self.subscription_list)
+        for duplicate_id, primary_id in sorted(self.duplicate_subscriptions.items()):
+            if now.get(duplicate_id) != primary_id:
+                self.trigger_event(
+                    self.DuplicateSubscriptionResolved,
+                    subscription_id=duplicate_id,
+                    primary_subscription_id=primary_id,
+                    reason=_resolution(now.get(duplicate_id)),
+                    timestamp=at,
+                )
+        for duplicate_id, primary_id in sorted(now.items()):
+            if duplicate_id not in self.duplicate_subscriptions:
+                self.trigger_event(
+                    self.DuplicateSubscriptionFound,
+                    subscription_id=duplicate_id,
+                    primary_subscription_id=primary_id,
+                    customer_id=self.stripe_customer_id or "",
+                    organizer_id=self.platform_organizer_id,
+                    timestamp=at,
+                )
 
     def note_renewal_upcoming(
         self,
@@ -222,3 +275,9 @@ class StripeFactCommands(OrganizerState):
             occurred_at=occurred_at,
         )
         return True
+
+
+def _resolution(new_primary: str | None) -> str:
+    if new_primary is not None:
+        return f"the primary is now {new_primary}"
+    return "it ended or became the primary"

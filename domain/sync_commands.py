@@ -18,6 +18,7 @@ from domain.renewal import (
     SyncTrigger,
     decide_sync,
     price_problem,
+    schedule_problem,
 )
 from domain.syncs import SyncState
 
@@ -33,15 +34,20 @@ class SyncCommands(OrganizerState):
         minimum: int,
         at: datetime,
         group_price_ids: AbstractSet[str] = frozenset(),
+        subscription_id: str = "",
     ) -> CheckOutcome | None:
         """Decide (and record) whether this renewal needs a quantity update.
 
         The billable quantity is taken at ``at``, the sync instant. Each (trigger, cause)
         is decided once: replays and redeliveries of the trigger record nothing.
-        Returns None when there is no subscription to check or it was already checked.
+        Returns None when there is no subscription to check or it was already checked,
+        or when the trigger names (``subscription_id``) another than the primary: a
+        duplicate is reported, never synced.
         """
         snapshot = self.subscription_snapshot
         if snapshot is None or self._checked(trigger.value, cause):
+            return None
+        if subscription_id and subscription_id != snapshot.subscription_id:
             return None
         target = self.billable_quantity(at, minimum=minimum)
         latest = self._latest_sync(snapshot.item_id, period_end)
@@ -56,7 +62,8 @@ class SyncCommands(OrganizerState):
             and self.subscription_recorded_at is not None
             and self.subscription_recorded_at > latest.confirmed_at,
             cancel_at_period_end=snapshot.cancel_at_period_end,
-            price_problem=price_problem(snapshot.price_id, group_price_ids),
+            price_problem=price_problem(snapshot.price_id, group_price_ids)
+            or schedule_problem(snapshot.schedule_id),
         )
         self.trigger_event(
             self.RenewalQuantityChecked,

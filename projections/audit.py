@@ -16,7 +16,7 @@ from adapters.persistence.database import Cursor
 from domain.organizer import Organizer
 from projections.audit_facts import FACTS, Entry
 from projections.base import Positioned, ReadModel, load_rows, upsert_rows
-from projections.events import NEVER_RECORDED
+from projections.events import DUPLICATE_EVENTS, NEVER_RECORDED
 from projections.renewals import RENEWAL_CHANGES, RenewalsProjection, has_drift
 from projections.times import fmt_time
 from projections.view import Column, ReadModelView, TableSpec
@@ -64,7 +64,11 @@ class AuditProjection(ReadModel):
     tables = (AUDIT_ENTRIES, AUDIT_ORGANIZERS)
     # Every event in RENEWAL_CHANGES (the organizer state facts derive drift from) is a fact.
     handles = frozenset({Organizer.Registered, *FACTS, *RENEWAL_CHANGES})
-    IGNORED = NEVER_RECORDED | {Organizer.GroupChangeReaffirmed, Organizer.EnrollmentStarted}
+    IGNORED = (
+        NEVER_RECORDED
+        | DUPLICATE_EVENTS
+        | {Organizer.GroupChangeReaffirmed, Organizer.EnrollmentStarted}
+    )
 
     def __init__(self, view: ReadModelView, *, minimum_quantity: int = 1) -> None:
         super().__init__(view)

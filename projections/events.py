@@ -54,6 +54,14 @@ SUBSCRIPTION_EVENTS: frozenset[EventClass] = frozenset(
         Organizer.DriftDetected,
     }
 )
+# A second live subscription (issue 13): projections/duplicates.py reads them.
+DUPLICATE_EVENTS: frozenset[EventClass] = frozenset(
+    {
+        Organizer.DuplicateSubscriptionFound,
+        Organizer.DuplicateSubscriptionResolved,
+        Organizer.OtherSubscriptionObserved,
+    }
+)
 SYNC_EVENTS: frozenset[EventClass] = frozenset(
     {
         Organizer.QuantitySyncRequested,

@@ -22,6 +22,7 @@ from projections.base import Positioned, ReadModel, upsert_rows
 from projections.events import (
     CORRECTION_EVENTS,
     CUSTOMER_EVENTS,
+    DUPLICATE_EVENTS,
     GROUP_EVENTS,
     INVOICE_EVENTS,
     NEVER_RECORDED,
@@ -56,6 +57,7 @@ class GroupHistoryProjection(ReadModel):
     handles = GROUP_EVENTS
     IGNORED = (
         NEVER_RECORDED
+        | DUPLICATE_EVENTS
         | {Organizer.Registered}
         | CUSTOMER_EVENTS
         | SUBSCRIPTION_EVENTS

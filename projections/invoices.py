@@ -12,6 +12,7 @@ from projections.base import Positioned, ReadModel, load_rows, upsert_rows
 from projections.events import (
     CORRECTION_EVENTS,
     CUSTOMER_EVENTS,
+    DUPLICATE_EVENTS,
     GROUP_EVENTS,
     NEVER_RECORDED,
     SUBSCRIPTION_EVENTS,
@@ -58,6 +59,7 @@ class InvoicesProjection(ReadModel):
     handles = frozenset({Organizer.Registered, Organizer.InvoiceRecorded})
     IGNORED = (
         NEVER_RECORDED
+        | DUPLICATE_EVENTS
         | GROUP_EVENTS
         | CUSTOMER_EVENTS
         | SUBSCRIPTION_EVENTS

@@ -27,7 +27,7 @@ from adapters.persistence.database import Cursor, Database
 from domain.organizer import Organizer
 from domain.statuses import RiskKind, RiskStatus, after_failure
 from projections.base import Positioned, ReadModel, load_rows_by, upsert_rows
-from projections.events import CUSTOMER_EVENTS, NEVER_RECORDED
+from projections.events import CUSTOMER_EVENTS, DUPLICATE_EVENTS, NEVER_RECORDED
 from projections.paging import KeysetQuery
 from projections.renewals import RENEWAL_CHANGES, RenewalsProjection, has_drift
 from projections.times import fmt_time
@@ -104,6 +104,7 @@ class RenewalRisksProjection(ReadModel):
     )
     IGNORED = (
         NEVER_RECORDED
+        | DUPLICATE_EVENTS
         | CUSTOMER_EVENTS
         | {
             Organizer.GroupChangeReaffirmed,

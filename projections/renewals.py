@@ -15,6 +15,7 @@ from projections.base import Positioned, ReadModel, load_rows, upsert_rows
 from projections.events import (
     CORRECTION_EVENTS,
     CUSTOMER_EVENTS,
+    DUPLICATE_EVENTS,
     INVOICE_EVENTS,
     NEVER_RECORDED,
     EventClass,
@@ -118,6 +119,7 @@ class RenewalsProjection(ReadModel):
     handles = frozenset({Organizer.Registered, *RENEWAL_CHANGES})
     IGNORED = (
         NEVER_RECORDED
+        | DUPLICATE_EVENTS
         | CUSTOMER_EVENTS
         | INVOICE_EVENTS
         | CORRECTION_EVENTS

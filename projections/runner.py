@@ -22,6 +22,7 @@ from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
 from projections import quarantine
 from projections.audit import AuditProjection
 from projections.base import Positioned, ReadModel
+from projections.duplicates import DuplicatesProjection
 from projections.group_history import GroupHistoryProjection
 from projections.invoices import InvoicesProjection
 from projections.renewal_risks import RenewalRisksProjection
@@ -41,6 +42,7 @@ READ_MODELS: dict[str, type[ReadModel]] = {
         InvoicesProjection,
         RenewalRisksProjection,
         GroupHistoryProjection,
+        DuplicatesProjection,
     )
 }
 Progress = Callable[[int, int], None]  # (events applied so far, last position)

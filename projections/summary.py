@@ -16,7 +16,7 @@ from adapters.persistence.database import Cursor, Database
 from domain.organizer import Organizer
 from domain.statuses import PaymentStatus, SyncStatus, after_failure
 from projections.base import Positioned, ReadModel, load_rows, upsert_rows
-from projections.events import CORRECTION_EVENTS, NEVER_RECORDED, EventClass
+from projections.events import CORRECTION_EVENTS, DUPLICATE_EVENTS, NEVER_RECORDED, EventClass
 from projections.paging import KeysetQuery
 from projections.renewals import drift_between
 from projections.times import fmt_time
@@ -176,6 +176,7 @@ class SummaryProjection(ReadModel):
     handles = frozenset({Organizer.Registered, *CHANGES})
     IGNORED = (
         NEVER_RECORDED
+        | DUPLICATE_EVENTS
         | CORRECTION_EVENTS
         | {
             Organizer.GroupChangeReaffirmed,

@@ -26,6 +26,7 @@ from projections.base import (
 from projections.corrections import CORRECTIONS, PROGRESS, REQUESTED, apply_corrections
 from projections.events import (
     CUSTOMER_EVENTS,
+    DUPLICATE_EVENTS,
     GROUP_EVENTS,
     INVOICE_EVENTS,
     NEVER_RECORDED,
@@ -108,6 +109,7 @@ class SyncsProjection(ReadModel):
     handles |= REQUESTED | PROGRESS  # the corrections queue (projections/corrections.py)
     IGNORED = (
         NEVER_RECORDED
+        | DUPLICATE_EVENTS
         | GROUP_EVENTS
         | CUSTOMER_EVENTS
         | SUBSCRIPTION_EVENTS

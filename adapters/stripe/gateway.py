@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 import requests
@@ -280,6 +281,18 @@ class StripeGateway(CorrectionCalls):
             options={"idempotency_key": idempotency_key},
         )
         return read_checkout_session(session.to_dict())
+
+    def expire_checkout_session(self, session_id: str) -> str:
+        """Expire a Checkout Session so it can no longer be paid (issue 13: a newer one
+        replaces it). Returns its status after: ``expired``, or ``complete`` when it was
+        paid first (Stripe refuses to expire a session that is not open, with a 400)."""
+        try:
+            session = self.call(self.client.v1.checkout.sessions.expire, session_id)
+        except StripeCallError as error:
+            if error.status != HTTPStatus.BAD_REQUEST:
+                raise
+            session = self.call(self.client.v1.checkout.sessions.retrieve, session_id)
+        return str(session["status"])
 
     def create_portal_session(
         self, *, customer_id: str, return_url: str, configuration: str | None = None

@@ -23,6 +23,7 @@ from stripe_double import (
     routes_payment_methods,
     routes_portal_configurations,
     routes_search,
+    routes_subscription_schedules,
     routes_subscriptions,
 )
 from stripe_double.errors import StripeError, rate_limited
@@ -45,6 +46,7 @@ ROUTES: list[Route] = [
     *routes_core.ROUTES,
     *routes_customers.ROUTES,
     *routes_subscriptions.ROUTES,
+    *routes_subscription_schedules.ROUTES,
     *routes_invoices.ROUTES,
     *routes_invoice_actions.ROUTES,
     *routes_invoice_items.ROUTES,

@@ -200,3 +200,18 @@ class TestStoredRowsStillRead:
                 invoice_id="in_1", amount=5 * UNIT, currency="eur", source="evt_again", at=at
             ),
         )
+
+class TestSubscriptionsUpcast:
+    """Issue 13: snapshots stored with one ``subscription`` read it as the map's entry."""
+
+    def test_the_single_subscription_of_an_old_snapshot_becomes_its_only_entry(
+        self, ledger: LedgerApplication
+    ) -> None:
+        rebuilt = from_events(ledger)
+        for organizer in snapshots(ledger):
+            assert not hasattr(organizer, "subscription")
+            assert organizer.duplicate_subscriptions == {}
+            assert list(organizer.subscriptions) == list(rebuilt.subscriptions)
+            primary = organizer.subscription_snapshot
+            assert primary is not None
+            assert primary.created is None

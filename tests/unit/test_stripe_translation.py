@@ -207,6 +207,8 @@ class TestSubscriptionEvents:
             current_period_start=utc(PERIOD[0]),
             current_period_end=utc(PERIOD[1]),
             observed_at=utc(T0 + 60),
+            created=utc(obj(event)["created"]),
+            schedule_id=None,
         )
         assert (translation.customer_id, translation.subscription_id) == (
             "cus_Ledger0001",

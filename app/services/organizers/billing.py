@@ -17,10 +17,12 @@ from app.services.organizers.models import (
     EnrollmentStatus,
     LastSync,
     OrganizerBilling,
+    OtherSubscription,
     Price,
     Subscription,
 )
 from app.settings import Settings
+from projections.duplicates import open_duplicates_of
 from projections.summary import read_summary
 from projections.times import optional_from_text
 
@@ -136,4 +138,17 @@ def billing(deps: BillingDeps, organizer_id: str) -> OrganizerBilling | None:
             at=last_sync.get("at"),
             error=last_sync.get("error"),
         ),
+        duplicate_subscriptions=duplicate_subscriptions(deps.database, organizer_id),
     )
+
+
+def duplicate_subscriptions(database: Database, organizer_id: str) -> list[OtherSubscription]:
+    """The organizer's second live subscriptions (issue 13), from their read model."""
+    return [
+        OtherSubscription(
+            subscription_id=row["subscription_id"],
+            primary_subscription_id=row["primary_subscription_id"],
+            found_at=row["found_at"],
+        )
+        for row in open_duplicates_of(database, organizer_id)
+    ]

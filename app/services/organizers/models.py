@@ -62,6 +62,14 @@ class LastSync(Model):
     error: str | None
 
 
+class OtherSubscription(Model):
+    """A second live subscription (issue 13): never synced; cancel it in Stripe."""
+
+    subscription_id: str
+    primary_subscription_id: str = Field(description="The subscription the ledger bills")
+    found_at: datetime
+
+
 class OrganizerBilling(Model):
     """Everything an organizer's billing page shows (GET /api/organizers/{id})."""
 
@@ -76,6 +84,10 @@ class OrganizerBilling(Model):
     estimated_next_charge: ChargeEstimate | None
     drift: bool
     last_sync: LastSync | None
+    duplicate_subscriptions: list[OtherSubscription] = Field(
+        default_factory=list,
+        description="Other live subscriptions of this organizer, never synced (issue 13)",
+    )
 
 
 class TimelineEntry(Model):

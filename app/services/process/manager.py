@@ -33,7 +33,13 @@ from domain.invoice_corrections import RENEWAL
 from domain.organizer import Organizer
 from domain.renewal import ProrationPolicy, SyncTrigger
 from projections.base import TRANSIENT_STORE_ERRORS, Positioned, ReadModel
-from projections.events import CORRECTION_EVENTS, CUSTOMER_EVENTS, NEVER_RECORDED, SYNC_EVENTS
+from projections.events import (
+    CORRECTION_EVENTS,
+    CUSTOMER_EVENTS,
+    DUPLICATE_EVENTS,
+    NEVER_RECORDED,
+    SYNC_EVENTS,
+)
 from projections.quarantine import quarantined, release
 from projections.renewals import due_scheduled_checks
 from projections.runner import LogReader
@@ -59,6 +65,7 @@ class RenewalReactor(ReadModel):
     # test_event_dispatch.py). singledispatch follows subclasses: none of these is one.
     IGNORED = (
         NEVER_RECORDED
+        | DUPLICATE_EVENTS
         | CUSTOMER_EVENTS
         | SYNC_EVENTS
         | (CORRECTION_EVENTS - {Organizer.CorrectionConfirmed})
@@ -154,6 +161,7 @@ class RenewalReactor(ReadModel):
                 SyncTrigger.UPCOMING_INVOICE,
                 f"event {position}",
                 event.period_end,
+                subscription_id=event.subscription_id,
             )
 
     @react.register
@@ -186,6 +194,7 @@ class RenewalReactor(ReadModel):
                 f"invoice {event.invoice_id}",
                 event.period_end,
                 proration=ProrationPolicy.NONE,
+                subscription_id=event.subscription_id,
             )
 
     @react.register(Organizer.GroupActivated)
@@ -232,7 +241,10 @@ class RenewalReactor(ReadModel):
         period_end: datetime,
         *,
         proration: ProrationPolicy | None = None,
+        subscription_id: str = "",
     ) -> None:
+        """``subscription_id``: the subscription the trigger is about (a duplicate's
+        triggers check nothing: syncs only ever target the primary)."""
         policy = self.policy
         outcome = self.ledger.update_by_id(
             organizer_id,
@@ -244,6 +256,7 @@ class RenewalReactor(ReadModel):
                 minimum=policy.minimum_quantity,
                 at=at,
                 group_price_ids=policy.group_price_ids,
+                subscription_id=subscription_id,
             ),
         )
         if outcome is not None:

@@ -189,6 +189,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/ops/duplicate-subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Organizers' second live subscriptions (never synced nor corrected), oldest first
+         * @description Roles: finance, ops.
+         */
+        get: operations["listDuplicateSubscriptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/ops/renewals-at-risk": {
         parameters: {
             query?: never;
@@ -643,6 +663,29 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /**
+         * DuplicateSubscription
+         * @description A second live subscription of an organizer: reported, never synced nor corrected.
+         */
+        DuplicateSubscription: {
+            /** Subscription Id */
+            subscription_id: string;
+            /** Organizer Id */
+            organizer_id: string;
+            /** Primary Subscription Id */
+            primary_subscription_id: string;
+            /** Customer Id */
+            customer_id: string;
+            /** Found At */
+            found_at: string;
+        };
+        /** DuplicateSubscriptions */
+        DuplicateSubscriptions: {
+            /** Entries */
+            entries: components["schemas"]["DuplicateSubscription"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
         /** EnrollmentRequest */
         EnrollmentRequest: {
             /**
@@ -1032,6 +1075,11 @@ export interface components {
             /** Drift */
             drift: boolean;
             last_sync: components["schemas"]["LastSync"] | null;
+            /**
+             * Duplicate Subscriptions
+             * @description Other live subscriptions of this organizer, never synced (issue 13)
+             */
+            duplicate_subscriptions: components["schemas"]["OtherSubscription"][];
         };
         /**
          * OrganizerHit
@@ -1105,6 +1153,24 @@ export interface components {
              * @default null
              */
             last_synced_at: string | null;
+        };
+        /**
+         * OtherSubscription
+         * @description A second live subscription (issue 13): never synced; cancel it in Stripe.
+         */
+        OtherSubscription: {
+            /** Subscription Id */
+            subscription_id: string;
+            /**
+             * Primary Subscription Id
+             * @description The subscription the ledger bills
+             */
+            primary_subscription_id: string;
+            /**
+             * Found At
+             * Format: date-time
+             */
+            found_at: string;
         };
         /** PortalLink */
         PortalLink: {
@@ -1926,6 +1992,66 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DraftMismatches"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Store unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    listDuplicateSubscriptions: {
+        parameters: {
+            query?: {
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Organizers' second live subscriptions (never synced nor corrected), oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicateSubscriptions"];
                 };
             };
             /** @description Invalid request */

@@ -66,6 +66,7 @@ export function billing(overrides: Partial<OrganizerBilling> = {}): OrganizerBil
     },
     drift: false,
     last_sync: null,
+    duplicate_subscriptions: [],
     ...overrides,
   };
 }
