@@ -24,6 +24,7 @@ from projections.audit import AuditProjection
 from projections.base import Positioned, ReadModel
 from projections.group_history import GroupHistoryProjection
 from projections.invoices import InvoicesProjection
+from projections.prices import PricesProjection
 from projections.renewal_risks import RenewalRisksProjection
 from projections.renewals import RenewalsProjection
 from projections.summary import SummaryProjection
@@ -41,6 +42,7 @@ READ_MODELS: dict[str, type[ReadModel]] = {
         InvoicesProjection,
         RenewalRisksProjection,
         GroupHistoryProjection,
+        PricesProjection,
     )
 }
 Progress = Callable[[int, int], None]  # (events applied so far, last position)

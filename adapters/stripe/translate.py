@@ -36,6 +36,7 @@ from adapters.stripe.objects import (
     subscription_read,
 )
 from adapters.stripe.payload import Node, TranslationError
+from adapters.stripe.prices import PRICE_EVENT_TYPES, item_prices, price_changed
 from adapters.stripe.shapes import shape_for_version, shape_from_fields
 
 __all__ = [
@@ -91,7 +92,10 @@ def translate(
         shape=shape_from_fields(obj) if api_version is None else shape_for_version(api_version),
         group_price_ids=group_price_ids,
     )
-    return handler(delivery)
+    translation = handler(delivery)
+    if expected_object == "subscription":  # its items' prices are facts too (prices.py)
+        translation = translation.with_prices(item_prices(delivery))
+    return translation
 
 
 # -- checkout.session.completed ----------------------------------------------------
@@ -187,6 +191,7 @@ _HANDLERS: dict[str, tuple[str, _Handler]] = {
         )
     },
     "customer.deleted": ("customer", _customer_deleted),
+    **dict.fromkeys(PRICE_EVENT_TYPES, ("price", price_changed)),
 }
 # What a webhook endpoint needs to subscribe to (`enabled_events`); all else is ignored.
 HANDLED_EVENT_TYPES = frozenset(_HANDLERS)

@@ -42,8 +42,15 @@ from tests.support.stripe_payloads import (
 )
 
 READ_OBJECTS = frozenset({"subscription", "invoice", "customer"})
-# Handled events whose facts are the object's own (an upcoming invoice is a preview).
-DIRECTLY_READ = HANDLED_EVENT_TYPES - {"checkout.session.completed", "invoice.upcoming"}
+# Handled events whose facts are the object's own (an upcoming invoice is a preview;
+# a price's facts are read by adapters/stripe/prices.py, tests/unit/test_prices.py).
+DIRECTLY_READ = HANDLED_EVENT_TYPES - {
+    "checkout.session.completed",
+    "invoice.upcoming",
+    "price.created",
+    "price.updated",
+    "price.deleted",
+}
 
 
 def _deliveries() -> list[str]:

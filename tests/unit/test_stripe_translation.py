@@ -511,7 +511,6 @@ class TestIgnoredTypes:
             "stripe_sync_engine/invoice_updated.json",
             "stripe_sync_engine/invoice_payment_paid.json",
             "stripe_sync_engine/subscription_schedule_created.json",
-            "djstripe/fake_event_price_created.json",
             "djstripe/fake_event_customer_created.json",
             "openapi_fixtures3__event.json",
         ],
@@ -526,6 +525,9 @@ class TestIgnoredTypes:
             "checkout.session.completed",
             "invoice.upcoming",
             "customer.deleted",
+            "price.created",
+            "price.updated",
+            "price.deleted",
             *SUBSCRIPTION_TYPES,
             *INVOICE_TYPES,
         }

@@ -45,6 +45,9 @@ class Price(Model):
     interval: str = Field(description="month, year, …")
 
 
+EstimateAbsence = Literal["price_unknown", "price_not_per_unit", "price_deleted"]
+
+
 class ChargeEstimate(Model):
     quantity: int
     unit_amount: int
@@ -76,6 +79,11 @@ class OrganizerBilling(Model):
     estimated_next_charge: ChargeEstimate | None
     drift: bool
     last_sync: LastSync | None
+    estimate_absent_reason: EstimateAbsence | None = Field(
+        default=None,
+        description="Why estimated_next_charge is null: the price is not recorded yet,"
+        " not per unit (tiered/volume) or deleted. Null when there is an estimate.",
+    )
 
 
 class TimelineEntry(Model):
