@@ -24,6 +24,7 @@ from domain import group_events as groups
 from domain import invoice_events as invoices
 from domain import stripe_fact_events as facts
 from domain import sync_events
+from domain import tax_id_events as tax_ids
 from domain.correction_commands import CorrectionCommands
 from domain.group_commands import GroupCommands
 from domain.guards import OrganizerError, check_aware, check_platform_id
@@ -77,6 +78,9 @@ class Organizer(GroupCommands, StripeFactCommands, SyncCommands, CorrectionComma
     class RenewalUpcoming(facts.RenewalUpcoming, StripeFact): ...
 
     class EnrollmentStarted(facts.EnrollmentStarted, Event): ...
+
+    # The customer's tax ids, issue 13 (domain/tax_id_events.py).
+    class TaxIdsObserved(tax_ids.TaxIdsObserved, StripeFact): ...
 
     # Renewal quantity checks, syncs and drift (domain/sync_events.py).
     class RenewalQuantityChecked(sync_events.RenewalQuantityChecked, Event): ...

@@ -64,7 +64,11 @@ class AuditProjection(ReadModel):
     tables = (AUDIT_ENTRIES, AUDIT_ORGANIZERS)
     # Every event in RENEWAL_CHANGES (the organizer state facts derive drift from) is a fact.
     handles = frozenset({Organizer.Registered, *FACTS, *RENEWAL_CHANGES})
-    IGNORED = NEVER_RECORDED | {Organizer.GroupChangeReaffirmed, Organizer.EnrollmentStarted}
+    IGNORED = NEVER_RECORDED | {
+        Organizer.GroupChangeReaffirmed,
+        Organizer.EnrollmentStarted,
+        Organizer.TaxIdsObserved,  # not billing: the billing page shows them (summary)
+    }
 
     def __init__(self, view: ReadModelView, *, minimum_quantity: int = 1) -> None:
         super().__init__(view)

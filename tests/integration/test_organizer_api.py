@@ -11,6 +11,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
+from adapters.stripe.commands import RecordTaxIds
 from app.bootstrap import Container, bootstrap
 from app.entrypoints.http.web import create_app
 from app.services.ops.paging import encode_cursor as encode_text_key
@@ -398,6 +399,27 @@ class TestBillingAndEnrollment:
         billing = api.client.get("/api/organizers/org-a", headers=bearer("org-a")).json()
         assert billing["estimated_next_charge"] is None
         assert billing["estimate_absent_reason"] == "price_not_per_unit"
+
+    def test_the_page_shows_the_customers_tax_ids_whatever_the_arrival_order(
+        self, api: Api
+    ) -> None:
+        def observe(source: str, second: int, pairs: Any, *, removed: bool) -> None:
+            command = RecordTaxIds(
+                source,
+                "cus_a",
+                pairs,
+                removed=removed,
+                observed_at=api.clock.now + timedelta(seconds=second),
+            )
+            api.container.ledger.update("org-a", command.apply, register=True)
+
+        # The removal of the old id (t=20) arrives before its addition (t=10).
+        observe("evt_3", 20, (("eu_vat", "DE111"),), removed=True)
+        observe("evt_1", 10, (("eu_vat", "DE111"), ("eu_vat", "DE222")), removed=False)
+        observe("evt_1", 10, (("eu_vat", "DE111"),), removed=False)  # a duplicate delivery
+        api.project()
+        billing = api.client.get("/api/organizers/org-a", headers=bearer("org-a")).json()
+        assert billing["tax_ids"] == [{"type": "eu_vat", "value": "DE222"}]
 
     def test_enrollment_opens_checkout_once_and_reuses_it_while_open(self, api: Api) -> None:
         api.groups("org-a", 2)

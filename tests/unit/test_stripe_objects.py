@@ -43,13 +43,16 @@ from tests.support.stripe_payloads import (
 
 READ_OBJECTS = frozenset({"subscription", "invoice", "customer"})
 # Handled events whose facts are the object's own (an upcoming invoice is a preview;
-# a price's facts are read by adapters/stripe/prices.py, tests/unit/test_prices.py).
+# prices and tax ids are read by adapters/stripe/prices.py and tax_ids.py).
 DIRECTLY_READ = HANDLED_EVENT_TYPES - {
     "checkout.session.completed",
     "invoice.upcoming",
     "price.created",
     "price.updated",
     "price.deleted",
+    "customer.tax_id.created",
+    "customer.tax_id.updated",
+    "customer.tax_id.deleted",
 }
 
 

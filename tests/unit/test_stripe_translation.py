@@ -528,6 +528,9 @@ class TestIgnoredTypes:
             "price.created",
             "price.updated",
             "price.deleted",
+            "customer.tax_id.created",
+            "customer.tax_id.updated",
+            "customer.tax_id.deleted",
             *SUBSCRIPTION_TYPES,
             *INVOICE_TYPES,
         }

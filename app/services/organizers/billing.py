@@ -18,10 +18,11 @@ from app.services.organizers.models import (
     OrganizerBilling,
     Price,
     Subscription,
+    TaxId,
 )
 from app.settings import Settings
 from projections.prices import read_price
-from projections.summary import read_summary
+from projections.summary import read_summary, tax_ids_of
 from projections.times import optional_from_text
 
 
@@ -127,6 +128,7 @@ def billing(deps: BillingDeps, organizer_id: str) -> OrganizerBilling | None:
         estimated_next_charge=estimate,
         drift=bool(doc["drift"]),
         estimate_absent_reason=absent,
+        tax_ids=[TaxId(type=kind, value=value) for kind, value in tax_ids_of(doc)],
         last_sync=None
         if last_sync is None
         else LastSync(

@@ -933,6 +933,17 @@ export interface components {
             /** Drift */
             drift: boolean;
             last_sync: components["schemas"]["LastSync"] | null;
+            /**
+             * Estimate Absent Reason
+             * @description Why estimated_next_charge is null: the price is not recorded yet, not per unit (tiered/volume) or deleted. Null when there is an estimate.
+             * @default null
+             */
+            estimate_absent_reason: ("price_unknown" | "price_not_per_unit" | "price_deleted") | null;
+            /**
+             * Tax Ids
+             * @description The customer's tax ids, as Stripe reported them
+             */
+            tax_ids: components["schemas"]["TaxId"][];
         };
         /**
          * OrganizerHit
@@ -1265,6 +1276,16 @@ export interface components {
             entries: components["schemas"]["SyncFailure"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /** TaxId */
+        TaxId: {
+            /**
+             * Type
+             * @description Stripe's tax id type, e.g. eu_vat
+             */
+            type: string;
+            /** Value */
+            value: string;
         };
         /** Timeline */
         Timeline: {
