@@ -66,6 +66,8 @@ export function billing(overrides: Partial<OrganizerBilling> = {}): OrganizerBil
     },
     drift: false,
     last_sync: null,
+    estimate_absent_reason: null,
+    tax_ids: [],
     ...overrides,
   };
 }
