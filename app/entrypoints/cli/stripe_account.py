@@ -152,15 +152,15 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _record_prices(settings: Settings, prices: list[dict[str, Any]]) -> None:
-    """Record the per-group price just read (the billing page's estimate reads it). A
-    store that is not ready only costs the record: setup and check answer all the same."""
-    if not prices:
-        return
-    container = bootstrap(settings)
+    """Record the per-group price just read (the billing page's estimate reads it), when
+    the store is migrated. Setup and check answer all the same without one."""
+    path = settings.database.sqlite_path
+    if not prices or (path is not None and not path.exists()):
+        return  # opening the embedded store would create it: not this command's job
+    container = bootstrap(settings, embedded_migrate=False)
     try:
-        readiness = container.readiness()
-        if not readiness.ready:
-            raise NotReadyError(readiness.reason)
+        if not container.readiness().ready:
+            return  # no ledger here (yet): the worker records the price when it starts
         for price in prices:
             record_read_price(container.ledger, read_price(price))
     except Exception as error:  # a note, never the failure of the command
