@@ -11,7 +11,7 @@ permutation or duplication of the same observations ends on the same facts.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -85,6 +85,11 @@ class PriceFacts:
         return cls(**values)
 
 
+def same_facts(one: PriceFacts, other: PriceFacts) -> bool:
+    """Equal in everything but when and from where they were observed."""
+    return replace(one, observed_at=other.observed_at, source=other.source) == other
+
+
 class StripePrice(Aggregate):
     """One Stripe price, as last observed. ``name``-independent topics:
     ``domain.prices:StripePrice.Observed``; keep the class names."""
@@ -126,14 +131,23 @@ class StripePrice(Aggregate):
     def current(self) -> PriceFacts | None:
         return None if self.facts is None else PriceFacts.from_fields(self.facts)
 
-    def observe(self, facts: PriceFacts, *, at: datetime) -> bool:
+    def observe(self, facts: PriceFacts, *, at: datetime, only_if_changed: bool = False) -> bool:
         """Record ``facts`` unless an observation as new or newer is already recorded;
-        returns whether it recorded something."""
+        returns whether it recorded something.
+
+        ``only_if_changed`` is for a price seen in passing (a subscription item): it is
+        recorded only when it says something new, so the stream grows with the price's
+        changes, not with every subscription webhook. That keeps the newest facts whatever
+        the order, because every change of a price comes with its own ``price.*`` event
+        (recorded whenever newer): after a change at ``tc`` all later observations show
+        the new facts, so the newest recorded one, at or after ``tc``, shows them too."""
         if facts.price_id != self.price_id:
             msg = f"price {facts.price_id} observed on the stream of {self.price_id}"
             raise OrganizerError(msg)
         current = self.current
         if current is not None and facts.order_key() <= current.order_key():
+            return False
+        if only_if_changed and current is not None and same_facts(current, facts):
             return False
         self.trigger_event(self.Observed, timestamp=at, **facts.as_event_fields())
         return True

@@ -29,16 +29,19 @@ class PriceSource(Protocol):
     def price(self, price_id: str) -> PriceRead: ...
 
 
-def record_price(ledger: LedgerApplication, facts: PriceFacts) -> bool:
+def record_price(
+    ledger: LedgerApplication, facts: PriceFacts, *, only_if_changed: bool = False
+) -> bool:
     """Record one observation of a price; returns whether it was new (a duplicate or an
-    older observation records nothing). A lost race with another writer decides again."""
+    older observation records nothing; with ``only_if_changed``, one with the same facts
+    neither: see ``StripePrice.observe``). A lost race with another writer decides again."""
     clock = ledger.clock
     for _ in range(MAX_ATTEMPTS):
         try:
             price: StripePrice = ledger.repository.get(price_uuid(facts.price_id))
         except AggregateNotFoundError:
             price = StripePrice.start(facts.price_id, at=clock())
-        if not price.observe(facts, at=clock()):
+        if not price.observe(facts, at=clock(), only_if_changed=only_if_changed):
             return False
         try:
             ledger.save(price)
@@ -49,9 +52,11 @@ def record_price(ledger: LedgerApplication, facts: PriceFacts) -> bool:
     raise RuntimeError(msg)
 
 
-def record_prices(ledger: LedgerApplication, prices: Iterable[PriceFacts]) -> int:
+def record_prices(
+    ledger: LedgerApplication, prices: Iterable[PriceFacts], *, only_if_changed: bool = False
+) -> int:
     """Record each observation; returns how many were new."""
-    return sum(record_price(ledger, facts) for facts in prices)
+    return sum(record_price(ledger, f, only_if_changed=only_if_changed) for f in prices)
 
 
 def record_read_price(ledger: LedgerApplication, read: PriceRead) -> bool:

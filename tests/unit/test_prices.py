@@ -118,6 +118,45 @@ def test_any_order_and_duplication_of_observations_ends_on_the_same_facts(
     assert observed(sorted(unique, key=PriceFacts.order_key)).current == newest
 
 
+def observed_with_items(observations: list[tuple[PriceFacts, bool]]) -> StripePrice:
+    price = StripePrice.start("price_1", at=T0)
+    for one, in_passing in observations:
+        price.observe(one, at=T0, only_if_changed=in_passing)
+    return price
+
+
+@given(st.data())
+def test_prices_seen_in_passing_never_hide_the_latest_change(data: st.DataObject) -> None:
+    # A price history: change i at 10*i, each with its own price.* event (always
+    # recorded when newer), and subscription items showing the price in force at their
+    # time (recorded only when they say something new). Any order, any duplicates.
+    amounts = data.draw(st.lists(st.integers(0, 1), min_size=1, max_size=4), label="amounts")
+    item_times = data.draw(st.lists(st.integers(0, 49), max_size=6), label="item times")
+    changes = [(facts(a, at=10 * i, source=f"evt_c{i}"), False) for i, a in enumerate(amounts)]
+
+    def in_force(t: int) -> int:
+        return amounts[min(t // 10, len(amounts) - 1)]
+
+    items = [(facts(in_force(t), at=t, source=f"evt_s{t}"), True) for t in item_times]
+    everything = [*changes, *items]
+    again = data.draw(st.lists(st.sampled_from(everything), max_size=4), label="duplicates")
+    order = data.draw(st.permutations([*everything, *again]), label="arrival order")
+    current = observed_with_items(order).current
+    assert current is not None
+    assert current.unit_amount == amounts[-1]
+
+
+class TestInPassing:
+    def test_an_item_price_with_the_same_facts_records_nothing(self) -> None:
+        price = observed([facts(500, at=10)])
+        assert not price.observe(facts(500, at=20, source="evt_s"), at=T0, only_if_changed=True)
+        assert price.observe(facts(600, at=30, source="evt_t"), at=T0, only_if_changed=True)
+
+    def test_a_price_event_with_the_same_facts_is_recorded(self) -> None:
+        price = observed([facts(500, at=10)])
+        assert price.observe(facts(500, at=20, source="evt_u"), at=T0)
+
+
 class TestTranslation:
     def test_price_created_carries_the_price_for_no_organizer(self) -> None:
         event = fixture("djstripe/fake_event_price_created.json")

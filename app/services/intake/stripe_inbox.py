@@ -155,8 +155,12 @@ class InboxProcessor:
             log.warning("inbox %s failed translation: %s", event_id, error)
             return Outcome("failed", f"translation: {error}")
         if translation.prices:  # nobody's facts: recorded before (and whatever) routing
-            recorded = record_prices(self.ledger, translation.prices)
-            if row.delivery.type in PRICE_EVENT_TYPES:
+            # A subscription's item prices are seen in passing: recorded when they change.
+            price_event = row.delivery.type in PRICE_EVENT_TYPES
+            recorded = record_prices(
+                self.ledger, translation.prices, only_if_changed=not price_event
+            )
+            if price_event:
                 return Outcome("processed", _prices_note(translation.reason, recorded))
         if translation.outcome == "ignored":
             return Outcome("ignored", translation.reason)
