@@ -25,6 +25,7 @@ from domain import invoice_events as invoices
 from domain import stripe_fact_events as facts
 from domain import subscription_events as subscriptions
 from domain import sync_events
+from domain import tax_id_events as tax_ids
 from domain.correction_commands import CorrectionCommands
 from domain.group_commands import GroupCommands
 from domain.guards import OrganizerError, check_aware, check_platform_id
@@ -85,6 +86,9 @@ class Organizer(GroupCommands, StripeFactCommands, SyncCommands, CorrectionComma
     class DuplicateSubscriptionFound(subscriptions.DuplicateSubscriptionFound, Event): ...
 
     class DuplicateSubscriptionResolved(subscriptions.DuplicateSubscriptionResolved, Event): ...
+
+    # The customer's tax ids, issue 13 (domain/tax_id_events.py).
+    class TaxIdsObserved(tax_ids.TaxIdsObserved, StripeFact): ...
 
     # Renewal quantity checks, syncs and drift (domain/sync_events.py).
     class RenewalQuantityChecked(sync_events.RenewalQuantityChecked, Event): ...

@@ -67,7 +67,11 @@ class AuditProjection(ReadModel):
     IGNORED = (
         NEVER_RECORDED
         | DUPLICATE_EVENTS
-        | {Organizer.GroupChangeReaffirmed, Organizer.EnrollmentStarted}
+        | {
+            Organizer.GroupChangeReaffirmed,
+            Organizer.EnrollmentStarted,
+            Organizer.TaxIdsObserved,  # not billing: the billing page shows them (summary)
+        }
     )
 
     def __init__(self, view: ReadModelView, *, minimum_quantity: int = 1) -> None:

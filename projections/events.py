@@ -42,7 +42,12 @@ GROUP_EVENTS: frozenset[EventClass] = frozenset(
     }
 )
 CUSTOMER_EVENTS: frozenset[EventClass] = frozenset(
-    {Organizer.StripeCustomerLinked, Organizer.StripeCustomerDeleted, Organizer.EnrollmentStarted}
+    {
+        Organizer.StripeCustomerLinked,
+        Organizer.StripeCustomerDeleted,
+        Organizer.EnrollmentStarted,
+        Organizer.TaxIdsObserved,
+    }
 )
 SUBSCRIPTION_EVENTS: frozenset[EventClass] = frozenset(
     {

@@ -25,6 +25,7 @@ from projections.base import Positioned, ReadModel
 from projections.duplicates import DuplicatesProjection
 from projections.group_history import GroupHistoryProjection
 from projections.invoices import InvoicesProjection
+from projections.prices import PricesProjection
 from projections.renewal_risks import RenewalRisksProjection
 from projections.renewals import RenewalsProjection
 from projections.summary import SummaryProjection
@@ -43,6 +44,7 @@ READ_MODELS: dict[str, type[ReadModel]] = {
         RenewalRisksProjection,
         GroupHistoryProjection,
         DuplicatesProjection,
+        PricesProjection,
     )
 }
 Progress = Callable[[int, int], None]  # (events applied so far, last position)

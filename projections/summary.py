@@ -143,6 +143,25 @@ def _enrollment(doc: Doc, event: Organizer.EnrollmentStarted) -> None:
     }
 
 
+def _tax_ids(doc: Doc, event: Organizer.TaxIdsObserved) -> None:
+    # Per (type, value) the latest observation wins (a removal over an addition at the
+    # same instant): any arrival order ends on the same set. Documents from before
+    # issue 13 have no ``tax_ids``.
+    known: dict[str, Any] = doc.setdefault("tax_ids", {})
+    at = fmt_time(event.observed_at)
+    for kind, value in event.tax_ids:
+        key = f"{kind}:{value}"
+        seen = known.get(key)
+        if seen is None or (seen["at"], not seen["present"]) < (at, event.removed):
+            known[key] = {"type": kind, "value": value, "at": at, "present": not event.removed}
+
+
+def tax_ids_of(doc: Doc) -> list[tuple[str, str]]:
+    """The customer's current tax ids, (type, value), in order."""
+    known: dict[str, Any] = doc.get("tax_ids") or {}
+    return sorted((t["type"], t["value"]) for t in known.values() if t["present"])
+
+
 # event class → how it changes the summary document.
 CHANGES: dict[EventClass, Callable[[Doc, Any], None]] = {
     Organizer.GroupActivated: lambda doc, event: _groups(doc, event, active=True),
@@ -155,6 +174,7 @@ CHANGES: dict[EventClass, Callable[[Doc, Any], None]] = {
     Organizer.PaymentSucceeded: _payment,
     Organizer.PaymentFailed: _payment,
     Organizer.EnrollmentStarted: _enrollment,
+    Organizer.TaxIdsObserved: _tax_ids,
     Organizer.QuantitySyncRequested: lambda doc, event: _sync(doc, event, SyncStatus.PENDING),
     Organizer.QuantitySyncConfirmed: lambda doc, event: _sync(doc, event, SyncStatus.CONFIRMED),
     Organizer.QuantitySyncFailed: lambda doc, event: _sync(

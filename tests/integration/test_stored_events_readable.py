@@ -201,6 +201,7 @@ class TestStoredRowsStillRead:
             ),
         )
 
+
 class TestSubscriptionsUpcast:
     """Issue 13: snapshots stored with one ``subscription`` read it as the map's entry."""
 

@@ -30,6 +30,7 @@ from app.entrypoints.worker.leadership import Leadership
 from app.metrics import WorkerEndpoint, store_registry
 from app.services.errors import NotReadyError
 from app.services.intake.stripe_inbox import InboxProcessor
+from app.services.prices import record_configured_price
 from app.services.process.corrections import CorrectionSender
 from app.services.process.manager import RenewalReactor, RenewalScheduler, SyncSender
 from app.services.process.sending import OrganizerQueue
@@ -207,6 +208,8 @@ class Worker:
         gateway = container.stripe_gateway()
         if gateway is None:
             log.warning("no STRIPE_API_KEY: quantity syncs are decided and recorded, not sent")
+        else:  # once per leadership: billing pages read the recorded price, never Stripe
+            record_configured_price(container.ledger, gateway, container.settings.stripe_price_id)
         concurrency = container.settings.stripe_max_concurrency
         policy = container.renewal_policy()
         senders: list[OrganizerQueue] = (

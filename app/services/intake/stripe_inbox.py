@@ -23,6 +23,7 @@ from adapters.observability.logs import log_context
 from adapters.observability.metrics import QUARANTINED_INPUTS
 from adapters.persistence.database import StoreUnavailableError
 from adapters.persistence.inbox import InboxBatch, InboxRow, LinkKind, Outcome, StripeInbox
+from adapters.stripe.prices import PRICE_EVENT_TYPES
 from adapters.stripe.translate import (
     MoreLinesNeeded,
     Translation,
@@ -32,6 +33,7 @@ from adapters.stripe.translate import (
 )
 from app.services.errors import NotReadyError
 from app.services.ledger import ConcurrencyError, LedgerApplication
+from app.services.prices import record_prices
 from domain.organizer import Organizer, OrganizerError
 
 log = logging.getLogger("ledger.inbox")
@@ -248,6 +250,14 @@ class InboxProcessor:
         except (TranslationError, orjson.JSONDecodeError) as error:
             log.warning("inbox %s failed translation: %s", event_id, error)
             return Outcome("failed", f"translation: {error}")
+        if translation.prices:  # nobody's facts: recorded before (and whatever) routing
+            # A subscription's item prices are seen in passing: recorded when they change.
+            price_event = row.delivery.type in PRICE_EVENT_TYPES
+            recorded = record_prices(
+                self.ledger, translation.prices, only_if_changed=not price_event
+            )
+            if price_event:
+                return Outcome("processed", _prices_note(translation.reason, recorded))
         if translation.outcome == "ignored":
             return Outcome("ignored", translation.reason)
         organizer_id = translation.organizer_hint or self._owner(
@@ -332,6 +342,10 @@ class InboxProcessor:
             self._writes.link(kind, stripe_id, organizer_id, source)
             self._linked.add(stripe_id)
             self._owners.setdefault(stripe_id, organizer_id)
+
+
+def _prices_note(reason: str, recorded: int) -> str:
+    return f"{reason}: recorded {recorded} price facts" if recorded else f"{reason}: nothing new"
 
 
 def _waiting_reason(translation: Translation) -> str:

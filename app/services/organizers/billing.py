@@ -1,32 +1,31 @@
 """What the organizer's billing page shows: the summary read model, told as the API's
-``OrganizerBilling`` (with Stripe's price for the estimate). No HTTP here."""
+``OrganizerBilling``, with the price the ledger recorded for the estimate
+(projections/prices.py). Neither HTTP nor Stripe here."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
 from adapters.persistence.database import Database
-from adapters.stripe.gateway import StripeGateway
-from adapters.stripe.payload import TranslationError
 from app.services.organizers.models import (
     ActiveGroups,
     ChargeEstimate,
     EnrollmentStatus,
+    EstimateAbsence,
     LastSync,
     OrganizerBilling,
     OtherSubscription,
     Price,
     Subscription,
+    TaxId,
 )
 from app.settings import Settings
 from projections.duplicates import open_duplicates_of
-from projections.summary import read_summary
+from projections.prices import read_price
+from projections.summary import read_summary, tax_ids_of
 from projections.times import optional_from_text
-
-log = logging.getLogger("ledger")
 
 
 class BillingDeps(Protocol):
@@ -34,8 +33,6 @@ class BillingDeps(Protocol):
 
     @property
     def database(self) -> Database: ...
-    @property
-    def gateway(self) -> StripeGateway | None: ...
     @property
     def settings(self) -> Settings: ...
     @property
@@ -64,37 +61,39 @@ def enrollment_status(doc: dict[str, Any], now: datetime) -> EnrollmentStatus:
     return "canceled"
 
 
-def price_of(gateway: StripeGateway | None, price_id: str | None) -> Price | None:
-    """The per-group price for the estimate; None without a gateway or price, for a tiered
-    price (its amount depends on the quantity) and for a price Stripe answers unreadably
-    (the page still answers, without an estimate)."""
-    if gateway is None or price_id is None:
-        return None
-    try:
-        found = gateway.price(price_id)
-    except TranslationError as error:
-        log.warning("price %s is unreadable: %s", price_id, error)
-        return None
-    if found.unit_amount is None:
-        return None
-    return Price(
-        price_id=price_id,
-        unit_amount=found.unit_amount,
-        currency=found.currency,
-        interval=found.interval,
+def price_of(
+    database: Database, price_id: str | None
+) -> tuple[Price | None, EstimateAbsence | None]:
+    """The per-group price for the estimate, from the prices read model (never Stripe),
+    or why there is none: not recorded yet, not per unit (its amount depends on the
+    quantity) or deleted."""
+    recorded = None if price_id is None else read_price(database, price_id)
+    if recorded is None:
+        return None, "price_unknown"
+    facts = recorded.facts
+    if facts.deleted:
+        return None, "price_deleted"
+    if not facts.is_per_unit or facts.unit_amount is None:
+        return None, "price_not_per_unit"
+    price = Price(
+        price_id=facts.price_id,
+        unit_amount=facts.unit_amount,
+        currency=facts.currency,
+        interval=facts.interval,
     )
+    return price, None
 
 
 def billing(deps: BillingDeps, organizer_id: str) -> OrganizerBilling | None:
-    """What the organizer is billed, will be billed next and why, from the summary read
-    model (and Stripe for the price)."""
+    """What the organizer is billed, will be billed next and why, from the summary and
+    prices read models: a page view never calls Stripe."""
     doc = summary_document(deps.database, organizer_id)
     if doc is None:
         return None
     now = deps.clock()
     subscription = doc.get("subscription")
-    price = price_of(
-        deps.gateway, (subscription or {}).get("price_id") or deps.settings.stripe_price_id
+    price, absent = price_of(
+        deps.database, (subscription or {}).get("price_id") or deps.settings.stripe_price_id
     )
     quantity = int(doc["billable_quantity"])
     estimate = None
@@ -130,6 +129,8 @@ def billing(deps: BillingDeps, organizer_id: str) -> OrganizerBilling | None:
         price=price,
         estimated_next_charge=estimate,
         drift=bool(doc["drift"]),
+        estimate_absent_reason=absent,
+        tax_ids=[TaxId(type=kind, value=value) for kind, value in tax_ids_of(doc)],
         last_sync=None
         if last_sync is None
         else LastSync(

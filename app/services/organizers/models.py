@@ -45,6 +45,14 @@ class Price(Model):
     interval: str = Field(description="month, year, …")
 
 
+class TaxId(Model):
+    type: str = Field(description="Stripe's tax id type, e.g. eu_vat")
+    value: str
+
+
+EstimateAbsence = Literal["price_unknown", "price_not_per_unit", "price_deleted"]
+
+
 class ChargeEstimate(Model):
     quantity: int
     unit_amount: int
@@ -87,6 +95,14 @@ class OrganizerBilling(Model):
     duplicate_subscriptions: list[OtherSubscription] = Field(
         default_factory=list,
         description="Other live subscriptions of this organizer, never synced (issue 13)",
+    )
+    estimate_absent_reason: EstimateAbsence | None = Field(
+        default=None,
+        description="Why estimated_next_charge is null: the price is not recorded yet,"
+        " not per unit (tiered/volume) or deleted. Null when there is an estimate.",
+    )
+    tax_ids: list[TaxId] = Field(
+        default_factory=list, description="The customer's tax ids, as Stripe reported them"
     )
 
 

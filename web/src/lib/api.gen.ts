@@ -1080,6 +1080,17 @@ export interface components {
              * @description Other live subscriptions of this organizer, never synced (issue 13)
              */
             duplicate_subscriptions: components["schemas"]["OtherSubscription"][];
+            /**
+             * Estimate Absent Reason
+             * @description Why estimated_next_charge is null: the price is not recorded yet, not per unit (tiered/volume) or deleted. Null when there is an estimate.
+             * @default null
+             */
+            estimate_absent_reason: ("price_unknown" | "price_not_per_unit" | "price_deleted") | null;
+            /**
+             * Tax Ids
+             * @description The customer's tax ids, as Stripe reported them
+             */
+            tax_ids: components["schemas"]["TaxId"][];
         };
         /**
          * OrganizerHit
@@ -1430,6 +1441,16 @@ export interface components {
             entries: components["schemas"]["SyncFailure"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /** TaxId */
+        TaxId: {
+            /**
+             * Type
+             * @description Stripe's tax id type, e.g. eu_vat
+             */
+            type: string;
+            /** Value */
+            value: string;
         };
         /** Timeline */
         Timeline: {
