@@ -331,13 +331,15 @@ def replay(
     )
     for model in rebuilt:
         model.view.drop_tables()
-        model.view.create_tables()
+        model.view.create_tables(indexes=False)
         with model.view.transaction() as cursor:
             quarantine.forget(cursor, model.view.tracking_key)
     for model in live:
         model.view.create_tables()
     reader = LogReader(app, batch_size)
     rebuild(reader, rebuilt, progress=progress)
+    for model in rebuilt:
+        model.view.create_indexes()
     if verify:
         try:
             return [

@@ -143,11 +143,18 @@ class ReadModelView(TrackingRecorder):
 
     # -- schema ---------------------------------------------------------------------
 
-    def create_tables(self) -> None:
+    def create_tables(self, *, indexes: bool = True) -> None:
+        """Create what is missing; a rebuild passes ``indexes=False`` and calls
+        ``create_indexes`` once filled (one bulk build instead of upkeep per row)."""
         with self.transaction() as cursor:
-            self._create(cursor, self.suffix)
+            self._create(cursor, self.suffix, indexes=indexes)
 
-    def _create(self, cursor: Cursor, suffix: str) -> None:
+    def create_indexes(self) -> None:
+        with self.transaction() as cursor:
+            for spec in self.specs.values():
+                self._create_indexes(cursor, spec, self.suffix)
+
+    def _create(self, cursor: Cursor, suffix: str, *, indexes: bool = True) -> None:
         for spec in self.specs.values():
             columns = ", ".join(
                 f"{c.name} {self.types[c.kind]}{'' if c.nullable or c.primary_key else ' NOT NULL'}"
@@ -156,11 +163,15 @@ class ReadModelView(TrackingRecorder):
             key = f", PRIMARY KEY ({', '.join(spec.key)})" if spec.key else ""
             cursor.execute(f"CREATE TABLE IF NOT EXISTS {spec.name}{suffix} ({columns}{key})")
             self.add_missing_columns(cursor, spec, suffix)
-            for index in spec.indexes:
-                name = f"{spec.name}{suffix}_{'_'.join(index)}_idx"
-                cursor.execute(
-                    f"CREATE INDEX IF NOT EXISTS {name} ON {spec.name}{suffix} ({', '.join(index)})"
-                )
+            if indexes:
+                self._create_indexes(cursor, spec, suffix)
+
+    def _create_indexes(self, cursor: Cursor, spec: TableSpec, suffix: str) -> None:
+        for index in spec.indexes:
+            name = f"{spec.name}{suffix}_{'_'.join(index)}_idx"
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {name} ON {spec.name}{suffix} ({', '.join(index)})"
+            )
 
     def add_missing_columns(self, cursor: Cursor, spec: TableSpec, suffix: str) -> None:
         """A table made before a column was added to its spec gets it (nullable, so rows
