@@ -30,24 +30,29 @@ GRADUATED = {
 VOLUME = {1: 1000 + 500, 5: 1000 + 5 * 500, 7: 7 * 400, 12: 200 + 12 * 300}
 
 
+def tiered_price(client: stripe.StripeClient, mode: str) -> str:
+    """A monthly EUR price on TIERS, ``graduated`` or ``volume``."""
+    product = client.v1.products.create(params={"name": "Groups"})
+    price = client.v1.prices.create(
+        params={
+            "product": product.id,
+            "currency": "eur",
+            "recurring": {"interval": "month"},
+            "billing_scheme": "tiered",
+            "tiers_mode": mode,
+            "tiers": TIERS,  # type: ignore[typeddict-item]
+        }
+    )
+    return str(price.id)
+
+
 @dataclass
 class Tiered:
     client: stripe.StripeClient
     gateway: StripeGateway
 
     def price(self, mode: str) -> str:
-        product = self.client.v1.products.create(params={"name": "Groups"})
-        price = self.client.v1.prices.create(
-            params={
-                "product": product.id,
-                "currency": "eur",
-                "recurring": {"interval": "month"},
-                "billing_scheme": "tiered",
-                "tiers_mode": mode,
-                "tiers": TIERS,  # type: ignore[typeddict-item]
-            }
-        )
-        return str(price.id)
+        return tiered_price(self.client, mode)
 
     def subscription(self, price_id: str, quantity: int = 1) -> tuple[str, str]:
         customer = self.client.v1.customers.create(params={"email": "org@example.com"})
