@@ -22,6 +22,7 @@ from eventsourcing.domain import Aggregate
 from domain import correction_events as corrections
 from domain import group_events as groups
 from domain import invoice_events as invoices
+from domain import preview_events as previews
 from domain import stripe_fact_events as facts
 from domain import subscription_events as subscriptions
 from domain import sync_events
@@ -89,6 +90,8 @@ class Organizer(GroupCommands, StripeFactCommands, SyncCommands, CorrectionComma
 
     # The customer's tax ids, issue 13 (domain/tax_id_events.py).
     class TaxIdsObserved(tax_ids.TaxIdsObserved, StripeFact): ...
+
+    class RenewalPreviewRecorded(previews.RenewalPreviewRecorded, StripeFact): ...
 
     # Renewal quantity checks, syncs and drift (domain/sync_events.py).
     class RenewalQuantityChecked(sync_events.RenewalQuantityChecked, Event): ...

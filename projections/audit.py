@@ -77,6 +77,7 @@ class AuditProjection(ReadModel):
             Organizer.GroupChangeReaffirmed,
             Organizer.EnrollmentStarted,
             Organizer.TaxIdsObserved,  # not billing: the billing page shows them (summary)
+            Organizer.RenewalPreviewRecorded,  # an estimate, not a billing fact
         }
     )
 

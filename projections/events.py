@@ -47,6 +47,7 @@ CUSTOMER_EVENTS: frozenset[EventClass] = frozenset(
         Organizer.StripeCustomerDeleted,
         Organizer.EnrollmentStarted,
         Organizer.TaxIdsObserved,
+        Organizer.RenewalPreviewRecorded,  # the summary keeps the latest (billing page)
     }
 )
 SUBSCRIPTION_EVENTS: frozenset[EventClass] = frozenset(

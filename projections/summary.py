@@ -162,6 +162,26 @@ def tax_ids_of(doc: Doc) -> list[tuple[str, str]]:
     return sorted((t["type"], t["value"]) for t in known.values() if t["present"])
 
 
+def _preview(doc: Doc, event: Organizer.RenewalPreviewRecorded) -> None:
+    # The latest recorded preview wins (documents from before it have none).
+    doc["renewal_preview"] = {
+        "subscription_id": event.subscription_id,
+        "price_id": event.price_id,
+        "quantity": event.quantity,
+        "subtotal": event.subtotal,
+        "tax": event.tax,
+        "total": event.total,
+        "currency": event.currency,
+        "period_end": fmt_time(event.period_end),
+    }
+
+
+def preview_of(doc: Doc) -> dict[str, Any] | None:
+    """The latest renewal preview (domain/preview_events.py), if any."""
+    found: dict[str, Any] | None = doc.get("renewal_preview")
+    return found
+
+
 # event class → how it changes the summary document.
 CHANGES: dict[EventClass, Callable[[Doc, Any], None]] = {
     Organizer.GroupActivated: lambda doc, event: _groups(doc, event, active=True),
@@ -175,6 +195,7 @@ CHANGES: dict[EventClass, Callable[[Doc, Any], None]] = {
     Organizer.PaymentFailed: _payment,
     Organizer.EnrollmentStarted: _enrollment,
     Organizer.TaxIdsObserved: _tax_ids,
+    Organizer.RenewalPreviewRecorded: _preview,
     Organizer.QuantitySyncRequested: lambda doc, event: _sync(doc, event, SyncStatus.PENDING),
     Organizer.QuantitySyncConfirmed: lambda doc, event: _sync(doc, event, SyncStatus.CONFIRMED),
     Organizer.QuantitySyncFailed: lambda doc, event: _sync(

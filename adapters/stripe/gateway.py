@@ -23,6 +23,7 @@ from adapters.observability.metrics import observe_stripe_request
 from adapters.stripe.checkout import with_tax_collection
 from adapters.stripe.corrections import CorrectionCalls, request_id
 from adapters.stripe.payload import Node
+from adapters.stripe.previews import RenewalPreviewRead, read_renewal_preview
 from adapters.stripe.values import CheckoutSessionRead, PriceRead, read_checkout_session, read_price
 
 PINNED_API_VERSION: str = stripe.api_version
@@ -251,6 +252,23 @@ class StripeGateway(CorrectionCalls):
         result: dict[str, Any] = found.to_dict()
         return result
 
+    def preview_renewal(
+        self, subscription_id: str, item_id: str, quantity: int
+    ) -> RenewalPreviewRead:
+        """The next renewal invoice if the item had ``quantity`` (no proration lines: the
+        estimate of the renewal itself), one paced call."""
+        found = self.call(
+            self.client.v1.invoices.create_preview,
+            params={
+                "subscription": subscription_id,
+                "subscription_details": {
+                    "items": [{"id": item_id, "quantity": quantity}],
+                    "proration_behavior": "none",
+                },
+            },
+        )
+        return read_renewal_preview(found.to_dict(), quantity)
+
     # -- enrollment (the organizer API) ----------------------------------------------
 
     def price(self, price_id: str) -> PriceRead:
@@ -259,7 +277,11 @@ class StripeGateway(CorrectionCalls):
         cached = self._prices.get(price_id)
         if cached is not None and now - cached[0] < PRICE_CACHE_S:
             return cached[1]
-        found = read_price(self.call(self.client.v1.prices.retrieve, price_id).to_dict())
+        found = read_price(
+            self.call(
+                self.client.v1.prices.retrieve, price_id, params={"expand": ["tiers"]}
+            ).to_dict()
+        )
         self._prices[price_id] = (now, found)
         return found
 

@@ -25,6 +25,7 @@ from stripe_double import (
     routes_search,
     routes_subscription_schedules,
     routes_subscriptions,
+    tiers,
 )
 from stripe_double.errors import StripeError, rate_limited
 from stripe_double.expand import expand
@@ -95,6 +96,7 @@ def _execute(double: Double, request: Request, params: dict[str, Any], key: str 
             wrapped = Params(params)
             body = first_page_of_lines(snapshot(handler(Ctx(state, wrapped, args, base))))
             expand(state, body, wrapped.get_str_list("expand"))
+            tiers.hide_unexpanded(body, wrapped.get_str_list("expand"))
         except StripeError as err:
             return _error_outcome(err)
         except Exception as exc:

@@ -33,6 +33,7 @@ from app.services.intake.stripe_inbox import InboxProcessor
 from app.services.prices import record_configured_price
 from app.services.process.corrections import CorrectionSender
 from app.services.process.manager import RenewalReactor, RenewalScheduler, SyncSender
+from app.services.process.previews import RenewalPreviews
 from app.services.process.sending import OrganizerQueue
 from projections.runner import Follower, LogReader, build_read_models
 
@@ -190,7 +191,19 @@ class Worker:
 
     def reactor(self) -> RenewalReactor:
         container = self.container
-        return RenewalReactor(container.database, container.ledger, container.renewal_policy())
+        policy = container.renewal_policy()
+        gateway = container.gateway
+        previews = (
+            None
+            if gateway is None
+            else RenewalPreviews(
+                container.database,
+                container.ledger,
+                gateway,
+                minimum_quantity=policy.minimum_quantity,
+            )
+        )
+        return RenewalReactor(container.database, container.ledger, policy, previews)
 
     def run_reactions(self) -> None:
         settings = self.container.settings

@@ -24,7 +24,7 @@ from app.services.organizers.models import (
 from app.settings import Settings
 from projections.duplicates import open_duplicates_of
 from projections.prices import read_price
-from projections.summary import read_summary, tax_ids_of
+from projections.summary import preview_of, read_summary, tax_ids_of
 from projections.times import optional_from_text
 
 
@@ -92,11 +92,13 @@ def billing(deps: BillingDeps, organizer_id: str) -> OrganizerBilling | None:
         return None
     now = deps.clock()
     subscription = doc.get("subscription")
-    price, absent = price_of(
-        deps.database, (subscription or {}).get("price_id") or deps.settings.stripe_price_id
-    )
+    price_id = (subscription or {}).get("price_id") or deps.settings.stripe_price_id
+    price, absent = price_of(deps.database, price_id)
     quantity = int(doc["billable_quantity"])
     estimate = None
+    if absent == "price_not_per_unit":
+        estimate = previewed_charge(doc, price_id, quantity)
+        absent = None if estimate is not None else absent
     if price is not None:
         subtotal = price.unit_amount * quantity
         tax = None if deps.settings.stripe_automatic_tax else 0
@@ -140,6 +142,26 @@ def billing(deps: BillingDeps, organizer_id: str) -> OrganizerBilling | None:
             error=last_sync.get("error"),
         ),
         duplicate_subscriptions=duplicate_subscriptions(deps.database, organizer_id),
+    )
+
+
+def previewed_charge(
+    doc: dict[str, Any], price_id: str | None, quantity: int
+) -> ChargeEstimate | None:
+    """The estimate of a tiered or volume price: the renewal preview Stripe answered when
+    the quantity changed (recorded, domain/preview_events.py), if it is for this price and
+    quantity. ``unit_amount`` is then the average per unit (rounded down)."""
+    preview = preview_of(doc)
+    if preview is None or (preview["price_id"], preview["quantity"]) != (price_id, quantity):
+        return None
+    return ChargeEstimate(
+        quantity=quantity,
+        unit_amount=preview["subtotal"] // quantity if quantity else 0,
+        subtotal=preview["subtotal"],
+        tax=preview["tax"],
+        total=preview["total"],
+        currency=preview["currency"],
+        source="invoice_preview",
     )
 
 

@@ -28,6 +28,7 @@ from eventsourcing.persistence import Tracking
 from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
 from app.services.ledger import ConcurrencyError, LedgerApplication
 from app.services.process.policy import RenewalPolicy
+from app.services.process.previews import RenewalPreviews
 from app.services.process.sync_sender import QuantityPort, SyncSender
 from domain.invoice_corrections import RENEWAL
 from domain.organizer import Organizer
@@ -86,10 +87,12 @@ class RenewalReactor(ReadModel):
         database: SQLiteDatabase | PostgresDatabase,
         ledger: LedgerApplication,
         policy: RenewalPolicy,
+        previews: RenewalPreviews | None = None,
     ) -> None:
         super().__init__(view_for(database, self.name, ()))
         self.ledger = ledger
         self.policy = policy
+        self.previews = previews  # tiered/volume prices: app/services/process/previews.py
 
     def process_batch(self, events: Sequence[Positioned]) -> int:
         """React to the events after the position. An event whose reaction fails on its
@@ -118,6 +121,8 @@ class RenewalReactor(ReadModel):
                 raise
             except Exception:  # the scheduler and the next draft check cover it again
                 log.exception("re-check of %s after event %d failed", organizer_id, notification_id)
+            if self.previews is not None:
+                self.previews.refresh(organizer_id)  # logs a Stripe failure, raises none
         if fresh:
             self.view.insert_tracking(Tracking("RenewalLedger", fresh[-1][1]))
         return len(fresh)
