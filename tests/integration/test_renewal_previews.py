@@ -131,6 +131,8 @@ class TestRenewalPreviews:
             7,
             VOLUME[7],
         )
+        assert estimate.subtotal == VOLUME[7]
+        assert estimate.unit_amount is None  # tiers have no single unit amount, no average
         assert stack.preview_calls() == calls  # a page view calls no Stripe
 
     def test_the_same_inputs_preview_once(self, stack: Stack) -> None:

@@ -156,7 +156,7 @@ def previewed_charge(
         return None
     return ChargeEstimate(
         quantity=quantity,
-        unit_amount=preview["subtotal"] // quantity if quantity else 0,
+        unit_amount=None,  # tiered/volume: no single unit amount (never an average)
         subtotal=preview["subtotal"],
         tax=preview["tax"],
         total=preview["total"],

@@ -55,7 +55,10 @@ EstimateAbsence = Literal["price_unknown", "price_not_per_unit", "price_deleted"
 
 class ChargeEstimate(Model):
     quantity: int
-    unit_amount: int
+    unit_amount: int | None = Field(
+        description="The per-group price; null for an invoice preview (a tiered or volume"
+        " price has no single unit amount: the subtotal is Stripe's)"
+    )
     subtotal: int
     tax: int | None = Field(description="null when tax is computed by Stripe at invoicing")
     total: int

@@ -43,8 +43,10 @@ export function SubscriptionPanel({ billing }: { billing: OrganizerBilling }) {
             <dd>
               <strong>{format.money(estimate.total, estimate.currency)}</strong>{" "}
               <span className="muted">
-                ({groups(estimate.quantity)} ×{" "}
-                {format.money(estimate.unit_amount, estimate.currency)}
+                ({groups(estimate.quantity)}
+                {estimate.unit_amount === null
+                  ? ", priced by Stripe's tiers"
+                  : ` × ${format.money(estimate.unit_amount, estimate.currency)}`}
                 {estimate.tax === null ? ", plus tax" : ""})
               </span>
             </dd>

@@ -72,3 +72,25 @@ describe("an estimate the ledger cannot make", () => {
     expect(render(billing())).not.toContain("notice");
   });
 });
+
+describe("an estimate from Stripe's preview (tiered or volume price)", () => {
+  it("names no per-group amount: the subtotal is Stripe's, never an average", () => {
+    const html = render(
+      billing({
+        price: null,
+        estimated_next_charge: {
+          quantity: 7,
+          unit_amount: null,
+          subtotal: 3000,
+          tax: 0,
+          total: 3000,
+          currency: "eur",
+          source: "invoice_preview",
+        },
+      }),
+    );
+    expect(html).toContain("€30.00");
+    expect(html).toContain("priced by Stripe&#x27;s tiers");
+    expect(html).not.toContain("×");
+  });
+});

@@ -545,8 +545,11 @@ export interface components {
         ChargeEstimate: {
             /** Quantity */
             quantity: number;
-            /** Unit Amount */
-            unit_amount: number;
+            /**
+             * Unit Amount
+             * @description The per-group price; null for an invoice preview (a tiered or volume price has no single unit amount: the subtotal is Stripe's)
+             */
+            unit_amount: number | null;
             /** Subtotal */
             subtotal: number;
             /**
