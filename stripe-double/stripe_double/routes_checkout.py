@@ -174,23 +174,6 @@ def complete_session(
     return session
 
 
-def _expire_session(ctx: Ctx) -> dict[str, Any]:
-    """Stripe's ``POST /v1/checkout/sessions/{id}/expire``: only an open session can be
-    expired; it can no longer be paid, its ``url`` is gone, and
-    ``checkout.session.expired`` is sent."""
-    ctx.params.reject_unknown("")
-    state = ctx.state
-    session = state.get("checkout.session", ctx.arg())
-    if session["status"] != "open":
-        raise invalid(
-            'Only Checkout Sessions with a status in ["open"] can be expired. '
-            f"This Checkout Session has a status of `{session['status']}`."
-        )
-    session.update(status="expired", url=None)
-    emit(state, "checkout.session.expired", session, at=state.now_for(session["customer"]))
-    return session
-
-
 def _list_sessions(ctx: Ctx) -> dict[str, Any]:
     return list_kind(ctx, "checkout.session", "/v1/checkout/sessions", "subscription customer")
 
@@ -241,6 +224,5 @@ ROUTES: list[Route] = [
     route("GET", "/v1/checkout/sessions", _list_sessions),
     route("GET", "/v1/checkout/sessions/{id}", retrieve("checkout.session")),
     route("GET", "/v1/checkout/sessions/{id}/line_items", _line_items),
-    route("POST", "/v1/checkout/sessions/{id}/expire", _expire_session),
     route("POST", "/v1/billing_portal/sessions", _create_portal_session),
 ]
