@@ -30,13 +30,9 @@ class RenewalQuantityChecked(Aggregate.Event):
     billed_quantity: int
     outcome: str
     reason: str
-    # Since issue 12: saved with its claim (``renewal-check:<trigger>|<cause>``), which
-    # answers a repeated check, so the state does not keep it (older: ``renewal_checks``).
-    claimed: bool = False
 
     def apply(self, org: Organizer) -> None:
-        if not self.claimed:
-            org.renewal_checks[f"{self.trigger}|{self.cause}"] = self.outcome
+        org.renewal_checks[f"{self.trigger}|{self.cause}"] = self.outcome
 
 
 class QuantitySyncRequested(Aggregate.Event):
@@ -128,9 +124,6 @@ class DriftDetected(Aggregate.Event):
     billed_quantity: int
     expected_quantity: int
     source: str
-    # Since issue 12: saved with its claim (``drift:<source>``); older: ``drift_reports``.
-    claimed: bool = False
 
     def apply(self, org: Organizer) -> None:
-        if not self.claimed:
-            org.drift_reports[self.source] = self.expected_quantity
+        org.drift_reports[self.source] = self.expected_quantity

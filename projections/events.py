@@ -42,13 +42,7 @@ GROUP_EVENTS: frozenset[EventClass] = frozenset(
     }
 )
 CUSTOMER_EVENTS: frozenset[EventClass] = frozenset(
-    {
-        Organizer.StripeCustomerLinked,
-        Organizer.StripeCustomerDeleted,
-        Organizer.EnrollmentStarted,
-        Organizer.TaxIdsObserved,
-        Organizer.RenewalPreviewRecorded,  # the summary keeps the latest (billing page)
-    }
+    {Organizer.StripeCustomerLinked, Organizer.StripeCustomerDeleted, Organizer.EnrollmentStarted}
 )
 SUBSCRIPTION_EVENTS: frozenset[EventClass] = frozenset(
     {
@@ -58,14 +52,6 @@ SUBSCRIPTION_EVENTS: frozenset[EventClass] = frozenset(
         Organizer.RenewalUpcoming,
         Organizer.RenewalQuantityChecked,
         Organizer.DriftDetected,
-    }
-)
-# A second live subscription (issue 13): projections/duplicates.py reads them.
-DUPLICATE_EVENTS: frozenset[EventClass] = frozenset(
-    {
-        Organizer.DuplicateSubscriptionFound,
-        Organizer.DuplicateSubscriptionResolved,
-        Organizer.OtherSubscriptionObserved,
     }
 )
 SYNC_EVENTS: frozenset[EventClass] = frozenset(

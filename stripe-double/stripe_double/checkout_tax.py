@@ -163,7 +163,7 @@ def save_collected(
         customer["name"] = name
     tax_ids = []
     if tax_id is not None:
-        record_tax_id(state, customer, tax_id)
+        _record_tax_id(state, customer, tax_id)
         tax_ids = [tax_id]
     if customer != before and not new_customer:
         emit(state, "customer.updated", customer, at=state.now_for(customer_id), previous=before)
@@ -177,11 +177,7 @@ def save_collected(
     }
 
 
-def record_tax_id(
-    state: DoubleState, customer: dict[str, Any], tax_id: dict[str, str]
-) -> dict[str, Any]:
-    """A tax id of the customer (Checkout's or ``POST /v1/customers/{id}/tax_ids``), with
-    its ``customer.tax_id.created`` event."""
+def _record_tax_id(state: DoubleState, customer: dict[str, Any], tax_id: dict[str, str]) -> None:
     at = state.now_for(customer["id"])
     recorded = state.put(
         {
@@ -197,4 +193,3 @@ def record_tax_id(
         }
     )
     emit(state, "customer.tax_id.created", recorded, at=at)
-    return recorded

@@ -51,17 +51,13 @@ def price(
     nickname: str | None,
     lookup_key: str | None,
     tax_behavior: str,
-    tiers_mode: str | None = None,
-    tiers: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """A `price` object; `recurring` is None for one-time prices; `tiers_mode` and
-    `tiers` (kept, shown only when expanded) for a tiered price (no `unit_amount`)."""
-    tiered = tiers_mode is not None
+    """A `price` object; `recurring` is None for one-time prices."""
     return {
         "id": new_id("price"),
         "object": "price",
         "active": True,
-        "billing_scheme": "tiered" if tiered else "per_unit",
+        "billing_scheme": "per_unit",
         "created": created,
         "currency": currency,
         "custom_unit_amount": None,
@@ -72,12 +68,11 @@ def price(
         "product": product_id,
         "recurring": recurring,
         "tax_behavior": tax_behavior,
-        "tiers": tiers if tiered else None,
-        "tiers_mode": tiers_mode,
+        "tiers_mode": None,
         "transform_quantity": None,
         "type": "recurring" if recurring else "one_time",
-        "unit_amount": None if tiered else unit_amount,
-        "unit_amount_decimal": None if tiered else str(unit_amount),
+        "unit_amount": unit_amount,
+        "unit_amount_decimal": str(unit_amount),
     }
 
 
@@ -90,7 +85,7 @@ def plan_from_price(p: dict[str, Any]) -> dict[str, Any]:
         "active": p["active"],
         "amount": p["unit_amount"],
         "amount_decimal": p["unit_amount_decimal"],
-        "billing_scheme": p["billing_scheme"],
+        "billing_scheme": "per_unit",
         "created": p["created"],
         "currency": p["currency"],
         "interval": recurring.get("interval"),
@@ -100,7 +95,7 @@ def plan_from_price(p: dict[str, Any]) -> dict[str, Any]:
         "meter": None,
         "nickname": p["nickname"],
         "product": p["product"],
-        "tiers_mode": p["tiers_mode"],
+        "tiers_mode": None,
         "transform_usage": None,
         "trial_period_days": None,
         "usage_type": "licensed",

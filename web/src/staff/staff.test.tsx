@@ -128,7 +128,6 @@ describe("the staff pages", () => {
       "Renewals due soon",
       "Sync failures",
       "Draft mismatches",
-      "Duplicate subscriptions",
       "Corrections",
       "Find an organizer",
     ]) {
