@@ -5,9 +5,7 @@ Stripe test double, run as its own process (``ledger dev stripe``) so that its C
 not share the ledger's GIL, and on the ledger side one organizer per subscription with
 its snapshot, 2 to 5 active groups and an upcoming renewal (``RenewalUpcoming``, period end
 = the item's ``current_period_end``: all within the same hour). Then, timed, it runs what
-the worker runs on renewal day:
-
-side by side, as ``ledger worker`` runs its loops:
+the worker runs on renewal day, side by side as ``ledger worker`` runs its loops:
 
 - the ``RenewalReactor`` following the log → one ``QuantitySyncRequested`` per organizer;
 - the read models following the log (the sender's queue is ``rm_quantity_syncs``);
@@ -68,9 +66,11 @@ from rich.table import Table  # noqa: E402
 
 from adapters.stripe.gateway import PACING_FACTOR, StripeGateway  # noqa: E402
 from app.bootstrap import Container  # noqa: E402
+from app.services.ledger import LedgerApplication  # noqa: E402
 from app.services.process.manager import RenewalReactor, SyncSender  # noqa: E402
 from app.settings import load_settings  # noqa: E402
 from benchmarks import renewal_day as day_mode  # noqa: E402
+from projections.base import ReadModel  # noqa: E402
 from projections.runner import (  # noqa: E402
     Follower,
     LogReader,
@@ -234,11 +234,12 @@ def renewal_day(
     return timings
 
 
-def caught_up(ledger: Any, models: Sequence[Any]) -> bool:
+def caught_up(ledger: LedgerApplication, models: Sequence[ReadModel]) -> bool:
+    """The read models have taken every event the log holds now."""
     return lowest_position(models) >= (ledger.recorder.max_notification_id() or 0)
 
 
-def settled(container: Container, models: Sequence[Any]) -> bool:
+def settled(container: Container, models: Sequence[ReadModel]) -> bool:
     """Nothing left to send: every requested sync is in the read model and none pending."""
     return caught_up(container.ledger, models) and pending_syncs(container) == 0
 
