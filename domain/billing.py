@@ -36,6 +36,10 @@ class SubscriptionSnapshot:
     observed_at: datetime
     # Stripe cancels the subscription at ``current_period_end`` instead of renewing it.
     cancel_at_period_end: bool = False
+    # Since issue 13 (older records: unknown). When Stripe created the subscription
+    # (which of two is the primary), and the schedule that owns it, if any.
+    created: datetime | None = None
+    schedule_id: str | None = None
 
     def as_event_fields(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,6 +68,9 @@ class SubscriptionSnapshot:
             self.item_id,
             self.price_id,
             self.cancel_at_period_end,
+            # Unknown sorts first (None is never compared with a datetime or a str).
+            () if self.created is None else (self.created,),
+            self.schedule_id or "",
         )
 
 

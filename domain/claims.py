@@ -39,6 +39,27 @@ def fact_key(fact: type[object], source: str) -> str:
     return f"stripe-fact:{source_key(fact, source)}"
 
 
+def invoice_final_key(invoice_id: str) -> str:
+    """An invoice reached a status it never leaves (its outcome): asked once the state
+    has forgotten the invoice (``domain/settled.py``)."""
+    return f"invoice-final:{invoice_id}"
+
+
+def payment_key(invoice_id: str) -> str:
+    """An invoice's payment succeeded: asked once the state no longer holds it."""
+    return f"payment-succeeded:{invoice_id}"
+
+
+def check_key(trigger: str, cause: str) -> str:
+    """A renewal quantity check decided once per (trigger, cause)."""
+    return f"renewal-check:{trigger}|{cause}"
+
+
+def drift_key(source: str) -> str:
+    """Drift recorded once per reconciliation run (its ``source``)."""
+    return f"drift:{source}"
+
+
 class InputClaim(Aggregate):
     """One input taken by one organizer, and what it did there."""
 

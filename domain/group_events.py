@@ -17,6 +17,7 @@ from domain.groups import (
     ChangeOutcome,
     GroupAction,
     GroupEntry,
+    GroupLog,
     fold,
     insert_in_history,
 )
@@ -37,8 +38,16 @@ def take_group_change(
 ) -> None:
     """State transition shared by the events that move a group's watermark."""
     entry: GroupEntry = {"occurred_at": occurred_at, "change_id": change_id, "active": active}
-    org.groups.setdefault(group_id, []).append(entry)
+    log_of(org, group_id).append(entry)
     remember_legacy(org, change_id, outcome, claimed=claimed)
+
+
+def log_of(org: Organizer, group_id: str) -> GroupLog:
+    """The group's entries in the state, as a ``GroupLog`` (old snapshots: plain lists)."""
+    entries = org.groups.get(group_id)
+    if not isinstance(entries, GroupLog):
+        entries = org.groups[group_id] = GroupLog(entries or [])
+    return entries
 
 
 def remember_legacy(
@@ -56,7 +65,7 @@ def keep_bounded(org: Organizer, group_id: str, at: datetime) -> None:
     if len(entries) <= FOLD_ABOVE:
         return
     settled = org.settled_instant(at)
-    org.groups[group_id] = fold(entries, settled)
+    org.groups[group_id] = GroupLog(fold(entries, settled))
     org.groups_settled_until = settled
 
 
@@ -133,7 +142,7 @@ class StaleGroupChangeIgnored(Aggregate.Event):
             "change_id": self.change_id,
             "active": self.action == GroupAction.ACTIVATED,
         }
-        insert_in_history(org.groups.setdefault(self.group_id, []), entry)
+        insert_in_history(log_of(org, self.group_id), entry)
         remember_legacy(org, self.change_id, ChangeOutcome.STALE, claimed=self.claimed)
         keep_bounded(org, self.group_id, self.timestamp)
 

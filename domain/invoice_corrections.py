@@ -66,6 +66,9 @@ def correct_renewal_invoices(
     else:
         chosen = [i for i, inv in org.renewal_invoices.items() if inv["period_end"] > at]
     decided = []
+    # A duplicate subscription's invoices are never corrected (issue 13): reported only.
+    duplicates = org.duplicate_subscriptions
+    chosen = [i for i in chosen if org.renewal_invoices[i]["subscription_id"] not in duplicates]
     for chosen_id in chosen:
         correction_id = _correct(org, chosen_id, minimum=minimum, at=at, cause=cause)
         if correction_id is not None:
@@ -82,12 +85,8 @@ def _applied(org: OrganizerState, invoice_id: str) -> list[Applied]:
 
 
 def _subscription_ended(org: OrganizerState, subscription_id: str) -> bool:
-    snapshot = org.subscription_snapshot
-    return (
-        snapshot is not None
-        and snapshot.subscription_id == subscription_id
-        and snapshot.status in TERMINAL_SUBSCRIPTION_STATUSES
-    )
+    snapshot = org.observed_subscription(subscription_id)
+    return snapshot is not None and snapshot.status in TERMINAL_SUBSCRIPTION_STATUSES
 
 
 def _correct(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from domain import invoice_corrections as corrections
 from domain.billing import InvoiceFacts
+from domain.settled import forget_settled_invoices, is_final
 from domain.stripe_fact_events import StripeFact
 
 if TYPE_CHECKING:
@@ -56,11 +57,19 @@ class InvoiceRecorded(StripeFact):
     # Since issue 16 (older records and drafts: none); see InvoiceFacts.
     hosted_invoice_url: str | None = None
     invoice_pdf: str | None = None
+    # Since issue 12: a final status saved with its claim (``invoice-final:<id>``), so
+    # the state may forget the invoice once settled (domain/settled.py).
+    claimed: bool = False
 
     def take(self, org: Organizer) -> None:
         org.invoices[self.invoice_id] = self.status
         facts = {k: getattr(self, k) for k in InvoiceFacts.__dataclass_fields__}
         corrections.take_renewal_invoice(org, InvoiceFacts(**facts))
+        # Before marking this one: the event that makes an invoice final never forgets it,
+        # so the reactor's review of that event (corrections, syncs renewed) still sees it.
+        forget_settled_invoices(org, self.timestamp)
+        if self.claimed and is_final(self.status):
+            org.final_invoices[self.invoice_id] = None
 
 
 class PaymentSucceeded(StripeFact):
@@ -70,9 +79,15 @@ class PaymentSucceeded(StripeFact):
     # When Stripe says it happened (its event's ``created``); None on facts recorded
     # before the ledger kept it (they tell their time by ``timestamp``).
     occurred_at: datetime | None = None
+    # Since issue 12: saved with its claim (``payment-succeeded:<id>``), which answers
+    # later payment deliveries, so the state does not keep it.
+    claimed: bool = False
 
     def take(self, org: Organizer) -> None:
-        org.payments[self.invoice_id] = "succeeded"
+        if self.claimed:
+            org.payments.pop(self.invoice_id, None)
+        else:
+            org.payments[self.invoice_id] = "succeeded"
 
 
 class PaymentFailed(StripeFact):

@@ -77,3 +77,10 @@ def checkout_key(organizer_hex: str, attempt: int, quantity: int) -> str:
 def customer_key(organizer_hex: str) -> str:
     """The key that creates an organizer's Stripe customer once, whatever the retries."""
     return f"ledger-customer-{organizer_hex}"
+
+
+def move_key(organizer_id: str, item_id: str, to_price_id: str, quantity: int) -> str:
+    """The key that moves a pre-ledger subscription's item to the per-group price once
+    (a retried confirmation with the same quantity replays Stripe's first answer)."""
+    digest = _digest(f"{organizer_id}|{item_id}|{to_price_id}|{quantity}")
+    return f"ledger-move-{digest[:48]}"

@@ -22,8 +22,11 @@ from eventsourcing.domain import Aggregate
 from domain import correction_events as corrections
 from domain import group_events as groups
 from domain import invoice_events as invoices
+from domain import preview_events as previews
 from domain import stripe_fact_events as facts
+from domain import subscription_events as subscriptions
 from domain import sync_events
+from domain import tax_id_events as tax_ids
 from domain.correction_commands import CorrectionCommands
 from domain.group_commands import GroupCommands
 from domain.guards import OrganizerError, check_aware, check_platform_id
@@ -72,11 +75,23 @@ class Organizer(GroupCommands, StripeFactCommands, SyncCommands, CorrectionComma
 
     class StaleSubscriptionSnapshotIgnored(facts.StaleSubscriptionSnapshotIgnored, StripeFact): ...
 
+    class OtherSubscriptionObserved(facts.OtherSubscriptionObserved, StripeFact): ...
+
     class SubscriptionCanceled(facts.SubscriptionCanceled, StripeFact): ...
 
     class RenewalUpcoming(facts.RenewalUpcoming, StripeFact): ...
 
     class EnrollmentStarted(facts.EnrollmentStarted, Event): ...
+
+    # A second live subscription, issue 13 (domain/subscription_events.py).
+    class DuplicateSubscriptionFound(subscriptions.DuplicateSubscriptionFound, Event): ...
+
+    class DuplicateSubscriptionResolved(subscriptions.DuplicateSubscriptionResolved, Event): ...
+
+    # The customer's tax ids, issue 13 (domain/tax_id_events.py).
+    class TaxIdsObserved(tax_ids.TaxIdsObserved, StripeFact): ...
+
+    class RenewalPreviewRecorded(previews.RenewalPreviewRecorded, StripeFact): ...
 
     # Renewal quantity checks, syncs and drift (domain/sync_events.py).
     class RenewalQuantityChecked(sync_events.RenewalQuantityChecked, Event): ...
@@ -118,8 +133,10 @@ class Organizer(GroupCommands, StripeFactCommands, SyncCommands, CorrectionComma
     class RenewalInvoiceLeftUncorrected(corrections.RenewalInvoiceLeftUncorrected, Event): ...
 
     # Snapshots taken before issue 10 lack the correction state; before issue 11 they
-    # hold each sync's state as a plain dict; before issue 12 no group history is folded.
-    class_version = 4
+    # hold each sync's state as a plain dict; before issue 12 no group history is folded
+    # (v4: no invoice is forgotten, domain/settled.py); before issue 13 (v5) they hold one
+    # ``subscription`` (now one entry per subscription).
+    class_version = 6
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -134,6 +151,19 @@ class Organizer(GroupCommands, StripeFactCommands, SyncCommands, CorrectionComma
     def upcast_v3_v4(state: dict[str, Any]) -> None:
         state.setdefault("groups_settled_until", None)
 
+    @staticmethod
+    def upcast_v4_v5(state: dict[str, Any]) -> None:
+        state.setdefault("final_invoices", {})
+
+    @staticmethod
+    def upcast_v5_v6(state: dict[str, Any]) -> None:
+        single = state.pop("subscription", None)
+        if single is not None:
+            single.setdefault("created", None)
+            single.setdefault("schedule_id", None)
+        state["subscriptions"] = {} if single is None else {single["subscription_id"]: single}
+        state.setdefault("duplicate_subscriptions", {})
+
     def __init__(self, platform_organizer_id: str) -> None:
         self.platform_organizer_id = platform_organizer_id
         self.groups = {}
@@ -141,13 +171,15 @@ class Organizer(GroupCommands, StripeFactCommands, SyncCommands, CorrectionComma
         self.change_outcomes = {}
         self.stripe_customer_id = None
         self.stripe_customer_deleted = False
-        self.subscription = None
+        self.subscriptions = {}
+        self.duplicate_subscriptions = {}
         self.canceled_at = None
         self.upcoming_renewals = {}
         self.syncs = {}
         self.last_synced_quantity = None
         self.last_synced_at = None
         self.invoices = {}
+        self.final_invoices = {}
         self.payments = {}
         self.seen_sources = {}
         self.renewal_checks = {}

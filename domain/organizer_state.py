@@ -11,13 +11,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from domain import correction_events, group_events, invoice_events, stripe_fact_events, sync_events
+from domain import (
+    correction_events,
+    group_events,
+    invoice_events,
+    stripe_fact_events,
+    subscription_events,
+    sync_events,
+)
 from domain.billing import TERMINAL_SUBSCRIPTION_STATUSES, SubscriptionSnapshot
 from domain.claims import fact_key
 from domain.groups import GroupEntry, GroupHistory, GroupHistoryNeeded
 from domain.invoice_corrections import DRAFT_WINDOW
 from domain.policy import DEFAULT_MINIMUM_QUANTITY, billable_quantity
 from domain.stripe_fact_events import source_key
+from domain.subscriptions import choose_primary
 from domain.syncs import SyncState
 
 
@@ -37,13 +45,18 @@ class OrganizerState:
     change_outcomes: dict[str, str]
     stripe_customer_id: str | None
     stripe_customer_deleted: bool
-    subscription: dict[str, Any] | None
+    # Each subscription's newest snapshot, by id (issue 13; before it, one ``subscription``).
+    subscriptions: dict[str, dict[str, Any]]
+    # The duplicates reported and not resolved: duplicate id → primary id.
+    duplicate_subscriptions: dict[str, str]
     canceled_at: datetime | None
     upcoming_renewals: dict[str, int]
     syncs: dict[str, SyncState]
     last_synced_quantity: int | None
     last_synced_at: datetime | None
     invoices: dict[str, str]
+    # Invoices whose final status is in a claim: forgotten once settled (domain/settled.py).
+    final_invoices: dict[str, None]
     payments: dict[str, str]
     seen_sources: dict[str, None]
     renewal_checks: dict[str, str]
@@ -61,11 +74,14 @@ class OrganizerState:
     StripeCustomerLinked: ClassVar[type[stripe_fact_events.StripeCustomerLinked]]
     StripeCustomerDeleted: ClassVar[type[stripe_fact_events.StripeCustomerDeleted]]
     SubscriptionObserved: ClassVar[type[stripe_fact_events.SubscriptionObserved]]
+    OtherSubscriptionObserved: ClassVar[type[stripe_fact_events.OtherSubscriptionObserved]]
     StaleSubscriptionSnapshotIgnored: ClassVar[
         type[stripe_fact_events.StaleSubscriptionSnapshotIgnored]
     ]
     SubscriptionCanceled: ClassVar[type[stripe_fact_events.SubscriptionCanceled]]
     RenewalUpcoming: ClassVar[type[stripe_fact_events.RenewalUpcoming]]
+    DuplicateSubscriptionFound: ClassVar[type[subscription_events.DuplicateSubscriptionFound]]
+    DuplicateSubscriptionResolved: ClassVar[type[subscription_events.DuplicateSubscriptionResolved]]
     EnrollmentStarted: ClassVar[type[stripe_fact_events.EnrollmentStarted]]
     InvoiceRecorded: ClassVar[type[invoice_events.InvoiceRecorded]]
     PaymentSucceeded: ClassVar[type[invoice_events.PaymentSucceeded]]
@@ -95,8 +111,18 @@ class OrganizerState:
             return True
         if any(type(e) is fact and e.source == source for e in self.stripe_facts_pending()):
             return True
+        return self.claimed(fact_key(fact, source))
+
+    @property
+    def claims_lent(self) -> bool:
+        """Whether this decision runs with the store's claims (the ledger saves the claims
+        its facts take): only then may an event promise that a claim remembers it."""
+        return "_lent_claims" in vars(self)
+
+    def claimed(self, key: str) -> bool:
+        """Whether the store holds this input's claim (False on a bare organizer)."""
         lent: SeenInputs | None = vars(self).get("_lent_claims")
-        return lent is not None and lent.seen(fact_key(fact, source))
+        return lent is not None and lent.seen(key)
 
     def stripe_facts_pending(self) -> list[stripe_fact_events.StripeFact]:
         """The Stripe facts this decision recorded so far (each needs its claim)."""
@@ -141,8 +167,9 @@ class OrganizerState:
         commands record later), the current period's start, the renewals still awaiting
         their draft and the renewal invoices still open to correction. It never moves back."""
         candidates = [at]
-        if self.subscription is not None:
-            candidates.append(self.subscription["current_period_start"])
+        primary = self.subscription_snapshot
+        if primary is not None:
+            candidates.append(primary.current_period_start)
         candidates += [
             instant
             for instant in map(datetime.fromisoformat, self.upcoming_renewals)
@@ -160,8 +187,7 @@ class OrganizerState:
     @property
     def is_enrolled(self) -> bool:
         """A subscription that bills (or will bill again): enrolling again makes no sense."""
-        snapshot = self.subscription_snapshot
-        return snapshot is not None and snapshot.status not in TERMINAL_SUBSCRIPTION_STATUSES
+        return any(s.status not in TERMINAL_SUBSCRIPTION_STATUSES for s in self.subscription_list)
 
     def open_enrollment(self, at: datetime) -> dict[str, Any] | None:
         """The Checkout Session opened for this organizer, while it can still be paid."""
@@ -170,7 +196,15 @@ class OrganizerState:
         return self.enrollment
 
     @property
+    def subscription_list(self) -> list[SubscriptionSnapshot]:
+        """Every subscription observed, newest snapshot each, by id."""
+        return [SubscriptionSnapshot.from_state(s) for _, s in sorted(self.subscriptions.items())]
+
+    @property
     def subscription_snapshot(self) -> SubscriptionSnapshot | None:
-        if self.subscription is None:
-            return None
-        return SubscriptionSnapshot.from_state(self.subscription)
+        """The primary subscription (domain/subscriptions.py): the one syncs target."""
+        return choose_primary(self.subscription_list)
+
+    def observed_subscription(self, subscription_id: str) -> SubscriptionSnapshot | None:
+        state = self.subscriptions.get(subscription_id)
+        return None if state is None else SubscriptionSnapshot.from_state(state)

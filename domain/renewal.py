@@ -119,6 +119,18 @@ def price_problem(price_id: str, group_price_ids: AbstractSet[str]) -> str | Non
     return f"item bills price {price_id}, not the per-group price"
 
 
+def schedule_problem(schedule_id: str | None) -> str | None:
+    """Why a subscription owned by a subscription schedule gets no sync (None: none owns
+    it). The schedule's next phase would set its own quantity over the ledger's, so the
+    ledger refuses, visibly, rather than be silently undone (docs/process-manager.md)."""
+    if not schedule_id:
+        return None
+    return (
+        f"subscription follows schedule {schedule_id}: its next phase would overwrite "
+        "the quantity; release the schedule or set its phases' quantity in Stripe"
+    )
+
+
 def gives_up(
     *, requested_at: datetime, window_closes: datetime, now: datetime, horizon: timedelta
 ) -> bool:

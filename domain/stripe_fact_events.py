@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.domain import Aggregate
 
 from domain.billing import SubscriptionSnapshot
+from domain.settled import forget_past_renewals
 
 if TYPE_CHECKING:
     from domain.organizer import Organizer
@@ -65,7 +66,9 @@ class StripeCustomerDeleted(StripeFact):
         org.stripe_customer_deleted = True
 
 
-class SubscriptionObserved(StripeFact):
+class SubscriptionSnapshotTaken(StripeFact):
+    """The fields and state change of a subscription snapshot (a base: never recorded)."""
+
     subscription_id: str
     item_id: str
     price_id: str
@@ -75,10 +78,13 @@ class SubscriptionObserved(StripeFact):
     current_period_end: datetime
     observed_at: datetime
     cancel_at_period_end: bool = False  # recorded since issue 10 (older: False)
+    created: datetime | None = None  # recorded since issue 13 (older: unknown)
+    schedule_id: str | None = None  # recorded since issue 13 (older: none)
 
     def take(self, org: Organizer) -> None:
         org.subscription_recorded_at = self.timestamp
-        org.subscription = SubscriptionSnapshot(
+        # One entry per subscription (issue 13): a second one never overwrites the first.
+        org.subscriptions[self.subscription_id] = SubscriptionSnapshot(
             subscription_id=self.subscription_id,
             item_id=self.item_id,
             price_id=self.price_id,
@@ -88,7 +94,24 @@ class SubscriptionObserved(StripeFact):
             current_period_end=self.current_period_end,
             observed_at=self.observed_at,
             cancel_at_period_end=self.cancel_at_period_end,
+            created=self.created,
+            schedule_id=self.schedule_id,
         ).as_state()
+
+
+class SubscriptionObserved(SubscriptionSnapshotTaken):
+    """A snapshot of the primary subscription (since issue 13; before, of the only one)."""
+
+
+class OtherSubscriptionObserved(SubscriptionSnapshotTaken):
+    """A snapshot of a subscription that neither was nor becomes the primary (issue 13):
+    kept in its own entry, never the subscription read models show (they follow
+    ``SubscriptionObserved``, which always names the primary)."""
+
+    def take(self, org: Organizer) -> None:
+        recorded_at = org.subscription_recorded_at
+        super().take(org)
+        org.subscription_recorded_at = recorded_at
 
 
 class StaleSubscriptionSnapshotIgnored(StripeFact):
@@ -104,8 +127,9 @@ class SubscriptionCanceled(StripeFact):
     canceled_at: datetime
 
     def take(self, org: Organizer) -> None:
-        if org.subscription is not None:
-            org.subscription["status"] = "canceled"
+        entry = org.subscriptions.get(self.subscription_id)
+        if entry is not None:
+            entry["status"] = "canceled"
         org.canceled_at = self.canceled_at
 
 
@@ -118,6 +142,7 @@ class RenewalUpcoming(StripeFact):
 
     def take(self, org: Organizer) -> None:
         org.upcoming_renewals[self.period_end.isoformat()] = self.expected_quantity
+        forget_past_renewals(org, self.timestamp)
 
 
 class EnrollmentStarted(Aggregate.Event):

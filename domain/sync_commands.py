@@ -7,6 +7,7 @@ from collections.abc import Set as AbstractSet
 from datetime import datetime
 
 from domain.billing import SubscriptionSnapshot
+from domain.claims import check_key, drift_key
 from domain.guards import OrganizerError
 from domain.keys import fresh_key, sync_attempt_key, sync_identity
 from domain.organizer_state import OrganizerState
@@ -17,6 +18,7 @@ from domain.renewal import (
     SyncTrigger,
     decide_sync,
     price_problem,
+    schedule_problem,
 )
 from domain.syncs import SyncState
 
@@ -32,15 +34,20 @@ class SyncCommands(OrganizerState):
         minimum: int,
         at: datetime,
         group_price_ids: AbstractSet[str] = frozenset(),
+        subscription_id: str = "",
     ) -> CheckOutcome | None:
         """Decide (and record) whether this renewal needs a quantity update.
 
         The billable quantity is taken at ``at``, the sync instant. Each (trigger, cause)
         is decided once: replays and redeliveries of the trigger record nothing.
-        Returns None when there is no subscription to check or it was already checked.
+        Returns None when there is no subscription to check or it was already checked,
+        or when the trigger names (``subscription_id``) another than the primary: a
+        duplicate is reported, never synced.
         """
         snapshot = self.subscription_snapshot
-        if snapshot is None or f"{trigger}|{cause}" in self.renewal_checks:
+        if snapshot is None or self._checked(trigger.value, cause):
+            return None
+        if subscription_id and subscription_id != snapshot.subscription_id:
             return None
         target = self.billable_quantity(at, minimum=minimum)
         latest = self._latest_sync(snapshot.item_id, period_end)
@@ -55,7 +62,8 @@ class SyncCommands(OrganizerState):
             and self.subscription_recorded_at is not None
             and self.subscription_recorded_at > latest.confirmed_at,
             cancel_at_period_end=snapshot.cancel_at_period_end,
-            price_problem=price_problem(snapshot.price_id, group_price_ids),
+            price_problem=price_problem(snapshot.price_id, group_price_ids)
+            or schedule_problem(snapshot.schedule_id),
         )
         self.trigger_event(
             self.RenewalQuantityChecked,
@@ -67,10 +75,27 @@ class SyncCommands(OrganizerState):
             outcome=decision.outcome.value,
             reason=decision.reason,
             timestamp=at,
+            **self._claimed_field(),
         )
         if decision.outcome is CheckOutcome.REQUESTED:
             self._request_sync(snapshot, period_end, decision, trigger=trigger, at=at)
         return decision.outcome
+
+    def _checked(self, trigger: str, cause: str) -> bool:
+        """Decided before: in the state (before issue 12), in this decision, or by claim."""
+        if f"{trigger}|{cause}" in self.renewal_checks:
+            return True
+        pending: list[object] = getattr(self, "pending_events", [])
+        if any(
+            isinstance(e, self.RenewalQuantityChecked) and (e.trigger, e.cause) == (trigger, cause)
+            for e in pending
+        ):
+            return True
+        return self.claimed(check_key(trigger, cause))
+
+    def _claimed_field(self) -> dict[str, bool]:
+        """``claimed=True`` when the ledger saves this event's claim (claims lent)."""
+        return {"claimed": True} if self.claims_lent else {}
 
     def _latest_sync(self, item_id: str, period_end: datetime) -> SyncState | None:
         candidates = [
@@ -245,6 +270,11 @@ class SyncCommands(OrganizerState):
         expected = self.billable_quantity(minimum=minimum)
         if snapshot is None or billed_quantity == expected or source in self.drift_reports:
             return False
+        pending: list[object] = getattr(self, "pending_events", [])
+        if self.claimed(drift_key(source)) or any(
+            isinstance(e, self.DriftDetected) and e.source == source for e in pending
+        ):
+            return False
         self.trigger_event(
             self.DriftDetected,
             subscription_id=snapshot.subscription_id,
@@ -252,5 +282,6 @@ class SyncCommands(OrganizerState):
             expected_quantity=expected,
             source=source,
             timestamp=at,
+            **self._claimed_field(),
         )
         return True

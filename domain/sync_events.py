@@ -30,9 +30,13 @@ class RenewalQuantityChecked(Aggregate.Event):
     billed_quantity: int
     outcome: str
     reason: str
+    # Since issue 12: saved with its claim (``renewal-check:<trigger>|<cause>``), which
+    # answers a repeated check, so the state does not keep it (older: ``renewal_checks``).
+    claimed: bool = False
 
     def apply(self, org: Organizer) -> None:
-        org.renewal_checks[f"{self.trigger}|{self.cause}"] = self.outcome
+        if not self.claimed:
+            org.renewal_checks[f"{self.trigger}|{self.cause}"] = self.outcome
 
 
 class QuantitySyncRequested(Aggregate.Event):
@@ -124,6 +128,9 @@ class DriftDetected(Aggregate.Event):
     billed_quantity: int
     expected_quantity: int
     source: str
+    # Since issue 12: saved with its claim (``drift:<source>``); older: ``drift_reports``.
+    claimed: bool = False
 
     def apply(self, org: Organizer) -> None:
-        org.drift_reports[self.source] = self.expected_quantity
+        if not self.claimed:
+            org.drift_reports[self.source] = self.expected_quantity

@@ -7,6 +7,7 @@ drift), so the order is the log's order on every replay.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,8 +16,8 @@ import orjson
 from adapters.persistence.database import Cursor
 from domain.organizer import Organizer
 from projections.audit_facts import FACTS, Entry
-from projections.base import Positioned, ReadModel, load_rows, upsert_rows
-from projections.events import NEVER_RECORDED
+from projections.base import Positioned, ReadModel, load_rows
+from projections.events import DUPLICATE_EVENTS, NEVER_RECORDED
 from projections.renewals import RENEWAL_CHANGES, RenewalsProjection, has_drift
 from projections.times import fmt_time
 from projections.view import Column, ReadModelView, TableSpec
@@ -59,12 +60,26 @@ AUDIT_ORGANIZERS = TableSpec(
 )
 
 
+# An entry as a COPY row, in column order (an entry names only the columns it fills).
+_EMPTY_ENTRY: dict[str, Any] = dict.fromkeys(AUDIT_ENTRIES.column_names)
+_as_row = operator.itemgetter(*AUDIT_ENTRIES.column_names)
+
+
 class AuditProjection(ReadModel):
     name = "audit"
     tables = (AUDIT_ENTRIES, AUDIT_ORGANIZERS)
     # Every event in RENEWAL_CHANGES (the organizer state facts derive drift from) is a fact.
     handles = frozenset({Organizer.Registered, *FACTS, *RENEWAL_CHANGES})
-    IGNORED = NEVER_RECORDED | {Organizer.GroupChangeReaffirmed, Organizer.EnrollmentStarted}
+    IGNORED = (
+        NEVER_RECORDED
+        | DUPLICATE_EVENTS
+        | {
+            Organizer.GroupChangeReaffirmed,
+            Organizer.EnrollmentStarted,
+            Organizer.TaxIdsObserved,  # not billing: the billing page shows them (summary)
+            Organizer.RenewalPreviewRecorded,  # an estimate, not a billing fact
+        }
+    )
 
     def __init__(self, view: ReadModelView, *, minimum_quantity: int = 1) -> None:
         super().__init__(view)
@@ -92,13 +107,12 @@ class AuditProjection(ReadModel):
             state = states.get(key)
             if state is not None:
                 entries.extend(self.facts(event, position, state))
-        upsert_rows(cursor, organizers, AUDIT_ORGANIZERS, list(states.values()))
+        self.view.upsert(cursor, AUDIT_ORGANIZERS, list(states.values()))
         if entries:
-            columns = AUDIT_ENTRIES.column_names
             cursor.insert_many(
                 self.t("rm_audit_entries"),
-                columns,
-                [tuple(entry.get(c) for c in columns) for entry in entries],
+                AUDIT_ENTRIES.column_names,
+                [_as_row(_EMPTY_ENTRY | entry) for entry in entries],
             )
 
     def facts(self, event: Any, position: int, state: dict[str, Any]) -> list[Entry]:
@@ -109,14 +123,15 @@ class AuditProjection(ReadModel):
         drift_after = has_drift(state)
         state["drift"] = int(drift_after)
         recorded = fmt_time(event.timestamp)
+        source = getattr(event, "source", None)
         base = {
             "position": position,
             "organizer_uuid": state["organizer_uuid"],
             "organizer_id": state["organizer_id"],
             "recorded_at": recorded,
             "occurred_at": recorded,
-            "stripe_event_id": getattr(event, "source", None),
-            "cause": f"stripe {event.source}" if hasattr(event, "source") else "ledger",
+            "stripe_event_id": source,
+            "cause": "ledger" if source is None else f"stripe {source}",
         }
         entries: list[Entry] = []
         fact = FACTS.get(type(event))

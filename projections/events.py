@@ -42,7 +42,13 @@ GROUP_EVENTS: frozenset[EventClass] = frozenset(
     }
 )
 CUSTOMER_EVENTS: frozenset[EventClass] = frozenset(
-    {Organizer.StripeCustomerLinked, Organizer.StripeCustomerDeleted, Organizer.EnrollmentStarted}
+    {
+        Organizer.StripeCustomerLinked,
+        Organizer.StripeCustomerDeleted,
+        Organizer.EnrollmentStarted,
+        Organizer.TaxIdsObserved,
+        Organizer.RenewalPreviewRecorded,  # the summary keeps the latest (billing page)
+    }
 )
 SUBSCRIPTION_EVENTS: frozenset[EventClass] = frozenset(
     {
@@ -52,6 +58,14 @@ SUBSCRIPTION_EVENTS: frozenset[EventClass] = frozenset(
         Organizer.RenewalUpcoming,
         Organizer.RenewalQuantityChecked,
         Organizer.DriftDetected,
+    }
+)
+# A second live subscription (issue 13): projections/duplicates.py reads them.
+DUPLICATE_EVENTS: frozenset[EventClass] = frozenset(
+    {
+        Organizer.DuplicateSubscriptionFound,
+        Organizer.DuplicateSubscriptionResolved,
+        Organizer.OtherSubscriptionObserved,
     }
 )
 SYNC_EVENTS: frozenset[EventClass] = frozenset(

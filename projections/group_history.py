@@ -11,17 +11,18 @@ the same rule as the aggregate (:func:`domain.groups.is_active_at`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from adapters.persistence.database import Cursor, Database
 from domain.groups import GroupAction, GroupEntry, active_group_ids
 from domain.organizer import Organizer, organizer_uuid
-from projections.base import Positioned, ReadModel, upsert_rows
+from projections.base import Positioned, ReadModel
 from projections.events import (
     CORRECTION_EVENTS,
     CUSTOMER_EVENTS,
+    DUPLICATE_EVENTS,
     GROUP_EVENTS,
     INVOICE_EVENTS,
     NEVER_RECORDED,
@@ -56,6 +57,7 @@ class GroupHistoryProjection(ReadModel):
     handles = GROUP_EVENTS
     IGNORED = (
         NEVER_RECORDED
+        | DUPLICATE_EVENTS
         | {Organizer.Registered}
         | CUSTOMER_EVENTS
         | SUBSCRIPTION_EVENTS
@@ -68,17 +70,23 @@ class GroupHistoryProjection(ReadModel):
         super().__init__(view)
 
     def apply(self, cursor: Cursor, events: Sequence[Positioned]) -> None:
+        handles = self.handles
+        # Built directly from the event (what ``change_of`` reads): no dataclass copy
+        # per row, this is the hottest loop of a rebuild (one row per group change).
         rows = [
             {
                 "organizer_uuid": event.originator_id.hex,
-                "position": position,
-                **asdict(change_of(event)),
+                "change_id": event.change_id,
+                "group_id": event.group_id,
+                "action": _ACTIONS.get(type(event)) or event.action,
                 "occurred_at": fmt_time(event.occurred_at),
+                "group_name": event.group_name,
+                "position": position,
             }
             for event, position in events
-            if type(event) in self.handles
+            if type(event) in handles
         ]
-        upsert_rows(cursor, self.t("rm_group_changes"), CHANGES, rows)
+        self.view.upsert(cursor, CHANGES, rows)
 
 
 @dataclass(frozen=True, slots=True)

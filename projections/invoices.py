@@ -8,10 +8,11 @@ from typing import Any
 
 from adapters.persistence.database import Cursor, Database
 from domain.organizer import Organizer
-from projections.base import Positioned, ReadModel, load_rows, upsert_rows
+from projections.base import Positioned, ReadModel, load_rows
 from projections.events import (
     CORRECTION_EVENTS,
     CUSTOMER_EVENTS,
+    DUPLICATE_EVENTS,
     GROUP_EVENTS,
     NEVER_RECORDED,
     SUBSCRIPTION_EVENTS,
@@ -58,6 +59,7 @@ class InvoicesProjection(ReadModel):
     handles = frozenset({Organizer.Registered, Organizer.InvoiceRecorded})
     IGNORED = (
         NEVER_RECORDED
+        | DUPLICATE_EVENTS
         | GROUP_EVENTS
         | CUSTOMER_EVENTS
         | SUBSCRIPTION_EVENTS
@@ -99,8 +101,8 @@ class InvoicesProjection(ReadModel):
                     **_links(event, invoices.get(event.invoice_id)),
                 }
         _keep_known_links(cursor, self.t("rm_invoices"), invoices)
-        upsert_rows(cursor, self.t("rm_invoice_organizers"), NAMES, new_names)
-        upsert_rows(cursor, self.t("rm_invoices"), INVOICES, list(invoices.values()))
+        self.view.upsert(cursor, NAMES, new_names)
+        self.view.upsert(cursor, INVOICES, list(invoices.values()))
 
 
 _LINKS = ("hosted_invoice_url", "invoice_pdf")

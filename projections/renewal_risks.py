@@ -26,8 +26,8 @@ from typing import Any
 from adapters.persistence.database import Cursor, Database
 from domain.organizer import Organizer
 from domain.statuses import RiskKind, RiskStatus, after_failure
-from projections.base import Positioned, ReadModel, load_rows_by, upsert_rows
-from projections.events import CUSTOMER_EVENTS, NEVER_RECORDED
+from projections.base import Positioned, ReadModel, load_rows_by
+from projections.events import CUSTOMER_EVENTS, DUPLICATE_EVENTS, NEVER_RECORDED
 from projections.paging import KeysetQuery
 from projections.renewals import RENEWAL_CHANGES, RenewalsProjection, has_drift
 from projections.times import fmt_time
@@ -104,6 +104,7 @@ class RenewalRisksProjection(ReadModel):
     )
     IGNORED = (
         NEVER_RECORDED
+        | DUPLICATE_EVENTS
         | CUSTOMER_EVENTS
         | {
             Organizer.GroupChangeReaffirmed,
@@ -144,7 +145,7 @@ class RenewalRisksProjection(ReadModel):
                 f"DELETE FROM {table} WHERE organizer_uuid = :o AND subject = :s",
                 [{"o": o, "s": s} for o, s in sorted(closed)],
             )
-        upsert_rows(cursor, table, RISKS, [r for k, r in rows.items() if k not in closed])
+        self.view.upsert(cursor, RISKS, [r for k, r in rows.items() if k not in closed])
 
     def renewal_row(self, key: str, event: Any) -> Row:
         return {

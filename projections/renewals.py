@@ -11,10 +11,11 @@ from uuid import UUID
 from adapters.persistence.database import Cursor, Database
 from domain.organizer import Organizer
 from domain.statuses import SyncStatus, after_failure
-from projections.base import Positioned, ReadModel, load_rows, upsert_rows
+from projections.base import Positioned, ReadModel, load_rows
 from projections.events import (
     CORRECTION_EVENTS,
     CUSTOMER_EVENTS,
+    DUPLICATE_EVENTS,
     INVOICE_EVENTS,
     NEVER_RECORDED,
     EventClass,
@@ -118,6 +119,7 @@ class RenewalsProjection(ReadModel):
     handles = frozenset({Organizer.Registered, *RENEWAL_CHANGES})
     IGNORED = (
         NEVER_RECORDED
+        | DUPLICATE_EVENTS
         | CUSTOMER_EVENTS
         | INVOICE_EVENTS
         | CORRECTION_EVENTS
@@ -149,7 +151,7 @@ class RenewalsProjection(ReadModel):
             row["billable_quantity"] = max(row["active_groups"], self.minimum_quantity)
             row["drift"] = int(has_drift(row))
             row["position"] = position
-        upsert_rows(cursor, table, RENEWALS, list(rows.values()))
+        self.view.upsert(cursor, RENEWALS, list(rows.values()))
 
     def new_row(self, key: str, organizer_id: str) -> dict[str, Any]:
         return {

@@ -16,7 +16,7 @@ from adapters.persistence.database import Cursor, Database
 from domain.organizer import Organizer
 from domain.statuses import PaymentStatus, SyncStatus, after_failure
 from projections.base import Positioned, ReadModel, load_rows, upsert_rows
-from projections.events import CORRECTION_EVENTS, NEVER_RECORDED, EventClass
+from projections.events import CORRECTION_EVENTS, DUPLICATE_EVENTS, NEVER_RECORDED, EventClass
 from projections.paging import KeysetQuery
 from projections.renewals import drift_between
 from projections.times import fmt_time
@@ -143,6 +143,45 @@ def _enrollment(doc: Doc, event: Organizer.EnrollmentStarted) -> None:
     }
 
 
+def _tax_ids(doc: Doc, event: Organizer.TaxIdsObserved) -> None:
+    # Per (type, value) the latest observation wins (a removal over an addition at the
+    # same instant): any arrival order ends on the same set. Documents from before
+    # issue 13 have no ``tax_ids``.
+    known: dict[str, Any] = doc.setdefault("tax_ids", {})
+    at = fmt_time(event.observed_at)
+    for kind, value in event.tax_ids:
+        key = f"{kind}:{value}"
+        seen = known.get(key)
+        if seen is None or (seen["at"], not seen["present"]) < (at, event.removed):
+            known[key] = {"type": kind, "value": value, "at": at, "present": not event.removed}
+
+
+def tax_ids_of(doc: Doc) -> list[tuple[str, str]]:
+    """The customer's current tax ids, (type, value), in order."""
+    known: dict[str, Any] = doc.get("tax_ids") or {}
+    return sorted((t["type"], t["value"]) for t in known.values() if t["present"])
+
+
+def _preview(doc: Doc, event: Organizer.RenewalPreviewRecorded) -> None:
+    # The latest recorded preview wins (documents from before it have none).
+    doc["renewal_preview"] = {
+        "subscription_id": event.subscription_id,
+        "price_id": event.price_id,
+        "quantity": event.quantity,
+        "subtotal": event.subtotal,
+        "tax": event.tax,
+        "total": event.total,
+        "currency": event.currency,
+        "period_end": fmt_time(event.period_end),
+    }
+
+
+def preview_of(doc: Doc) -> dict[str, Any] | None:
+    """The latest renewal preview (domain/preview_events.py), if any."""
+    found: dict[str, Any] | None = doc.get("renewal_preview")
+    return found
+
+
 # event class → how it changes the summary document.
 CHANGES: dict[EventClass, Callable[[Doc, Any], None]] = {
     Organizer.GroupActivated: lambda doc, event: _groups(doc, event, active=True),
@@ -155,6 +194,8 @@ CHANGES: dict[EventClass, Callable[[Doc, Any], None]] = {
     Organizer.PaymentSucceeded: _payment,
     Organizer.PaymentFailed: _payment,
     Organizer.EnrollmentStarted: _enrollment,
+    Organizer.TaxIdsObserved: _tax_ids,
+    Organizer.RenewalPreviewRecorded: _preview,
     Organizer.QuantitySyncRequested: lambda doc, event: _sync(doc, event, SyncStatus.PENDING),
     Organizer.QuantitySyncConfirmed: lambda doc, event: _sync(doc, event, SyncStatus.CONFIRMED),
     Organizer.QuantitySyncFailed: lambda doc, event: _sync(
@@ -176,6 +217,7 @@ class SummaryProjection(ReadModel):
     handles = frozenset({Organizer.Registered, *CHANGES})
     IGNORED = (
         NEVER_RECORDED
+        | DUPLICATE_EVENTS
         | CORRECTION_EVENTS
         | {
             Organizer.GroupChangeReaffirmed,

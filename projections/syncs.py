@@ -21,11 +21,11 @@ from projections.base import (
     ReadModel,
     due_work,
     load_rows,
-    upsert_rows,
 )
 from projections.corrections import CORRECTIONS, PROGRESS, REQUESTED, apply_corrections
 from projections.events import (
     CUSTOMER_EVENTS,
+    DUPLICATE_EVENTS,
     GROUP_EVENTS,
     INVOICE_EVENTS,
     NEVER_RECORDED,
@@ -108,6 +108,7 @@ class SyncsProjection(ReadModel):
     handles |= REQUESTED | PROGRESS  # the corrections queue (projections/corrections.py)
     IGNORED = (
         NEVER_RECORDED
+        | DUPLICATE_EVENTS
         | GROUP_EVENTS
         | CUSTOMER_EVENTS
         | SUBSCRIPTION_EVENTS
@@ -159,14 +160,13 @@ class SyncsProjection(ReadModel):
                         "reported_at": fmt_time(event.timestamp),
                     }
                 )
-        upsert_rows(
+        self.view.upsert(
             cursor,
-            self.t("rm_sync_organizers"),
             ORGANIZERS,
             [{"organizer_uuid": k, "organizer_id": v} for k, v in new_names.items()],
         )
-        upsert_rows(cursor, self.t("rm_quantity_syncs"), SYNCS, list(syncs.values()))
-        upsert_rows(cursor, self.t("rm_draft_mismatches"), DRAFT_MISMATCHES, mismatches)
+        self.view.upsert(cursor, SYNCS, list(syncs.values()))
+        self.view.upsert(cursor, DRAFT_MISMATCHES, mismatches)
         apply_corrections(cursor, self.t("rm_billing_corrections"), events)
 
     @staticmethod

@@ -119,13 +119,42 @@ class ReadModelView(TrackingRecorder):
         ).fetchone()
         return None if row is None else int(row["notification_id"])
 
+    # -- rows -----------------------------------------------------------------------
+
+    def upsert(self, cursor: Cursor, spec: TableSpec, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert or replace whole rows of one of this view's tables by primary key,
+        inside the caller's transaction; for a key given twice the last row wins."""
+        if not rows:
+            return
+        columns = spec.column_names
+        key = spec.key
+        unique = {tuple(row.get(k) for k in key): row for row in rows}
+        self.write_rows(cursor, spec, [[row.get(c) for c in columns] for row in unique.values()])
+
+    def write_rows(self, cursor: Cursor, spec: TableSpec, rows: list[list[Any]]) -> None:
+        """SQLite: one prepared statement per row (in-process, so no round trips)."""
+        columns = spec.column_names
+        cursor.executemany(
+            f"INSERT INTO {self.table(spec.name)} ({', '.join(columns)})"
+            f" VALUES ({', '.join(':' + c for c in columns)})"
+            f" ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {_updates(spec)}",
+            [dict(zip(columns, row, strict=True)) for row in rows],
+        )
+
     # -- schema ---------------------------------------------------------------------
 
-    def create_tables(self) -> None:
+    def create_tables(self, *, indexes: bool = True) -> None:
+        """Create what is missing; a rebuild passes ``indexes=False`` and calls
+        ``create_indexes`` once filled (one bulk build instead of upkeep per row)."""
         with self.transaction() as cursor:
-            self._create(cursor, self.suffix)
+            self._create(cursor, self.suffix, indexes=indexes)
 
-    def _create(self, cursor: Cursor, suffix: str) -> None:
+    def create_indexes(self) -> None:
+        with self.transaction() as cursor:
+            for spec in self.specs.values():
+                self._create_indexes(cursor, spec, self.suffix)
+
+    def _create(self, cursor: Cursor, suffix: str, *, indexes: bool = True) -> None:
         for spec in self.specs.values():
             columns = ", ".join(
                 f"{c.name} {self.types[c.kind]}{'' if c.nullable or c.primary_key else ' NOT NULL'}"
@@ -134,11 +163,15 @@ class ReadModelView(TrackingRecorder):
             key = f", PRIMARY KEY ({', '.join(spec.key)})" if spec.key else ""
             cursor.execute(f"CREATE TABLE IF NOT EXISTS {spec.name}{suffix} ({columns}{key})")
             self.add_missing_columns(cursor, spec, suffix)
-            for index in spec.indexes:
-                name = f"{spec.name}{suffix}_{'_'.join(index)}_idx"
-                cursor.execute(
-                    f"CREATE INDEX IF NOT EXISTS {name} ON {spec.name}{suffix} ({', '.join(index)})"
-                )
+            if indexes:
+                self._create_indexes(cursor, spec, suffix)
+
+    def _create_indexes(self, cursor: Cursor, spec: TableSpec, suffix: str) -> None:
+        for index in spec.indexes:
+            name = f"{spec.name}{suffix}_{'_'.join(index)}_idx"
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {name} ON {spec.name}{suffix} ({', '.join(index)})"
+            )
 
     def add_missing_columns(self, cursor: Cursor, spec: TableSpec, suffix: str) -> None:
         """A table made before a column was added to its spec gets it (nullable, so rows
@@ -200,6 +233,10 @@ class ReadModelView(TrackingRecorder):
         return results
 
 
+def _updates(spec: TableSpec) -> str:
+    return ", ".join(f"{c} = excluded.{c}" for c in spec.column_names if c not in spec.key)
+
+
 def _canonical(row: Any, columns: Sequence[str]) -> bytes:
     parts = []
     for name in columns:
@@ -244,6 +281,25 @@ class PostgresReadModelView(ReadModelView):
                     f"ALTER TABLE {spec.name}{suffix}"
                     f" ADD COLUMN IF NOT EXISTS {column.name} {self.types[column.kind]}"
                 )
+
+    def write_rows(self, cursor: Cursor, spec: TableSpec, rows: list[list[Any]]) -> None:
+        """ONE statement per table and batch: the columns go as arrays through
+        ``unnest``, instead of one pipelined INSERT per row (a round trip each on the
+        server side; the rebuild's main cost before). Keys must be unique (``upsert``)."""
+        columns = spec.column_names
+        arrays: dict[str, list[Any]] = {}
+        for index, column in enumerate(spec.columns):
+            values = [row[index] for row in rows]
+            if column.kind != "text":  # a bool stored as 0/1: integer arrays only
+                values = [int(v) if isinstance(v, bool) else v for v in values]
+            arrays[f"c{index}"] = values
+        casts = ", ".join(f":c{i}::{self.types[c.kind]}[]" for i, c in enumerate(spec.columns))
+        cursor.execute(
+            f"INSERT INTO {self.table(spec.name)} ({', '.join(columns)})"
+            f" SELECT * FROM unnest({casts})"
+            f" ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {_updates(spec)}",
+            arrays,
+        )
 
     def lock(self, cursor: Cursor) -> None:
         # Two runners must never both apply the batch after the same position.

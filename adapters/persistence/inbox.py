@@ -7,12 +7,14 @@ moves the rows that wait for it back to ``pending``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
+from adapters.persistence.database import Cursor, PostgresDatabase, SQLiteDatabase
 
 InboxStatus = Literal["pending", "processed", "ignored", "parked", "failed"]
 LinkKind = Literal["customer", "subscription"]
@@ -137,22 +139,9 @@ class StripeInbox:
     def record_many(self, outcomes: Sequence[tuple[str, Outcome]]) -> None:
         """Mark many rows in one transaction (a batch of the worker: one commit, not one
         per row)."""
-        if not outcomes:
-            return
-        now = iso_now()
-        with self.database.transaction() as cursor:
-            cursor.executemany(
-                "UPDATE stripe_inbox SET status = :status, reason = :reason,"
-                " attempts = attempts + 1, processed_at = :now,"
-                " organizer_id = COALESCE(:organizer_id, organizer_id),"
-                " customer_id = COALESCE(:customer_id, customer_id),"
-                " subscription_id = COALESCE(:subscription_id, subscription_id)"
-                " WHERE event_id = :event_id",
-                [
-                    {**vars(outcome), "event_id": event_id, "now": now}
-                    for event_id, outcome in outcomes
-                ],
-            )
+        if outcomes:
+            with self.database.transaction() as cursor:
+                _record_many(cursor, outcomes)
 
     def requeue(self, event_ids: Sequence[str]) -> int:
         """Put rows back to pending (reprocessing after a fix); returns how many."""
@@ -169,24 +158,32 @@ class StripeInbox:
     def link(self, kind: LinkKind, stripe_id: str, organizer_id: str, source: str) -> None:
         """Remember which organizer a Stripe id belongs to, and wake rows parked on it."""
         with self.database.transaction() as cursor:
-            cursor.execute(
-                "INSERT INTO stripe_links (stripe_id, kind, organizer_id, source, linked_at)"
-                " VALUES (:stripe_id, :kind, :organizer_id, :source, :now)"
-                " ON CONFLICT (stripe_id) DO NOTHING",
-                {
-                    "stripe_id": stripe_id,
-                    "kind": kind,
-                    "organizer_id": organizer_id,
-                    "source": source,
-                    "now": iso_now(),
-                },
-            )
-            column = "customer_id" if kind == "customer" else "subscription_id"
-            cursor.execute(
-                f"UPDATE stripe_inbox SET status = 'pending'"
-                f" WHERE status = 'parked' AND {column} = :stripe_id",
-                {"stripe_id": stripe_id},
-            )
+            _write_link(cursor, kind, stripe_id, organizer_id, source)
+
+    @contextmanager
+    def claim(self, limit: int) -> Iterator[InboxBatch]:
+        """Up to ``limit`` pending rows (oldest first), claimed for one batch.
+
+        On PostgreSQL the rows are locked ``FOR UPDATE SKIP LOCKED`` in a transaction that
+        also holds the batch's marks and links and commits when the block ends: a second
+        processor skips them, and a crash (or an error out of the block) rolls all of it
+        back, leaving every row pending, never half-marked. Each write is a savepoint:
+        one the store refuses fails its row alone. SQLite has one writer and its
+        transactions would block the ledger's own writes, so there each write of the batch
+        commits on its own, as ``record_many`` and ``link`` do (one processor: the worker).
+        """
+        if isinstance(self.database, PostgresDatabase):
+            with self.database.savepoints() as write:
+                with write() as cursor:
+                    records = cursor.execute(
+                        f"SELECT {_COLUMNS} FROM stripe_inbox WHERE status = 'pending'"
+                        " ORDER BY created, event_id LIMIT :limit FOR UPDATE SKIP LOCKED",
+                        {"limit": limit},
+                    ).fetchall()
+                rows = [InboxRow.from_record(r) for r in records]
+                yield InboxBatch(rows, write)
+        else:
+            yield InboxBatch(self.pending(limit), self.database.transaction)
 
     def organizer_for(self, stripe_ids: Iterable[str | None]) -> str | None:
         """The organizer linked to the first of these ids that has a link."""
@@ -214,13 +211,8 @@ class StripeInbox:
         wanted = sorted({i for i in stripe_ids if i})
         if not wanted:
             return {}
-        marks = ", ".join(f":id{n}" for n in range(len(wanted)))
         with self.database.transaction() as cursor:
-            rows = cursor.execute(
-                f"SELECT stripe_id, organizer_id FROM stripe_links WHERE stripe_id IN ({marks})",
-                {f"id{n}": stripe_id for n, stripe_id in enumerate(wanted)},
-            ).fetchall()
-        return {str(r["stripe_id"]): str(r["organizer_id"]) for r in rows}
+            return _select_owners(cursor, wanted)
 
     def counts(self) -> dict[str, int]:
         with self.database.transaction() as cursor:
@@ -228,3 +220,78 @@ class StripeInbox:
                 "SELECT status, COUNT(*) AS n FROM stripe_inbox GROUP BY status"
             ).fetchall()
         return {str(r["status"]): int(r["n"]) for r in rows}
+
+
+class InboxBatch:
+    """Rows claimed by ``StripeInbox.claim`` and the writes that go with them (thread-safe:
+    the worker applies a batch's organizers side by side)."""
+
+    def __init__(
+        self, rows: list[InboxRow], writes: Callable[[], AbstractContextManager[Cursor]]
+    ) -> None:
+        self.rows = rows
+        self._writes = writes
+        self._lock = threading.Lock()  # one statement at a time on a held cursor
+
+    def record_many(self, outcomes: Sequence[tuple[str, Outcome]]) -> None:
+        if outcomes:
+            with self._lock, self._writes() as cursor:
+                _record_many(cursor, outcomes)
+
+    def link(self, kind: LinkKind, stripe_id: str, organizer_id: str, source: str) -> None:
+        with self._lock, self._writes() as cursor:
+            _write_link(cursor, kind, stripe_id, organizer_id, source)
+
+    def owners(self, stripe_ids: Iterable[str | None]) -> dict[str, str]:
+        """``StripeInbox.owners`` on the batch's own connection (no second one from the
+        pool while the batch holds one; on PostgreSQL it sees the batch's links too)."""
+        wanted = sorted({i for i in stripe_ids if i})
+        if not wanted:
+            return {}
+        with self._lock, self._writes() as cursor:
+            return _select_owners(cursor, wanted)
+
+
+def _record_many(cursor: Cursor, outcomes: Sequence[tuple[str, Outcome]]) -> None:
+    now = iso_now()
+    cursor.executemany(
+        "UPDATE stripe_inbox SET status = :status, reason = :reason,"
+        " attempts = attempts + 1, processed_at = :now,"
+        " organizer_id = COALESCE(:organizer_id, organizer_id),"
+        " customer_id = COALESCE(:customer_id, customer_id),"
+        " subscription_id = COALESCE(:subscription_id, subscription_id)"
+        " WHERE event_id = :event_id",
+        [{**vars(outcome), "event_id": event_id, "now": now} for event_id, outcome in outcomes],
+    )
+
+
+def _write_link(
+    cursor: Cursor, kind: LinkKind, stripe_id: str, organizer_id: str, source: str
+) -> None:
+    cursor.execute(
+        "INSERT INTO stripe_links (stripe_id, kind, organizer_id, source, linked_at)"
+        " VALUES (:stripe_id, :kind, :organizer_id, :source, :now)"
+        " ON CONFLICT (stripe_id) DO NOTHING",
+        {
+            "stripe_id": stripe_id,
+            "kind": kind,
+            "organizer_id": organizer_id,
+            "source": source,
+            "now": iso_now(),
+        },
+    )
+    column = "customer_id" if kind == "customer" else "subscription_id"
+    cursor.execute(
+        f"UPDATE stripe_inbox SET status = 'pending'"
+        f" WHERE status = 'parked' AND {column} = :stripe_id",
+        {"stripe_id": stripe_id},
+    )
+
+
+def _select_owners(cursor: Cursor, wanted: Sequence[str]) -> dict[str, str]:
+    marks = ", ".join(f":id{n}" for n in range(len(wanted)))
+    rows = cursor.execute(
+        f"SELECT stripe_id, organizer_id FROM stripe_links WHERE stripe_id IN ({marks})",
+        {f"id{n}": stripe_id for n, stripe_id in enumerate(wanted)},
+    ).fetchall()
+    return {str(r["stripe_id"]): str(r["organizer_id"]) for r in rows}

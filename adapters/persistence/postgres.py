@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import psycopg
@@ -84,6 +84,25 @@ class PostgresDatabase:
     def transaction(self) -> Iterator[Cursor]:
         with self.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             yield _PgCursor(cursor)
+
+    @contextmanager
+    def savepoints(self) -> Iterator[Callable[[], AbstractContextManager[Cursor]]]:
+        """One transaction held for a block of writes (committed when the block ends),
+        each write in a savepoint of its own: a statement the store refuses undoes only
+        that write, not the others. Losing the server (or a deadlock) inside one is
+        ``StoreUnavailableError``: the whole block rolls back."""
+        with self.connection() as conn, conn.transaction(), conn.cursor() as raw:
+            cursor = _PgCursor(raw)
+
+            @contextmanager
+            def savepoint() -> Iterator[Cursor]:
+                try:
+                    with conn.transaction():
+                        yield cursor
+                except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+                    raise StoreUnavailableError(str(error)) from error
+
+            yield savepoint
 
     def execute_once(self, sql: str, params: Mapping[str, Any]) -> int:
         """One statement in autocommit (atomic on its own: no BEGIN/COMMIT round trips);

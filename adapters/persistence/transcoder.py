@@ -20,6 +20,7 @@ from eventsourcing.persistence import (
     UUIDAsHex,
 )
 
+from domain.groups import GroupLog
 from domain.syncs import SyncState
 
 _PLAIN = (str, int, bool, float, type(None))
@@ -87,6 +88,22 @@ class SyncStateAsDict(Transcoding):
         return SyncState.from_state(data)
 
 
+class GroupLogAsRows(Transcoding):
+    """A group's entries in an organizer snapshot, one ``[occurred_at, change_id,
+    active]`` row each (issue 12). Snapshots before it hold plain lists of dicts, which
+    still decode (as lists). ``name`` is stored in snapshot rows: renaming it is a
+    migration."""
+
+    type = GroupLog
+    name = "organizer_group_log"
+
+    def encode(self, obj: GroupLog) -> list[list[object]]:
+        return obj.compact()
+
+    def decode(self, data: list[list[object]]) -> GroupLog:
+        return GroupLog.from_compact(data)
+
+
 def ledger_transcoder() -> OrjsonTranscoder:
     """The transcoder every ledger store uses: UUID, Decimal, aware datetimes, and the
     organizer's typed state in snapshots."""
@@ -95,4 +112,5 @@ def ledger_transcoder() -> OrjsonTranscoder:
     transcoder.register(DecimalAsStr())
     transcoder.register(DatetimeAsISO())
     transcoder.register(SyncStateAsDict())
+    transcoder.register(GroupLogAsRows())
     return transcoder

@@ -24,6 +24,9 @@ class StripeAccount:
     def __init__(self, gateway: StripeGateway) -> None:
         self.gateway = gateway
         self.v1 = gateway.client.v1
+        # Every price read, for the caller to record (app/services/prices.py): the
+        # billing page's estimate reads recorded prices, never Stripe.
+        self.prices_read: list[dict[str, Any]] = []
 
     def _pages(
         self, operation: Any, params: Mapping[str, Any], *, raw: bool = False
@@ -121,6 +124,7 @@ class StripeAccount:
         """The price as it is now (not the gateway's billing-page cache)."""
         found = self.gateway.call(self.v1.prices.retrieve, price_id)
         result: dict[str, Any] = found.to_dict()
+        self.prices_read.append(result)
         return result
 
     def event_pages(self, *, since: int, types: Sequence[str]) -> Iterator[list[dict[str, Any]]]:

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from domain.billing import InvoiceFacts, SubscriptionSnapshot
 from domain.organizer import Organizer
+from domain.tax_id_events import record_tax_ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,26 @@ class DeleteCustomer:
         return organizer.delete_stripe_customer(self.customer_id, source=self.source, at=at)
 
 
+@dataclass(frozen=True, slots=True)
+class RecordTaxIds:
+    source: str
+    customer_id: str
+    tax_ids: tuple[tuple[str, str], ...]  # (type, value)
+    removed: bool
+    observed_at: datetime
+
+    def apply(self, organizer: Organizer, at: datetime) -> bool:
+        return record_tax_ids(
+            organizer,
+            customer_id=self.customer_id,
+            tax_ids=self.tax_ids,
+            removed=self.removed,
+            observed_at=self.observed_at,
+            source=self.source,
+            at=at,
+        )
+
+
 Command = (
     LinkCustomer
     | ObserveSubscription
@@ -123,4 +144,5 @@ Command = (
     | RecordPaymentSucceeded
     | RecordPaymentFailed
     | DeleteCustomer
+    | RecordTaxIds
 )

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
 from adapters.stripe.commands import Command
 from adapters.stripe.payload import Node, TranslationError
 from adapters.stripe.shapes import Shape
+from domain.prices import PriceFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,10 +27,16 @@ class Translation:
     customer_id: str | None
     subscription_id: str | None
     commands: tuple[Command, ...]
+    # Prices the event shows (price.*, a subscription's items): facts of no organizer,
+    # recorded whatever the outcome for the organizer (domain/prices.py).
+    prices: tuple[PriceFacts, ...] = ()
 
     @classmethod
     def ignored(cls, reason: str) -> Translation:
         return cls("ignored", reason, None, None, None, ())
+
+    def with_prices(self, prices: Iterable[PriceFacts]) -> Translation:
+        return replace(self, prices=(*self.prices, *prices))
 
 
 @dataclass(frozen=True, slots=True)

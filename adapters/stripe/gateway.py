@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 import requests
@@ -22,6 +23,7 @@ from adapters.observability.metrics import observe_stripe_request
 from adapters.stripe.checkout import with_tax_collection
 from adapters.stripe.corrections import CorrectionCalls, request_id
 from adapters.stripe.payload import Node
+from adapters.stripe.previews import RenewalPreviewRead, read_renewal_preview
 from adapters.stripe.values import CheckoutSessionRead, PriceRead, read_checkout_session, read_price
 
 PINNED_API_VERSION: str = stripe.api_version
@@ -250,6 +252,23 @@ class StripeGateway(CorrectionCalls):
         result: dict[str, Any] = found.to_dict()
         return result
 
+    def preview_renewal(
+        self, subscription_id: str, item_id: str, quantity: int
+    ) -> RenewalPreviewRead:
+        """The next renewal invoice if the item had ``quantity`` (no proration lines: the
+        estimate of the renewal itself), one paced call."""
+        found = self.call(
+            self.client.v1.invoices.create_preview,
+            params={
+                "subscription": subscription_id,
+                "subscription_details": {
+                    "items": [{"id": item_id, "quantity": quantity}],
+                    "proration_behavior": "none",
+                },
+            },
+        )
+        return read_renewal_preview(found.to_dict(), quantity)
+
     # -- enrollment (the organizer API) ----------------------------------------------
 
     def price(self, price_id: str) -> PriceRead:
@@ -258,7 +277,11 @@ class StripeGateway(CorrectionCalls):
         cached = self._prices.get(price_id)
         if cached is not None and now - cached[0] < PRICE_CACHE_S:
             return cached[1]
-        found = read_price(self.call(self.client.v1.prices.retrieve, price_id).to_dict())
+        found = read_price(
+            self.call(
+                self.client.v1.prices.retrieve, price_id, params={"expand": ["tiers"]}
+            ).to_dict()
+        )
         self._prices[price_id] = (now, found)
         return found
 
@@ -280,6 +303,18 @@ class StripeGateway(CorrectionCalls):
             options={"idempotency_key": idempotency_key},
         )
         return read_checkout_session(session.to_dict())
+
+    def expire_checkout_session(self, session_id: str) -> str:
+        """Expire a Checkout Session so it can no longer be paid (issue 13: a newer one
+        replaces it). Returns its status after: ``expired``, or ``complete`` when it was
+        paid first (Stripe refuses to expire a session that is not open, with a 400)."""
+        try:
+            session = self.call(self.client.v1.checkout.sessions.expire, session_id)
+        except StripeCallError as error:
+            if error.status != HTTPStatus.BAD_REQUEST:
+                raise
+            session = self.call(self.client.v1.checkout.sessions.retrieve, session_id)
+        return str(session["status"])
 
     def create_portal_session(
         self, *, customer_id: str, return_url: str, configuration: str | None = None

@@ -109,6 +109,10 @@ def subscription_read(
         observed_at=observed_at,
         # Absent in every shape we read means false (Stripe always renders it).
         cancel_at_period_end=subscription.flag("cancel_at_period_end"),
+        # Which of an organizer's subscriptions is the primary (domain/subscriptions.py),
+        # and whether a subscription schedule owns it (its phases set the quantity).
+        created=subscription.instant("created") if subscription.has("created") else None,
+        schedule_id=subscription.optional_ref("schedule"),
     )
     hint = metadata_organizer(subscription)
     return SubscriptionRead(snapshot, customer_id=subscription.ref("customer"), organizer_hint=hint)

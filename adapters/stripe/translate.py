@@ -36,7 +36,9 @@ from adapters.stripe.objects import (
     subscription_read,
 )
 from adapters.stripe.payload import Node, TranslationError
+from adapters.stripe.prices import PRICE_EVENT_TYPES, item_prices, price_changed
 from adapters.stripe.shapes import shape_for_version, shape_from_fields
+from adapters.stripe.tax_ids import TAX_ID_EVENT_TYPES, checkout_tax_ids, tax_id_changed
 
 __all__ = [
     "HANDLED_EVENT_TYPES",
@@ -91,7 +93,10 @@ def translate(
         shape=shape_from_fields(obj) if api_version is None else shape_for_version(api_version),
         group_price_ids=group_price_ids,
     )
-    return handler(delivery)
+    translation = handler(delivery)
+    if expected_object == "subscription":  # its items' prices are facts too (prices.py)
+        translation = translation.with_prices(item_prices(delivery))
+    return translation
 
 
 # -- checkout.session.completed ----------------------------------------------------
@@ -129,7 +134,10 @@ def _checkout_completed(d: Delivery) -> Translation:
         hint=_checkout_organizer(session),
         customer_id=customer_id,
         subscription_id=session.ref("subscription"),
-        commands=[LinkCustomer(d.event_id, customer_id)],
+        commands=[
+            LinkCustomer(d.event_id, customer_id),
+            *checkout_tax_ids(d, session, customer_id),
+        ],
     )
 
 
@@ -187,6 +195,8 @@ _HANDLERS: dict[str, tuple[str, _Handler]] = {
         )
     },
     "customer.deleted": ("customer", _customer_deleted),
+    **dict.fromkeys(PRICE_EVENT_TYPES, ("price", price_changed)),
+    **dict.fromkeys(TAX_ID_EVENT_TYPES, ("tax_id", tax_id_changed)),
 }
 # What a webhook endpoint needs to subscribe to (`enabled_events`); all else is ignored.
 HANDLED_EVENT_TYPES = frozenset(_HANDLERS)

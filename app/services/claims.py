@@ -10,7 +10,15 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from domain.claims import InputClaim, change_key
+from domain.claims import (
+    InputClaim,
+    change_key,
+    check_key,
+    drift_key,
+    fact_key,
+    invoice_final_key,
+    payment_key,
+)
 from domain.groups import ChangeOutcome, GroupAction
 from domain.organizer import Organizer
 
@@ -72,3 +80,24 @@ def take_group_change(
     if outcome is not ChangeOutcome.DUPLICATE:
         claims.take(change_key(change_id), outcome.value, at=at)
     return outcome
+
+
+def claim_recorded(organizer: Organizer, claims: Claims, *, at: datetime) -> None:
+    """The claims of what one decision recorded: each Stripe delivery taken, and the
+    events that promise a claim (``claimed``): final invoices, succeeded payments,
+    renewal checks and drift reports."""
+    for event in organizer.pending_events:
+        if not vars(event).get("claimed", False):
+            continue
+        if isinstance(event, Organizer.RenewalQuantityChecked):
+            claims.take(check_key(event.trigger, event.cause), event.outcome, at=at)
+        elif isinstance(event, Organizer.DriftDetected):
+            claims.take(drift_key(event.source), str(event.expected_quantity), at=at)
+    for fact in organizer.stripe_facts_pending():
+        claims.take(fact_key(type(fact), fact.source), "recorded", at=at)
+        if not vars(fact).get("claimed", False):
+            continue
+        if isinstance(fact, Organizer.InvoiceRecorded):
+            claims.take(invoice_final_key(fact.invoice_id), fact.status, at=at)
+        elif isinstance(fact, Organizer.PaymentSucceeded):
+            claims.take(payment_key(fact.invoice_id), "succeeded", at=at)

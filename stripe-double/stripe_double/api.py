@@ -22,7 +22,10 @@ from stripe_double import (
     routes_invoices,
     routes_payment_methods,
     routes_portal_configurations,
+    routes_search,
+    routes_subscription_schedules,
     routes_subscriptions,
+    tiers,
 )
 from stripe_double.errors import StripeError, rate_limited
 from stripe_double.expand import expand
@@ -40,9 +43,11 @@ REQUEST_ID_KEY = "stripe_double.request_id"
 RAW_SEND_KEY = "stripe_double.raw_send"
 
 ROUTES: list[Route] = [
+    *routes_search.ROUTES,
     *routes_core.ROUTES,
     *routes_customers.ROUTES,
     *routes_subscriptions.ROUTES,
+    *routes_subscription_schedules.ROUTES,
     *routes_invoices.ROUTES,
     *routes_invoice_actions.ROUTES,
     *routes_invoice_items.ROUTES,
@@ -91,6 +96,7 @@ def _execute(double: Double, request: Request, params: dict[str, Any], key: str 
             wrapped = Params(params)
             body = first_page_of_lines(snapshot(handler(Ctx(state, wrapped, args, base))))
             expand(state, body, wrapped.get_str_list("expand"))
+            tiers.hide_unexpanded(body, wrapped.get_str_list("expand"))
         except StripeError as err:
             return _error_outcome(err)
         except Exception as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from stripe_double import invoice_items, invoice_objects, invoices, objects
+from stripe_double import invoice_items, invoice_objects, invoices, objects, tiers
 from stripe_double.billing import (
     ItemSpec,
     check_prices_compatible,
@@ -49,7 +49,7 @@ def proration_lines(
     for item, kind, sign in ((before, "unused", -1), (after, "remaining", 1)):
         if item is None or int(item["quantity"]) == 0:
             continue
-        full = int(item["price"]["unit_amount"]) * int(item["quantity"])
+        full = tiers.amount(item["price"], int(item["quantity"]))
         amount = sign * invoices.div_round(full * (end - at), end - start)
         if amount:
             out.append(

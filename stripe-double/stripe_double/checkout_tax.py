@@ -163,7 +163,7 @@ def save_collected(
         customer["name"] = name
     tax_ids = []
     if tax_id is not None:
-        _record_tax_id(state, customer, tax_id)
+        record_tax_id(state, customer, tax_id)
         tax_ids = [tax_id]
     if customer != before and not new_customer:
         emit(state, "customer.updated", customer, at=state.now_for(customer_id), previous=before)
@@ -177,7 +177,11 @@ def save_collected(
     }
 
 
-def _record_tax_id(state: DoubleState, customer: dict[str, Any], tax_id: dict[str, str]) -> None:
+def record_tax_id(
+    state: DoubleState, customer: dict[str, Any], tax_id: dict[str, str]
+) -> dict[str, Any]:
+    """A tax id of the customer (Checkout's or ``POST /v1/customers/{id}/tax_ids``), with
+    its ``customer.tax_id.created`` event."""
     at = state.now_for(customer["id"])
     recorded = state.put(
         {
@@ -193,3 +197,4 @@ def _record_tax_id(state: DoubleState, customer: dict[str, Any], tax_id: dict[st
         }
     )
     emit(state, "customer.tax_id.created", recorded, at=at)
+    return recorded

@@ -68,6 +68,7 @@ _NOUNS = {
     "cbtxn": "customer balance transaction",
     "pm": "PaymentMethod",
     "cs": "checkout.session",
+    "sub_sched": "subscription schedule",
     "bps": "billing portal session",
     "evt": "event",
     "we": "webhook endpoint",
@@ -77,7 +78,8 @@ _NOUNS = {
 
 def missing(object_id: str, *, param: str = "id", noun: str | None = None) -> StripeError:
     """Stripe's "No such customer: 'cus_x'": 404 for a URL id, 400 when a param names it."""
-    name = noun or _NOUNS.get(object_id.split("_", 1)[0], "object")
+    prefix = "sub_sched" if object_id.startswith("sub_sched_") else object_id.split("_", 1)[0]
+    name = noun or _NOUNS.get(prefix, "object")
     return StripeError(
         f"No such {name}: '{object_id}'",
         status=404 if param == "id" else 400,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from stripe_double import tiers
 from stripe_double.line_pages import first_page_of_lines
 from stripe_double.state import API_VERSION, DoubleState, new_id, snapshot
 
@@ -41,6 +42,7 @@ def emit(
 ) -> dict[str, Any]:
     """Store an event about `obj` (snapshotted now) and hand it to webhook delivery."""
     data: dict[str, Any] = {"object": first_page_of_lines(snapshot(obj))}
+    tiers.hide_unexpanded(data, [])
     if previous is not None:
         data["previous_attributes"] = diff(previous, obj)
     request = state.request

@@ -6,7 +6,7 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
-from stripe_double import balance
+from stripe_double import balance, tiers
 from stripe_double.events import emit
 from stripe_double.state import DoubleState, new_id
 
@@ -45,7 +45,8 @@ def line(
 ) -> dict[str, Any]:
     """An invoice line for a subscription item; `proration` is "unused" or "remaining"."""
     price = item["price"]
-    unit = int(price["unit_amount"])
+    full = tiers.amount(price, quantity)
+    unit = full // quantity if quantity else 0
     interval = (price.get("recurring") or {}).get("interval", "")
     label = f"{quantity} {TIMES} {product_name or price['product']}"
     if proration == "unused":
@@ -57,7 +58,7 @@ def line(
     return {
         "id": new_id("il"),
         "object": "line_item",
-        "amount": unit * quantity if amount is None else amount,
+        "amount": full if amount is None else amount,
         "currency": price["currency"],
         "description": description,
         "discount_amounts": [],

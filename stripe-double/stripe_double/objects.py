@@ -51,13 +51,17 @@ def price(
     nickname: str | None,
     lookup_key: str | None,
     tax_behavior: str,
+    tiers_mode: str | None = None,
+    tiers: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """A `price` object; `recurring` is None for one-time prices."""
+    """A `price` object; `recurring` is None for one-time prices; `tiers_mode` and
+    `tiers` (kept, shown only when expanded) for a tiered price (no `unit_amount`)."""
+    tiered = tiers_mode is not None
     return {
         "id": new_id("price"),
         "object": "price",
         "active": True,
-        "billing_scheme": "per_unit",
+        "billing_scheme": "tiered" if tiered else "per_unit",
         "created": created,
         "currency": currency,
         "custom_unit_amount": None,
@@ -68,11 +72,12 @@ def price(
         "product": product_id,
         "recurring": recurring,
         "tax_behavior": tax_behavior,
-        "tiers_mode": None,
+        "tiers": tiers if tiered else None,
+        "tiers_mode": tiers_mode,
         "transform_quantity": None,
         "type": "recurring" if recurring else "one_time",
-        "unit_amount": unit_amount,
-        "unit_amount_decimal": str(unit_amount),
+        "unit_amount": None if tiered else unit_amount,
+        "unit_amount_decimal": None if tiered else str(unit_amount),
     }
 
 
@@ -85,7 +90,7 @@ def plan_from_price(p: dict[str, Any]) -> dict[str, Any]:
         "active": p["active"],
         "amount": p["unit_amount"],
         "amount_decimal": p["unit_amount_decimal"],
-        "billing_scheme": "per_unit",
+        "billing_scheme": p["billing_scheme"],
         "created": p["created"],
         "currency": p["currency"],
         "interval": recurring.get("interval"),
@@ -95,7 +100,7 @@ def plan_from_price(p: dict[str, Any]) -> dict[str, Any]:
         "meter": None,
         "nickname": p["nickname"],
         "product": p["product"],
-        "tiers_mode": None,
+        "tiers_mode": p["tiers_mode"],
         "transform_usage": None,
         "trial_period_days": None,
         "usage_type": "licensed",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stripe_double import objects
+from stripe_double import objects, tiers
 from stripe_double.errors import invalid, missing
 from stripe_double.events import emit
 from stripe_double.periods import INTERVALS
@@ -38,6 +38,8 @@ def create_price(
     nickname: str | None = None,
     lookup_key: str | None = None,
     tax_behavior: str = "unspecified",
+    tiers_mode: str | None = None,
+    tiers: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Store a price and emit `price.created` (also used by `/_double/seed`)."""
     if state.find("product", product_id) is None:
@@ -67,6 +69,8 @@ def create_price(
         nickname=nickname,
         lookup_key=lookup_key,
         tax_behavior=tax_behavior,
+        tiers_mode=tiers_mode,
+        tiers=tiers,
     )
     state.put(created)
     emit(state, "price.created", created, at=at)
@@ -92,14 +96,20 @@ def _create_price(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     p.reject_unknown(
         "unit_amount currency recurring product product_data metadata nickname lookup_key "
-        "tax_behavior active"
+        "tax_behavior active billing_scheme tiers_mode tiers"
     )
     product_id = p.get_str("product")
     if not product_id:
         product_data = p.get_obj("product_data")
         product_id = create_product(ctx.state, name=product_data.req_str("name"), metadata={})["id"]
     recurring = p.get_obj("recurring")
-    amount = p.get_int("unit_amount", required=True, minimum=0)
+    tiered = p.get_enum("billing_scheme", ("per_unit", "tiered")) == "tiered"
+    if tiered and p.has("unit_amount"):
+        raise invalid("unit_amount cannot be set for a tiered price.", param="unit_amount")
+    tiers_mode = p.get_enum("tiers_mode", tiers.TIERS_MODES) if tiered else None
+    if tiered and tiers_mode is None:
+        raise invalid("tiers_mode is required when billing_scheme is tiered.", param="tiers_mode")
+    amount = None if tiered else p.get_int("unit_amount", required=True, minimum=0)
     return create_price(
         ctx.state,
         product_id=product_id,
@@ -114,6 +124,8 @@ def _create_price(ctx: Ctx) -> dict[str, Any]:
             "tax_behavior", ("exclusive", "inclusive", "unspecified"), default="unspecified"
         )
         or "unspecified",
+        tiers_mode=tiers_mode,
+        tiers=tiers.parse_tiers(p) if tiered else None,
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from stripe_double import balance, billing, objects
+from stripe_double.checkout_tax import record_tax_id
 from stripe_double.errors import invalid, missing
 from stripe_double.events import emit
 from stripe_double.params import Params, merge_metadata
@@ -159,6 +160,29 @@ def _tax_ids(ctx: Ctx) -> dict[str, Any]:
     return paginate(ctx, found, f"/v1/customers/{customer_id}/tax_ids")
 
 
+def _create_tax_id(ctx: Ctx) -> dict[str, Any]:
+    """``POST /v1/customers/{id}/tax_ids`` (``type`` and ``value`` required, as Stripe)."""
+    customer = ctx.state.get("customer", ctx.arg())
+    p = ctx.params
+    p.reject_unknown("type value")
+    kind = p.get_str("type", required=True) or ""
+    value = p.get_str("value", required=True) or ""
+    if not value.strip():
+        raise invalid("Invalid value for tax id.", param="value")
+    return record_tax_id(ctx.state, customer, {"type": kind, "value": value.strip()})
+
+
+def _delete_tax_id(ctx: Ctx) -> dict[str, Any]:
+    """``DELETE /v1/customers/{id}/tax_ids/{tax_id}``, with ``customer.tax_id.deleted``."""
+    customer = ctx.state.get("customer", ctx.arg())
+    tax_id = ctx.state.get("tax_id", ctx.arg(1))
+    if tax_id["customer"] != customer["id"]:
+        raise missing(tax_id["id"], param="id", noun="tax_id")
+    del ctx.state.objects["tax_id"][tax_id["id"]]
+    emit(ctx.state, "customer.tax_id.deleted", tax_id, at=ctx.state.now_for(customer["id"]))
+    return {"id": tax_id["id"], "object": "tax_id", "deleted": True}
+
+
 ROUTES: list[Route] = [
     route("POST", "/v1/customers", _create),
     route("GET", "/v1/customers", _list),
@@ -166,4 +190,6 @@ ROUTES: list[Route] = [
     route("POST", "/v1/customers/{id}", _update),
     route("DELETE", "/v1/customers/{id}", _delete),
     route("GET", "/v1/customers/{id}/tax_ids", _tax_ids),
+    route("POST", "/v1/customers/{id}/tax_ids", _create_tax_id),
+    route("DELETE", "/v1/customers/{id}/tax_ids/{id}", _delete_tax_id),
 ]

@@ -102,6 +102,7 @@ KINDS = (
     "tax_id",
     "checkout.session",
     "billing_portal.session",
+    "subscription_schedule",
     "event",
     "webhook_endpoint",
     "test_helpers.test_clock",

@@ -162,6 +162,19 @@ def test_an_organizer_enrolls_and_the_timeline_explains_a_renewal(stack: Stack) 
         expect(page.locator(".timeline")).to_contain_text("Enrolled in per-group billing")
         shots.take("billing-active")
 
+        # The customer adds a VAT id (Stripe reports customer.tax_id.created): shown.
+        with sdk_client(stack.double) as stripe:
+            (customer,) = stripe.v1.customers.list().data
+            stripe.v1.customers.tax_ids.create(
+                customer.id, params={"type": "eu_vat", "value": "DE123456789"}
+            )
+        wait_for(
+            lambda: bool(stack.api("", token)["tax_ids"]),
+            what="the tax id to reach the billing page",
+        )
+        page.reload()
+        expect(page.get_by_role("list", name="Tax IDs")).to_have_text("DE123456789 (EU VAT)")
+
         # 3. Groups change mid-period: the timeline says what the next renewal bills.
         billing = stack.api("", token)
         renewal = datetime.fromisoformat(billing["next_renewal_at"])

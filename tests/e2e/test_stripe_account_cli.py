@@ -19,6 +19,9 @@ from adapters.persistence.database import open_database, parse_database_url
 from adapters.persistence.inbox import InboxDelivery, StripeInbox
 from adapters.stripe.gateway import PINNED_API_VERSION
 from adapters.stripe.translate import HANDLED_EVENT_TYPES
+from app.bootstrap import bootstrap
+from app.settings import load_settings
+from domain.prices import StripePrice, price_uuid
 from stripe_double import running_double, sdk_client
 from tests.support.processes import ledger_worker, run_ledger, wait_for
 
@@ -241,6 +244,30 @@ class TestCheck:
         account.ledger("stripe", "setup", "--url", URL)
         assert account.check(STRIPE_PRICE_ID="price_nope") == (1, ["price_missing"])
         assert account.check(STRIPE_PRICE_ID="") == (1, ["price_missing"])
+
+
+class TestPriceRecorded:
+    """Setup and check record the per-group price they read (issue 13): the billing
+    page's estimate reads it from the ledger, never from Stripe."""
+
+    def test_check_records_the_price_it_read_once_the_store_is_migrated(
+        self, account: Account
+    ) -> None:
+        assert account.ledger("stripe", "check", "--json")[2] == ""  # no store: no record
+        assert not (account.cwd / "var" / "ledger.sqlite3").exists()
+        assert account.ledger("migrate")[0] == 0
+        code, _, err = account.ledger("stripe", "setup", "--url", URL)
+        assert (code, err) == (0, "")
+        url = f"sqlite:///{account.cwd / 'var' / 'ledger.sqlite3'}"
+        container = bootstrap(load_settings(database_url=url), embedded_migrate=False)
+        try:
+            price: StripePrice = container.ledger.repository.get(price_uuid(account.price))
+        finally:
+            container.close()
+        recorded = price.current
+        assert recorded is not None
+        assert (recorded.unit_amount, recorded.billing_scheme) == (500, "per_unit")
+        assert recorded.source.startswith("retrieved:")
 
 
 class TestBackfill:

@@ -121,3 +121,32 @@ def test_what_the_double_cannot_do_is_refused_by_name(
     with pytest.raises(stripe.InvalidRequestError) as refused:
         double.stripe.v1.customers.create(params=sent)
     assert refused.value.param == next(iter(params))
+
+
+def test_tax_ids_are_created_and_deleted_as_stripe_does_with_their_events(
+    double: DoubleEnv,
+) -> None:
+    customer = double.stripe.v1.customers.create(params={})
+    before = len(double.event_types())
+    created = double.stripe.v1.customers.tax_ids.create(
+        customer.id, params={"type": "eu_vat", "value": "DE123456789"}
+    )
+    assert (created.object, created.type, created.value) == ("tax_id", "eu_vat", "DE123456789")
+    assert created.customer == customer.id
+    listed = double.stripe.v1.customers.tax_ids.list(customer.id).data
+    assert [t.id for t in listed] == [created.id]
+    deleted = double.stripe.v1.customers.tax_ids.delete(customer.id, created.id)
+    assert deleted.deleted
+    assert double.stripe.v1.customers.tax_ids.list(customer.id).data == []
+    assert double.event_types(since=before) == [
+        "customer.tax_id.created",
+        "customer.tax_id.deleted",
+    ]
+
+
+def test_a_tax_id_needs_its_type_and_value(double: DoubleEnv) -> None:
+    customer = double.stripe.v1.customers.create(params={})
+    no_value: Any = {"type": "eu_vat"}
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        double.stripe.v1.customers.tax_ids.create(customer.id, params=no_value)
+    assert refused.value.param == "value"

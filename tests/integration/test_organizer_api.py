@@ -11,12 +11,15 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
+from adapters.stripe.commands import RecordTaxIds
 from app.bootstrap import Container, bootstrap
 from app.entrypoints.http.web import create_app
 from app.services.ops.paging import encode_cursor as encode_text_key
+from app.services.prices import record_configured_price, record_price
 from app.settings import load_settings
 from domain.billing import InvoiceFacts, SubscriptionSnapshot
 from domain.groups import GroupAction
+from domain.prices import PriceFacts, PriceTier
 from projections.runner import LogReader, build_read_models, catch_up
 from stripe_double import running_double
 from tests.support.api import SERVICE_TOKEN, TOKEN_SECRET, bearer
@@ -87,6 +90,10 @@ def api(database_url: str, clock: SteppingClock, request: pytest.FixtureRequest)
             embedded_migrate=False,
         )
         container.migrate()
+        # What the worker does when it starts: the page's estimate reads this record.
+        gateway = container.gateway
+        assert gateway is not None
+        assert record_configured_price(container.ledger, gateway, price)
         with TestClient(create_app(container)) as client:
             yield Api(client, container, clock, admin)
 
@@ -322,6 +329,98 @@ class TestBillingAndEnrollment:
         assert billing["estimated_next_charge"]["total"] == 1500
         assert billing["estimated_next_charge"]["currency"] == "eur"
 
+    def test_page_views_never_call_stripe_for_the_price(self, api: Api) -> None:
+        api.groups("org-a", 2)
+        api.project()
+        before = price_calls(api)
+        for _ in range(3):
+            billing = api.client.get("/api/organizers/org-a", headers=bearer("org-a")).json()
+            assert billing["estimated_next_charge"]["total"] == 1000
+        assert price_calls(api) == before
+
+    def test_with_stripe_unreachable_the_page_still_answers_from_the_ledger(
+        self, api: Api, database_url: str, clock: SteppingClock
+    ) -> None:
+        api.groups("org-a", 3)
+        api.project()
+        price_id = api.container.settings.stripe_price_id
+        down = bootstrap(
+            load_settings(
+                database_url=database_url,
+                token_secret=TOKEN_SECRET,
+                service_token=SERVICE_TOKEN,
+                stripe_api_key="sk_test_double",
+                stripe_api_base="http://127.0.0.1:9",  # nothing listens there
+                stripe_price_id=price_id,
+                stripe_timeout_s=1,
+            ),
+            clock=clock,
+            embedded_migrate=False,
+        )
+        try:
+            with TestClient(create_app(down)) as client:
+                response = client.get("/api/organizers/org-a", headers=bearer("org-a"))
+        finally:
+            down.close()
+        assert response.status_code == 200, response.text
+        billing = response.json()
+        assert billing["estimated_next_charge"]["total"] == 1500
+        assert billing["estimate_absent_reason"] is None
+
+    def test_a_price_the_ledger_never_saw_leaves_the_estimate_out_with_the_reason(
+        self, api: Api
+    ) -> None:
+        api.subscribe("org-a", 2)  # on price_x, which no event or read has shown
+        api.project()
+        response = api.client.get("/api/organizers/org-a", headers=bearer("org-a"))
+        assert response.status_code == 200
+        billing = response.json()
+        assert (billing["estimated_next_charge"], billing["price"]) == (None, None)
+        assert billing["estimate_absent_reason"] == "price_unknown"
+
+    def test_a_tiered_price_leaves_the_estimate_out_with_the_reason(self, api: Api) -> None:
+        tiered = PriceFacts(
+            price_id="price_x",
+            unit_amount=None,
+            currency="eur",
+            interval="month",
+            interval_count=1,
+            billing_scheme="tiered",
+            tiers_mode="volume",
+            tiers=(PriceTier(10, 500, None), PriceTier(None, 400, None)),
+            active=True,
+            deleted=False,
+            observed_at=api.clock.now,
+            source="evt_tiered",
+        )
+        assert record_price(api.container.ledger, tiered)
+        api.subscribe("org-a", 2)
+        api.project()
+        billing = api.client.get("/api/organizers/org-a", headers=bearer("org-a")).json()
+        assert billing["estimated_next_charge"] is None
+        assert billing["estimate_absent_reason"] == "price_not_per_unit"
+
+    def test_the_page_shows_the_customers_tax_ids_whatever_the_arrival_order(
+        self, api: Api
+    ) -> None:
+        def observe(source: str, second: int, pairs: Any, *, removed: bool) -> None:
+            command = RecordTaxIds(
+                source,
+                "cus_a",
+                pairs,
+                removed=removed,
+                observed_at=api.clock.now + timedelta(seconds=second),
+            )
+            api.container.ledger.update("org-a", command.apply, register=True)
+
+        # The removal of the old id (t=20) arrives before its addition (t=10).
+        observe("evt_3", 20, (("eu_vat", "DE111"),), removed=True)
+        observe("evt_1", 10, (("eu_vat", "DE111"), ("eu_vat", "DE222")), removed=False)
+        observe("evt_1", 10, (("eu_vat", "DE111"),), removed=False)  # a duplicate delivery
+        api.project()
+        billing = api.client.get("/api/organizers/org-a", headers=bearer("org-a")).json()
+        assert billing["tax_ids"] == [{"type": "eu_vat", "value": "DE222"}]
+
     def test_enrollment_opens_checkout_once_and_reuses_it_while_open(self, api: Api) -> None:
         api.groups("org-a", 2)
         first = api.client.post(
@@ -368,6 +467,11 @@ class TestBillingAndEnrollment:
         portal = api.client.post("/api/organizers/org-a/portal-session", headers=bearer("org-a"))
         assert portal.status_code == 200
         assert "/_double/portal/" in portal.json()["url"]
+
+
+def price_calls(api: Api) -> int:
+    requests = api.admin.get("/_double/requests").json()
+    return sum(1 for r in requests if str(r["path"]).startswith("/v1/prices"))
 
 
 class TestHeadersAndDocs:

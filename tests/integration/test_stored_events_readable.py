@@ -10,6 +10,7 @@ every way gives the same aggregate and the same answers.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,11 @@ from eventsourcing.persistence import StoredEvent
 
 from app.bootstrap import Container
 from app.services.ledger import LedgerApplication
+from domain.billing import InvoiceFacts
+from domain.claims import invoice_final_key
 from domain.organizer import Organizer, organizer_uuid
 from domain.syncs import SyncState
+from tests.support.stored_history import UNIT, _invoice
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "stored" / "organizer-events-v1.json"
 ORGANIZER = "org-stored"
@@ -170,3 +174,45 @@ class TestStoredRowsStillRead:
                 "corr_deb3c8ec64b9a0243e380f38": ("one_off_invoice", "confirmed", 2),
             }
             assert sorted(organizer.renewal_invoices) == ["in_1", "in_2"]
+
+    def test_facts_stored_before_the_claims_are_never_forgotten(
+        self, ledger: LedgerApplication
+    ) -> None:
+        """Issue 12: the state forgets only what a claim remembers. The stored payment has
+        no claim, so it stays; the invoice made final now does, so a late update is refused."""
+        paid = replace(_invoice("in_1", "paid", 5, UNIT), amount_paid=5 * UNIT)
+        stale = _invoice("in_1", "open", 5, UNIT)
+
+        def record(invoice: InvoiceFacts, source: str) -> bool:
+            return ledger.update(
+                ORGANIZER, lambda org, at: org.record_invoice(invoice, source=source, at=at)
+            )
+
+        assert record(paid, "evt_paid_now")
+        organizer = ledger.get(ORGANIZER)
+        assert organizer.payments == {"in_1": "succeeded"}  # stored without a claim
+        assert ledger.claimed(organizer.id, invoice_final_key("in_1"))
+        assert organizer.invoices.get("in_1") in (None, "paid")
+        assert not record(stale, "evt_late_open")
+        assert not ledger.update(
+            ORGANIZER,
+            lambda org, at: org.record_payment_succeeded(
+                invoice_id="in_1", amount=5 * UNIT, currency="eur", source="evt_again", at=at
+            ),
+        )
+
+
+class TestSubscriptionsUpcast:
+    """Issue 13: snapshots stored with one ``subscription`` read it as the map's entry."""
+
+    def test_the_single_subscription_of_an_old_snapshot_becomes_its_only_entry(
+        self, ledger: LedgerApplication
+    ) -> None:
+        rebuilt = from_events(ledger)
+        for organizer in snapshots(ledger):
+            assert not hasattr(organizer, "subscription")
+            assert organizer.duplicate_subscriptions == {}
+            assert list(organizer.subscriptions) == list(rebuilt.subscriptions)
+            primary = organizer.subscription_snapshot
+            assert primary is not None
+            assert primary.created is None

@@ -9,7 +9,7 @@ import pytest
 from adapters.persistence.inbox import InboxRow, Outcome, StripeInbox
 from app.bootstrap import Container
 from app.services.intake.stripe_inbox import InboxProcessor
-from domain.claims import fact_key
+from domain.claims import fact_key, invoice_final_key, payment_key
 from domain.groups import GroupAction
 from tests.support.inbox import deliver
 from tests.support.stripe_payloads import (
@@ -160,8 +160,19 @@ class TestTranslation:
         )
         drain(processor)
         organizer = container.ledger.get("org-1")
+        recorded = [
+            (type(e).__name__, getattr(e, "status", ""))
+            for e in container.ledger.events.get(organizer.id)
+            if type(e).__name__ in ("InvoiceRecorded", "PaymentSucceeded")
+        ]
+        assert recorded == [("InvoiceRecorded", "paid"), ("PaymentSucceeded", "")]
+        # Final, so remembered by claims, which the state relies on (domain/settled.py).
+        assert container.ledger.claimed(organizer.id, invoice_final_key("in_Ledger0001"))
+        assert container.ledger.claimed(organizer.id, payment_key("in_Ledger0001"))
+        assert organizer.payments == {}
+        # Final, but kept until a later invoice event (the reactor reviews this one).
         assert organizer.invoices == {"in_Ledger0001": "paid"}
-        assert organizer.payments == {"in_Ledger0001": "succeeded"}
+        assert list(organizer.final_invoices) == ["in_Ledger0001"]
 
     def test_reprocessing_everything_records_nothing_new(
         self, shape: ShapeName, container: Container, pipeline: tuple[StripeInbox, InboxProcessor]

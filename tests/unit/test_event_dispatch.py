@@ -13,8 +13,10 @@ import pytest
 
 from app.services.process.manager import RenewalReactor
 from domain.organizer import Organizer
+from domain.prices import PRICE_EVENT_CLASSES, StripePrice
 from projections.base import ReadModel
 from projections.events import NEVER_RECORDED, EventClass, organizer_event_classes
+from projections.prices import PricesProjection
 from projections.runner import READ_MODELS
 
 MODELS: list[type[ReadModel]] = [*READ_MODELS.values(), RenewalReactor]
@@ -51,7 +53,8 @@ class TestEveryEventHasADecision:
         assert sorted(c.__qualname__ for c in both) == []
 
     def test_no_handled_or_ignored_class_is_stale(self, model: type[ReadModel]) -> None:
-        stale = (handled(model) | model.IGNORED) - organizer_event_classes()
+        known = organizer_event_classes() | PRICE_EVENT_CLASSES
+        stale = (handled(model) | model.IGNORED) - known
         assert sorted(c.__qualname__ for c in stale) == []
 
     def test_a_recorded_event_is_never_handled_as_its_base(self, model: type[ReadModel]) -> None:
@@ -64,3 +67,16 @@ class TestEveryEventHasADecision:
             if ignored is not cls and issubclass(ignored, cls)
         }
         assert sorted(c.__qualname__ for c in shadowed) == []
+
+
+class TestPriceEvents:
+    """A price is no organizer's (domain/prices.py): its read model decides every price
+    event; the organizer's models key rows by organizer and pass over other streams
+    (tests/integration/test_prices.py applies a price event to each of them)."""
+
+    def test_the_prices_model_decides_every_price_event(self) -> None:
+        decided = PricesProjection.handles | PricesProjection.IGNORED
+        assert sorted(c.__qualname__ for c in PRICE_EVENT_CLASSES - decided) == []
+
+    def test_the_prices_model_handles_the_observations(self) -> None:
+        assert PricesProjection.handles == {StripePrice.Observed}

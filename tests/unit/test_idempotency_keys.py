@@ -6,6 +6,7 @@ The pinned strings were computed by the code before the keys moved to ``domain/k
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import given
@@ -17,6 +18,7 @@ from domain.keys import (
     correction_identity,
     customer_key,
     fresh_key,
+    move_key,
     step_key,
     sync_attempt_key,
     sync_identity,
@@ -164,3 +166,15 @@ class TestEnrollmentKeys:
             for o, attempt, quantity in attempts
         }
         assert len(keys) == len(attempts)
+
+
+class TestMoveKeys:
+    def test_a_move_keeps_its_key(self) -> None:
+        assert move_key("org-1", "si_1", "price_g", 3) == (
+            "ledger-move-" + hashlib.sha256(b"org-1|si_1|price_g|3").hexdigest()[:48]
+        )
+
+    def test_another_quantity_or_item_is_another_request(self) -> None:
+        keys = {move_key("org-1", "si_1", "price_g", 3), move_key("org-1", "si_1", "price_g", 4)}
+        keys.add(move_key("org-1", "si_2", "price_g", 3))
+        assert len(keys) == 3

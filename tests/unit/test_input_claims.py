@@ -10,9 +10,10 @@ from eventsourcing.persistence import IntegrityError
 from app.services.claims import Claims, take_group_change
 from app.services.ledger import LedgerApplication
 from domain.billing import SubscriptionSnapshot
-from domain.claims import InputClaim, change_key, claim_id, fact_key
+from domain.claims import InputClaim, change_key, check_key, claim_id, drift_key, fact_key
 from domain.groups import FOLD_ABOVE, ChangeOutcome, GroupAction
 from domain.organizer import Organizer, organizer_uuid
+from domain.renewal import ProrationPolicy, SyncTrigger
 from tests.support.clock import SteppingClock
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -127,3 +128,43 @@ def test_a_stripe_delivery_taken_once_records_nothing_again(ledger: LedgerApplic
     key = fact_key(Organizer.StaleSubscriptionSnapshotIgnored, "evt_old")
     assert ledger.claimed(organizer.id, key)
     assert organizer.subscription_snapshot == snapshot(7, 10)
+
+
+def test_a_renewal_check_and_a_drift_report_are_remembered_by_claims(
+    ledger: LedgerApplication,
+) -> None:
+    """Issue 12: neither stays in the state; the claim refuses the same question again."""
+    ledger.register_organizer("org-1")
+    ledger.update(
+        "org-1", lambda org, at: org.observe_subscription(snapshot(2, 0), source="e1", at=at)
+    )
+
+    def check(cause: str) -> object:
+        return ledger.update(
+            "org-1",
+            lambda org, at: org.check_renewal_quantity(
+                trigger=SyncTrigger.UPCOMING_INVOICE,
+                cause=cause,
+                period_end=T0 + timedelta(days=30),
+                policy=ProrationPolicy.CREATE_PRORATIONS,
+                minimum=1,
+                at=at,
+            ),
+        )
+
+    def drift(source: str) -> bool:
+        return ledger.update(
+            "org-1",
+            lambda org, at: org.detect_drift(billed_quantity=9, source=source, minimum=1, at=at),
+        )
+
+    assert check("event 7") is not None
+    assert drift("reconcile-1")
+    organizer = ledger.get("org-1")
+    assert (organizer.renewal_checks, organizer.drift_reports) == ({}, {})
+    assert ledger.claimed(organizer.id, check_key("invoice.upcoming", "event 7"))
+    assert ledger.claimed(organizer.id, drift_key("reconcile-1"))
+    version = organizer.version
+    assert check("event 7") is None
+    assert not drift("reconcile-1")
+    assert ledger.get("org-1").version == version

@@ -51,13 +51,18 @@ class TestFindDifferences:
         owners = {"sub_old": "org-1", "sub_new": "org-1"}
         assert self.compare([old, new], owners, organizer) == []
 
-    def test_a_second_live_subscription_needs_a_person(self) -> None:
+    def test_a_second_live_subscription_is_a_duplicate_reported_only(self) -> None:
+        # Issue 13: observing it records it in its own entry (the status is correctable),
+        # but its quantity is never compared, let alone synced: a person cancels it.
         first = subscription_object("basil", subscription_id="sub_a", quantity=1)
         second = subscription_object("basil", subscription_id="sub_b", item_id="si_b")
         organizer = self.organizer(first)
         owners = {"sub_a": "org-1", "sub_b": "org-1"}
         found = self.compare([first, second], owners, organizer)
         assert sorted((d.kind.value, d.subscription_id, d.correctable) for d in found) == [
-            ("quantity", "sub_b", False),
-            ("status", "sub_b", False),
+            ("duplicate_subscription", "sub_b", False),
+            ("status", "sub_b", True),
         ]
+        [duplicate] = [d for d in found if d.kind is DifferenceKind.DUPLICATE_SUBSCRIPTION]
+        assert duplicate.as_dict()["primary_subscription_id"] == "sub_a"
+        assert "customer_id" in duplicate.as_dict()

@@ -42,8 +42,18 @@ from tests.support.stripe_payloads import (
 )
 
 READ_OBJECTS = frozenset({"subscription", "invoice", "customer"})
-# Handled events whose facts are the object's own (an upcoming invoice is a preview).
-DIRECTLY_READ = HANDLED_EVENT_TYPES - {"checkout.session.completed", "invoice.upcoming"}
+# Handled events whose facts are the object's own (an upcoming invoice is a preview;
+# prices and tax ids are read by adapters/stripe/prices.py and tax_ids.py).
+DIRECTLY_READ = HANDLED_EVENT_TYPES - {
+    "checkout.session.completed",
+    "invoice.upcoming",
+    "price.created",
+    "price.updated",
+    "price.deleted",
+    "customer.tax_id.created",
+    "customer.tax_id.updated",
+    "customer.tax_id.deleted",
+}
 
 
 def _deliveries() -> list[str]:

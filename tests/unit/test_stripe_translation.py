@@ -207,6 +207,8 @@ class TestSubscriptionEvents:
             current_period_start=utc(PERIOD[0]),
             current_period_end=utc(PERIOD[1]),
             observed_at=utc(T0 + 60),
+            created=utc(obj(event)["created"]),
+            schedule_id=None,
         )
         assert (translation.customer_id, translation.subscription_id) == (
             "cus_Ledger0001",
@@ -511,7 +513,6 @@ class TestIgnoredTypes:
             "stripe_sync_engine/invoice_updated.json",
             "stripe_sync_engine/invoice_payment_paid.json",
             "stripe_sync_engine/subscription_schedule_created.json",
-            "djstripe/fake_event_price_created.json",
             "djstripe/fake_event_customer_created.json",
             "openapi_fixtures3__event.json",
         ],
@@ -526,6 +527,12 @@ class TestIgnoredTypes:
             "checkout.session.completed",
             "invoice.upcoming",
             "customer.deleted",
+            "price.created",
+            "price.updated",
+            "price.deleted",
+            "customer.tax_id.created",
+            "customer.tax_id.updated",
+            "customer.tax_id.deleted",
             *SUBSCRIPTION_TYPES,
             *INVOICE_TYPES,
         }

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from adapters.persistence.transcoder import ledger_transcoder
 from app.services.ledger import LedgerApplication
+from domain.groups import GroupLog
 from domain.syncs import SyncState
 
 scalars = st.one_of(
@@ -84,3 +85,17 @@ def test_an_organizers_sync_state_round_trips_in_snapshots() -> None:
     assert transcoder.decode(transcoder.encode({"syncs": {"sync_1": sync}})) == {
         "syncs": {"sync_1": sync}
     }
+
+
+def test_a_group_log_round_trips_as_compact_rows() -> None:
+    """Issue 12: a group's entries are stored as rows, not dicts; old dict lists still read."""
+    at = datetime(2026, 1, 1, 12, 30, 0, 123456, tzinfo=UTC)
+    log = GroupLog([{"occurred_at": at, "change_id": "c1", "active": True}])
+    transcoder = ledger_transcoder()
+    encoded = transcoder.encode({"groups": {"g1": log}})
+    assert b"occurred_at" not in encoded
+    decoded = transcoder.decode(encoded)["groups"]["g1"]
+    assert isinstance(decoded, GroupLog)
+    assert decoded == log
+    old = transcoder.decode(transcoder.encode({"g1": list(log)}))["g1"]
+    assert old == log

@@ -20,11 +20,13 @@ import orjson
 from adapters.persistence.inbox import StripeInbox
 from adapters.stripe.account import StripeAccount
 from adapters.stripe.gateway import StripeCallError
+from adapters.stripe.values import read_price
 from app.bootstrap import bootstrap, gateway_from_settings
 from app.entrypoints.cli.core import instant_argument
 from app.entrypoints.cli.progress import progress_bar
 from app.entrypoints.cli.reconcile import stripe_settings
 from app.services.errors import NotReadyError
+from app.services.prices import record_read_price
 from app.services.stripe_account.backfill import BackfillError, backfill, clamp_since
 from app.services.stripe_account.check import AccountSettings, check_account
 from app.services.stripe_account.desired import Finding
@@ -117,6 +119,7 @@ def run_setup(args: argparse.Namespace) -> int:
                 url=args.url,
                 return_url=billing_url(settings.public_url),
             )
+            _record_prices(settings, account.prices_read)
     except StripeCallError as error:
         return _stripe_failed(error)
     for change in result.changes or ["nothing to change"]:
@@ -135,6 +138,7 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         with stripe_account(settings) as account:
             findings = check_account(account, account_settings(settings), url=args.url)
+            _record_prices(settings, account.prices_read)
     except StripeCallError as error:
         return _stripe_failed(error)
     if args.json:
@@ -145,6 +149,24 @@ def run_check(args: argparse.Namespace) -> int:
     else:
         print("ok: the account has what the ledger needs")
     return EXIT_FINDINGS if findings else 0
+
+
+def _record_prices(settings: Settings, prices: list[dict[str, Any]]) -> None:
+    """Record the per-group price just read (the billing page's estimate reads it), when
+    the store is migrated. Setup and check answer all the same without one."""
+    path = settings.database.sqlite_path
+    if not prices or (path is not None and not path.exists()):
+        return  # opening the embedded store would create it: not this command's job
+    container = bootstrap(settings, embedded_migrate=False)
+    try:
+        if not container.readiness().ready:
+            return  # no ledger here (yet): the worker records the price when it starts
+        for price in prices:
+            record_read_price(container.ledger, read_price(price))
+    except Exception as error:  # a note, never the failure of the command
+        print(f"note: the price was not recorded in the ledger: {error}", file=sys.stderr)
+    finally:
+        container.close()
 
 
 def _print_findings(findings: list[Finding]) -> None:

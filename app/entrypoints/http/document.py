@@ -13,9 +13,16 @@ import orjson
 
 from app.entrypoints.http import contract
 from app.entrypoints.http.openapi import Operation, api_version, openapi_document
-from app.entrypoints.http.routes import ops, organizer_api, organizer_detail, renewals, staff
+from app.entrypoints.http.routes import (
+    existing_subscription,
+    ops,
+    organizer_api,
+    organizer_detail,
+    renewals,
+    staff,
+)
 
-MODULES = (contract, ops, organizer_api, organizer_detail, renewals, staff)
+MODULES = (contract, ops, organizer_api, existing_subscription, organizer_detail, renewals, staff)
 
 
 def operations() -> list[Operation]:

@@ -21,6 +21,7 @@ from app.entrypoints.http.middleware import ProblemCORSMiddleware, RequestId, Se
 from app.entrypoints.http.problems import Problem
 from app.entrypoints.http.routes import (
     audit,
+    existing_subscription,
     group_changes,
     health,
     meta,
@@ -69,6 +70,7 @@ def create_app(container: Container) -> Starlette:
             *audit.routes(container),
             *ops.routes(container),
             *organizer_api.routes(container),
+            *existing_subscription.routes(container),
             *organizer_detail.routes(container),
             *renewals.routes(container),
             *staff.routes(container),

@@ -30,8 +30,10 @@ from app.entrypoints.worker.leadership import Leadership
 from app.metrics import WorkerEndpoint, store_registry
 from app.services.errors import NotReadyError
 from app.services.intake.stripe_inbox import InboxProcessor
+from app.services.prices import record_configured_price
 from app.services.process.corrections import CorrectionSender
 from app.services.process.manager import RenewalReactor, RenewalScheduler, SyncSender
+from app.services.process.previews import RenewalPreviews
 from app.services.process.sending import OrganizerQueue
 from projections.runner import Follower, LogReader, build_read_models
 
@@ -189,7 +191,19 @@ class Worker:
 
     def reactor(self) -> RenewalReactor:
         container = self.container
-        return RenewalReactor(container.database, container.ledger, container.renewal_policy())
+        policy = container.renewal_policy()
+        gateway = container.gateway
+        previews = (
+            None
+            if gateway is None
+            else RenewalPreviews(
+                container.database,
+                container.ledger,
+                gateway,
+                minimum_quantity=policy.minimum_quantity,
+            )
+        )
+        return RenewalReactor(container.database, container.ledger, policy, previews)
 
     def run_reactions(self) -> None:
         settings = self.container.settings
@@ -207,6 +221,8 @@ class Worker:
         gateway = container.stripe_gateway()
         if gateway is None:
             log.warning("no STRIPE_API_KEY: quantity syncs are decided and recorded, not sent")
+        else:  # once per leadership: billing pages read the recorded price, never Stripe
+            record_configured_price(container.ledger, gateway, container.settings.stripe_price_id)
         concurrency = container.settings.stripe_max_concurrency
         policy = container.renewal_policy()
         senders: list[OrganizerQueue] = (

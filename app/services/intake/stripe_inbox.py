@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Set as AbstractSet
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from threading import Event
 from typing import Any, Protocol
@@ -20,7 +22,8 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 from adapters.observability.logs import log_context
 from adapters.observability.metrics import QUARANTINED_INPUTS
 from adapters.persistence.database import StoreUnavailableError
-from adapters.persistence.inbox import InboxRow, LinkKind, Outcome, StripeInbox
+from adapters.persistence.inbox import InboxBatch, InboxRow, LinkKind, Outcome, StripeInbox
+from adapters.stripe.prices import PRICE_EVENT_TYPES
 from adapters.stripe.translate import (
     MoreLinesNeeded,
     Translation,
@@ -30,6 +33,7 @@ from adapters.stripe.translate import (
 )
 from app.services.errors import NotReadyError
 from app.services.ledger import ConcurrencyError, LedgerApplication
+from app.services.prices import record_prices
 from domain.organizer import Organizer, OrganizerError
 
 log = logging.getLogger("ledger.inbox")
@@ -38,6 +42,9 @@ MAX_ATTEMPTS = 3
 # a batch (one load for them, see ``_apply``: 1,000 rows for 100 organizers applied at
 # ~220 rows/s in batches of 100, ~360 in batches of 500), small enough to hold in memory.
 BATCH_SIZE = 500
+# Organizers applied side by side within a batch: a row's time is mostly round trips to
+# the store (load, claims, save), so lanes overlap them. Each holds one ledger connection.
+CONCURRENCY = 4
 QUARANTINED = "quarantined"
 # The store's trouble, not the row's: the loop stops and retries later.
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
@@ -65,50 +72,139 @@ class InboxProcessor:
         *,
         group_price_ids: AbstractSet[str] = frozenset(),
         lines: InvoiceLines | None = None,
+        concurrency: int = CONCURRENCY,
     ) -> None:
         self.ledger = ledger
         self.inbox = inbox
         self.group_price_ids = group_price_ids
         # None (no Stripe key): an invoice needing more lines fails translation, named.
         self.lines = lines
+        self.concurrency = max(1, concurrency)
         # Stripe id -> organizer, as stored: links are written once (first wins) and never
         # change or go away, so a link seen once needs no further read.
         self._owners: dict[str, str] = {}
         # Ids whose link this processor wrote (and whose parked rows it woke) itself:
-        # writing them again changes nothing, since only this processor parks rows and
-        # every row it parked was marked before that wake (``_flush``).
+        # writing them again changes nothing (see ``_woken``).
         self._linked: set[str] = set()
-        self._unrecorded: list[tuple[str, Outcome]] = []
         self._loaded: dict[str, Organizer] = {}  # this batch's saved organizers (``_apply``)
+        self._translations: dict[str, Translation] = {}  # this batch's, from ``_lanes``
+        self._writes: InboxBatch | StripeInbox = inbox
 
     def process_pending(self, batch_size: int = BATCH_SIZE, *, stop: Event | None = None) -> int:
         """Process up to ``batch_size`` pending rows; returns how many were handled.
 
-        The outcomes are marked in one transaction at the end of the batch (or before a new
-        link wakes parked rows); a crash before that only means the rows are translated
-        again, which records nothing twice. ``stop`` is checked between rows, so a
-        shutdown never waits for a whole batch.
+        The rows are claimed (``StripeInbox.claim``), split into lanes by organizer and
+        the lanes applied side by side, ``concurrency`` at a time, each lane in the rows'
+        order: per organizer, facts apply in the order Stripe dated them, as one at a time
+        would. The outcomes are marked together at the end of the batch; an error out of a
+        lane (the store's) leaves every row pending, to be translated again, which records
+        nothing twice. ``stop`` is checked between rows, so a shutdown never waits for a
+        whole batch.
         """
-        handled = 0
         self._loaded.clear()  # a batch's copies only: memory bounded, rarely stale
+        self._translations.clear()
         try:
-            for row in self.inbox.pending(batch_size):
-                if stop is not None and stop.is_set():
-                    break
-                outcome = self.process_guarded(row)  # may flush (and replace) _unrecorded
-                self._unrecorded.append((row.delivery.event_id, outcome))
-                handled += 1
+            with self.inbox.claim(batch_size) as batch:
+                handled = self._process_batch(batch, stop)
+        except BaseException:
+            # The batch's links may have been rolled back with it: read them again.
+            self._owners.clear()
+            self._linked.clear()
+            raise
         finally:
-            self._flush()
+            self._writes = self.inbox
+            self._translations.clear()
         if handled == 0:
             # Idle: the next write of each link runs its wake again, which also frees a row
             # that another processor (``ledger inbox reprocess``) parked while we linked.
             self._linked.clear()
         return handled
 
-    def _flush(self) -> None:
-        outcomes, self._unrecorded = self._unrecorded, []
-        self.inbox.record_many(outcomes)
+    def _process_batch(self, batch: InboxBatch, stop: Event | None) -> int:
+        self._writes = batch
+        outcomes: dict[str, Outcome] = {}
+        failed = Event()
+
+        def run(rows: list[InboxRow]) -> None:
+            try:
+                for row in rows:
+                    if failed.is_set() or (stop is not None and stop.is_set()):
+                        return
+                    outcomes[row.delivery.event_id] = self.process_guarded(row)
+            except BaseException:
+                failed.set()  # the batch rolls back: the other lanes stop early
+                raise
+
+        lanes = list(self._lanes(batch.rows).values())
+        if self.concurrency == 1 or len(lanes) <= 1:
+            for lane in lanes:
+                run(lane)
+        else:
+            workers = min(self.concurrency, len(lanes))
+            with ThreadPoolExecutor(workers, thread_name_prefix="inbox-lane") as pool:
+                for future in [pool.submit(run, lane) for lane in lanes]:
+                    future.result()
+        marks = [
+            (row.delivery.event_id, self._woken(outcomes[row.delivery.event_id]))
+            for row in batch.rows
+            if row.delivery.event_id in outcomes
+        ]
+        batch.record_many(marks)
+        return len(marks)
+
+    def _lanes(self, rows: list[InboxRow]) -> dict[str | None, list[InboxRow]]:
+        """The rows by the organizer they will be applied to, each lane in the rows' order.
+        A row no organizer is known for yet (it will be parked, ignored or failed) goes to
+        the ``None`` lane; one whose customer a checkout earlier in the batch names goes to
+        that checkout's organizer, behind it. The links not cached yet: one query."""
+        translated = [(row, self._translated(row)) for row in rows]
+        unknown = {
+            stripe_id
+            for _, translation in translated
+            if translation is not None and translation.organizer_hint is None
+            for stripe_id in (translation.customer_id, translation.subscription_id)
+            if stripe_id and stripe_id not in self._owners
+        }
+        if unknown:
+            self._owners |= self._writes.owners(unknown)
+        lanes: dict[str | None, list[InboxRow]] = {}
+        named: dict[str, str] = {}  # Stripe id -> organizer, named by this batch's checkouts
+        for row, translation in translated:
+            lanes.setdefault(self._lane(translation, named), []).append(row)
+        return lanes
+
+    def _translated(self, row: InboxRow) -> Translation | None:
+        """The row's translation, kept for ``process``; None if it fails (``process``
+        meets the error again and says why)."""
+        try:
+            translation = self._translate(orjson.loads(row.delivery.payload))
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception:
+            return None
+        self._translations[row.delivery.event_id] = translation
+        return translation
+
+    def _lane(self, translation: Translation | None, named: dict[str, str]) -> str | None:
+        if translation is None or translation.outcome == "ignored":
+            return None
+        ids = (translation.customer_id, translation.subscription_id)
+        if translation.organizer_hint is not None:
+            for stripe_id in ids:
+                if stripe_id:
+                    named.setdefault(stripe_id, translation.organizer_hint)
+            return translation.organizer_hint
+        known = (self._owners[i] for i in ids if i and i in self._owners)
+        return next(known, None) or next((named[i] for i in ids if i and i in named), None)
+
+    def _woken(self, outcome: Outcome) -> Outcome:
+        """A row parked on an id linked meanwhile (by a later row of its batch or another
+        lane) is pending again: the link's wake ran before this mark, so it would not
+        have found the row parked."""
+        ids = (outcome.customer_id, outcome.subscription_id)
+        if outcome.status != "parked" or not any(i and i in self._owners for i in ids):
+            return outcome
+        return replace(outcome, status="pending", reason="woken: linked in the same batch")
 
     def process_guarded(self, row: InboxRow) -> Outcome:
         """``process``, except that an unexpected error (a bug, a value the store refuses)
@@ -148,10 +244,20 @@ class InboxProcessor:
         """What to do with one row. Store failures propagate (the row stays pending)."""
         event_id = row.delivery.event_id
         try:
-            translation = self._translate(orjson.loads(row.delivery.payload))
+            translation = self._translations.pop(event_id, None) or self._translate(
+                orjson.loads(row.delivery.payload)
+            )
         except (TranslationError, orjson.JSONDecodeError) as error:
             log.warning("inbox %s failed translation: %s", event_id, error)
             return Outcome("failed", f"translation: {error}")
+        if translation.prices:  # nobody's facts: recorded before (and whatever) routing
+            # A subscription's item prices are seen in passing: recorded when they change.
+            price_event = row.delivery.type in PRICE_EVENT_TYPES
+            recorded = record_prices(
+                self.ledger, translation.prices, only_if_changed=not price_event
+            )
+            if price_event:
+                return Outcome("processed", _prices_note(translation.reason, recorded))
         if translation.outcome == "ignored":
             return Outcome("ignored", translation.reason)
         organizer_id = translation.organizer_hint or self._owner(
@@ -220,7 +326,7 @@ class InboxProcessor:
         for stripe_id in stripe_ids:
             if stripe_id and stripe_id in self._owners:
                 return self._owners[stripe_id]
-        found = self.inbox.owners(stripe_ids)
+        found = self._writes.owners(stripe_ids)
         self._owners |= found
         return next((found[i] for i in stripe_ids if i and i in found), None)
 
@@ -232,10 +338,14 @@ class InboxProcessor:
         for kind, stripe_id in links:
             if not stripe_id or stripe_id in self._linked:
                 continue  # the write would change nothing (see __init__)
-            # Rows parked earlier in this batch are marked first, so the wake finds them.
-            self._flush()
-            self.inbox.link(kind, stripe_id, organizer_id, source)
+            # Rows parked earlier in this batch are not marked yet: ``_woken`` sees to them.
+            self._writes.link(kind, stripe_id, organizer_id, source)
             self._linked.add(stripe_id)
+            self._owners.setdefault(stripe_id, organizer_id)
+
+
+def _prices_note(reason: str, recorded: int) -> str:
+    return f"{reason}: recorded {recorded} price facts" if recorded else f"{reason}: nothing new"
 
 
 def _waiting_reason(translation: Translation) -> str:

@@ -1,30 +1,31 @@
 """What the organizer's billing page shows: the summary read model, told as the API's
-``OrganizerBilling`` (with Stripe's price for the estimate). No HTTP here."""
+``OrganizerBilling``, with the price the ledger recorded for the estimate
+(projections/prices.py). Neither HTTP nor Stripe here."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
 from adapters.persistence.database import Database
-from adapters.stripe.gateway import StripeGateway
-from adapters.stripe.payload import TranslationError
 from app.services.organizers.models import (
     ActiveGroups,
     ChargeEstimate,
     EnrollmentStatus,
+    EstimateAbsence,
     LastSync,
     OrganizerBilling,
+    OtherSubscription,
     Price,
     Subscription,
+    TaxId,
 )
 from app.settings import Settings
-from projections.summary import read_summary
+from projections.duplicates import open_duplicates_of
+from projections.prices import read_price
+from projections.summary import preview_of, read_summary, tax_ids_of
 from projections.times import optional_from_text
-
-log = logging.getLogger("ledger")
 
 
 class BillingDeps(Protocol):
@@ -32,8 +33,6 @@ class BillingDeps(Protocol):
 
     @property
     def database(self) -> Database: ...
-    @property
-    def gateway(self) -> StripeGateway | None: ...
     @property
     def settings(self) -> Settings: ...
     @property
@@ -62,40 +61,44 @@ def enrollment_status(doc: dict[str, Any], now: datetime) -> EnrollmentStatus:
     return "canceled"
 
 
-def price_of(gateway: StripeGateway | None, price_id: str | None) -> Price | None:
-    """The per-group price for the estimate; None without a gateway or price, for a tiered
-    price (its amount depends on the quantity) and for a price Stripe answers unreadably
-    (the page still answers, without an estimate)."""
-    if gateway is None or price_id is None:
-        return None
-    try:
-        found = gateway.price(price_id)
-    except TranslationError as error:
-        log.warning("price %s is unreadable: %s", price_id, error)
-        return None
-    if found.unit_amount is None:
-        return None
-    return Price(
-        price_id=price_id,
-        unit_amount=found.unit_amount,
-        currency=found.currency,
-        interval=found.interval,
+def price_of(
+    database: Database, price_id: str | None
+) -> tuple[Price | None, EstimateAbsence | None]:
+    """The per-group price for the estimate, from the prices read model (never Stripe),
+    or why there is none: not recorded yet, not per unit (its amount depends on the
+    quantity) or deleted."""
+    recorded = None if price_id is None else read_price(database, price_id)
+    if recorded is None:
+        return None, "price_unknown"
+    facts = recorded.facts
+    if facts.deleted:
+        return None, "price_deleted"
+    if not facts.is_per_unit or facts.unit_amount is None:
+        return None, "price_not_per_unit"
+    price = Price(
+        price_id=facts.price_id,
+        unit_amount=facts.unit_amount,
+        currency=facts.currency,
+        interval=facts.interval,
     )
+    return price, None
 
 
 def billing(deps: BillingDeps, organizer_id: str) -> OrganizerBilling | None:
-    """What the organizer is billed, will be billed next and why, from the summary read
-    model (and Stripe for the price)."""
+    """What the organizer is billed, will be billed next and why, from the summary and
+    prices read models: a page view never calls Stripe."""
     doc = summary_document(deps.database, organizer_id)
     if doc is None:
         return None
     now = deps.clock()
     subscription = doc.get("subscription")
-    price = price_of(
-        deps.gateway, (subscription or {}).get("price_id") or deps.settings.stripe_price_id
-    )
+    price_id = (subscription or {}).get("price_id") or deps.settings.stripe_price_id
+    price, absent = price_of(deps.database, price_id)
     quantity = int(doc["billable_quantity"])
     estimate = None
+    if absent == "price_not_per_unit":
+        estimate = previewed_charge(doc, price_id, quantity)
+        absent = None if estimate is not None else absent
     if price is not None:
         subtotal = price.unit_amount * quantity
         tax = None if deps.settings.stripe_automatic_tax else 0
@@ -128,6 +131,8 @@ def billing(deps: BillingDeps, organizer_id: str) -> OrganizerBilling | None:
         price=price,
         estimated_next_charge=estimate,
         drift=bool(doc["drift"]),
+        estimate_absent_reason=absent,
+        tax_ids=[TaxId(type=kind, value=value) for kind, value in tax_ids_of(doc)],
         last_sync=None
         if last_sync is None
         else LastSync(
@@ -136,4 +141,37 @@ def billing(deps: BillingDeps, organizer_id: str) -> OrganizerBilling | None:
             at=last_sync.get("at"),
             error=last_sync.get("error"),
         ),
+        duplicate_subscriptions=duplicate_subscriptions(deps.database, organizer_id),
     )
+
+
+def previewed_charge(
+    doc: dict[str, Any], price_id: str | None, quantity: int
+) -> ChargeEstimate | None:
+    """The estimate of a tiered or volume price: the renewal preview Stripe answered when
+    the quantity changed (recorded, domain/preview_events.py), if it is for this price and
+    quantity. ``unit_amount`` is then the average per unit (rounded down)."""
+    preview = preview_of(doc)
+    if preview is None or (preview["price_id"], preview["quantity"]) != (price_id, quantity):
+        return None
+    return ChargeEstimate(
+        quantity=quantity,
+        unit_amount=None,  # tiered/volume: no single unit amount (never an average)
+        subtotal=preview["subtotal"],
+        tax=preview["tax"],
+        total=preview["total"],
+        currency=preview["currency"],
+        source="invoice_preview",
+    )
+
+
+def duplicate_subscriptions(database: Database, organizer_id: str) -> list[OtherSubscription]:
+    """The organizer's second live subscriptions (issue 13), from their read model."""
+    return [
+        OtherSubscription(
+            subscription_id=row["subscription_id"],
+            primary_subscription_id=row["primary_subscription_id"],
+            found_at=row["found_at"],
+        )
+        for row in open_duplicates_of(database, organizer_id)
+    ]

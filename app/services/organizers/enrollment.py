@@ -67,6 +67,8 @@ def enroll(deps: EnrollmentDeps, organizer_id: str, request: EnrollmentRequest) 
                 quantity=quantity,
                 reused=True,
             )
+        if open_session is not None:
+            _expire(gateway, organizer_id, open_session["session_id"])
     organizer_uuid_hex = ledger.register_organizer(organizer_id).hex
     customer_id = _customer(deps, gateway, organizer_id, organizer_uuid_hex)
     organizer = ledger.get(organizer_id)
@@ -104,6 +106,14 @@ def enroll(deps: EnrollmentDeps, organizer_id: str, request: EnrollmentRequest) 
     return CheckoutLink(
         url=session.url, session_id=session.session_id, quantity=quantity, reused=False
     )
+
+
+def _expire(gateway: StripeGateway, organizer_id: str, session_id: str) -> None:
+    """The older open session is expired before a new one is opened (issue 13): two open
+    sessions could both be paid, giving the organizer two subscriptions. One paid in the
+    meantime means a subscription is on its way: enrolling again is refused."""
+    if gateway.expire_checkout_session(session_id) == "complete":
+        raise AlreadyEnrolledError(organizer_id)
 
 
 def _customer(deps: EnrollmentDeps, gateway: StripeGateway, organizer_id: str, key: str) -> str:

@@ -45,9 +45,20 @@ class Price(Model):
     interval: str = Field(description="month, year, …")
 
 
+class TaxId(Model):
+    type: str = Field(description="Stripe's tax id type, e.g. eu_vat")
+    value: str
+
+
+EstimateAbsence = Literal["price_unknown", "price_not_per_unit", "price_deleted"]
+
+
 class ChargeEstimate(Model):
     quantity: int
-    unit_amount: int
+    unit_amount: int | None = Field(
+        description="The per-group price; null for an invoice preview (a tiered or volume"
+        " price has no single unit amount: the subtotal is Stripe's)"
+    )
     subtotal: int
     tax: int | None = Field(description="null when tax is computed by Stripe at invoicing")
     total: int
@@ -60,6 +71,14 @@ class LastSync(Model):
     quantity: int | None
     at: datetime | None
     error: str | None
+
+
+class OtherSubscription(Model):
+    """A second live subscription (issue 13): never synced; cancel it in Stripe."""
+
+    subscription_id: str
+    primary_subscription_id: str = Field(description="The subscription the ledger bills")
+    found_at: datetime
 
 
 class OrganizerBilling(Model):
@@ -76,6 +95,18 @@ class OrganizerBilling(Model):
     estimated_next_charge: ChargeEstimate | None
     drift: bool
     last_sync: LastSync | None
+    duplicate_subscriptions: list[OtherSubscription] = Field(
+        default_factory=list,
+        description="Other live subscriptions of this organizer, never synced (issue 13)",
+    )
+    estimate_absent_reason: EstimateAbsence | None = Field(
+        default=None,
+        description="Why estimated_next_charge is null: the price is not recorded yet,"
+        " not per unit (tiered/volume) or deleted. Null when there is an estimate.",
+    )
+    tax_ids: list[TaxId] = Field(
+        default_factory=list, description="The customer's tax ids, as Stripe reported them"
+    )
 
 
 class TimelineEntry(Model):

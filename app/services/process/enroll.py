@@ -8,8 +8,11 @@ webhooks. See docs/reconciliation.md.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from adapters.persistence.inbox import StripeInbox
 from adapters.stripe.gateway import StripeCallError
@@ -44,21 +47,36 @@ def enroll_existing(
     """Link a subscription created before the ledger to an organizer (registered if new)
     and backfill its state from Stripe (source ``backfill:<sub>``); then write the links
     that route its later webhooks. Idempotent: a second run records nothing."""
-    read = _retrieve(stripe, subscription_id, at=ledger.clock())
-    _refuse_other_owner(inbox, read, organizer_id, subscription_id)
+    read = retrieve_existing(stripe, subscription_id, at=ledger.clock())
+    refuse_other_owner(inbox, read, organizer_id, subscription_id)
+    return record_link(ledger, inbox, read, organizer_id, source=f"backfill:{subscription_id}")
+
+
+def record_link(
+    ledger: LedgerApplication,
+    inbox: StripeInbox,
+    read: SubscriptionRead,
+    organizer_id: str,
+    *,
+    source: str,
+) -> Enrollment:
+    """The one code path of both entrypoints (``ledger enroll-existing`` and the SPA's
+    confirmation, docs/process-manager.md): the organizer (registered if new) records the
+    customer link and the subscription as read, under ``source``; then the inbox links
+    route the subscription's later webhooks to it. Idempotent per ``source``."""
     customer_id = read.customer_id
-    source = f"backfill:{subscription_id}"
+    subscription_id = read.snapshot.subscription_id
     existing = ledger.find(organizer_id)
     version_before = 0 if existing is None else existing.version
 
-    def backfill(organizer: Organizer, at: datetime) -> None:
+    def link(organizer: Organizer, at: datetime) -> None:
         if organizer.stripe_customer_id not in (None, customer_id):
             msg = f"organizer {organizer_id!r} already has customer {organizer.stripe_customer_id}"
             raise EnrollmentError(msg)
         organizer.link_stripe_customer(customer_id, source=source, at=at)
         organizer.observe_subscription(read.snapshot, source=source, at=at)
 
-    ledger.update(organizer_id, backfill, register=True)
+    ledger.update(organizer_id, link, register=True)
     inbox.link("customer", customer_id, organizer_id, source)
     inbox.link("subscription", subscription_id, organizer_id, source)
     snapshot = read.snapshot
@@ -68,10 +86,11 @@ def enroll_existing(
     )
 
 
-def _retrieve(
+def retrieve_existing(
     stripe: SubscriptionSource, subscription_id: str, *, at: datetime
 ) -> SubscriptionRead:
-    """The subscription as Stripe has it now, read by the translator's direct entry."""
+    """The subscription as Stripe has it now, read by the translator's direct entry
+    (its item: the earliest with a quantity, whatever its price)."""
     try:
         found = stripe.subscription(subscription_id)
     except StripeCallError as error:
@@ -79,8 +98,20 @@ def _retrieve(
             msg = f"no subscription {subscription_id!r} on Stripe"
             raise EnrollmentError(msg) from None
         raise
+    return read_existing(found, subscription_id, at=at)
+
+
+def read_existing(
+    found: Mapping[str, Any],
+    subscription_id: str,
+    *,
+    at: datetime,
+    group_price_ids: AbstractSet[str] = frozenset(),
+) -> SubscriptionRead:
+    """A subscription object read as enrollment records it; :class:`EnrollmentError`
+    when it cannot be (malformed, or no item billed per quantity)."""
     try:
-        read = read_subscription(found, observed_at=at)
+        read = read_subscription(found, observed_at=at, group_price_ids=group_price_ids)
     except TranslationError as error:
         msg = f"subscription {subscription_id!r} cannot be read: {error}"
         raise EnrollmentError(msg) from None
@@ -90,7 +121,7 @@ def _retrieve(
     return read
 
 
-def _refuse_other_owner(
+def refuse_other_owner(
     inbox: StripeInbox, read: SubscriptionRead, organizer_id: str, subscription_id: str
 ) -> None:
     for stripe_id in (subscription_id, read.customer_id):

@@ -28,12 +28,19 @@ from eventsourcing.persistence import Tracking
 from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
 from app.services.ledger import ConcurrencyError, LedgerApplication
 from app.services.process.policy import RenewalPolicy
+from app.services.process.previews import RenewalPreviews
 from app.services.process.sync_sender import QuantityPort, SyncSender
 from domain.invoice_corrections import RENEWAL
 from domain.organizer import Organizer
 from domain.renewal import ProrationPolicy, SyncTrigger
 from projections.base import TRANSIENT_STORE_ERRORS, Positioned, ReadModel
-from projections.events import CORRECTION_EVENTS, CUSTOMER_EVENTS, NEVER_RECORDED, SYNC_EVENTS
+from projections.events import (
+    CORRECTION_EVENTS,
+    CUSTOMER_EVENTS,
+    DUPLICATE_EVENTS,
+    NEVER_RECORDED,
+    SYNC_EVENTS,
+)
 from projections.quarantine import quarantined, release
 from projections.renewals import due_scheduled_checks
 from projections.runner import LogReader
@@ -59,6 +66,7 @@ class RenewalReactor(ReadModel):
     # test_event_dispatch.py). singledispatch follows subclasses: none of these is one.
     IGNORED = (
         NEVER_RECORDED
+        | DUPLICATE_EVENTS
         | CUSTOMER_EVENTS
         | SYNC_EVENTS
         | (CORRECTION_EVENTS - {Organizer.CorrectionConfirmed})
@@ -79,10 +87,12 @@ class RenewalReactor(ReadModel):
         database: SQLiteDatabase | PostgresDatabase,
         ledger: LedgerApplication,
         policy: RenewalPolicy,
+        previews: RenewalPreviews | None = None,
     ) -> None:
         super().__init__(view_for(database, self.name, ()))
         self.ledger = ledger
         self.policy = policy
+        self.previews = previews  # tiered/volume prices: app/services/process/previews.py
 
     def process_batch(self, events: Sequence[Positioned]) -> int:
         """React to the events after the position. An event whose reaction fails on its
@@ -111,6 +121,8 @@ class RenewalReactor(ReadModel):
                 raise
             except Exception:  # the scheduler and the next draft check cover it again
                 log.exception("re-check of %s after event %d failed", organizer_id, notification_id)
+            if self.previews is not None:
+                self.previews.refresh(organizer_id)  # logs a Stripe failure, raises none
         if fresh:
             self.view.insert_tracking(Tracking("RenewalLedger", fresh[-1][1]))
         return len(fresh)
@@ -154,6 +166,7 @@ class RenewalReactor(ReadModel):
                 SyncTrigger.UPCOMING_INVOICE,
                 f"event {position}",
                 event.period_end,
+                subscription_id=event.subscription_id,
             )
 
     @react.register
@@ -186,6 +199,7 @@ class RenewalReactor(ReadModel):
                 f"invoice {event.invoice_id}",
                 event.period_end,
                 proration=ProrationPolicy.NONE,
+                subscription_id=event.subscription_id,
             )
 
     @react.register(Organizer.GroupActivated)
@@ -232,7 +246,10 @@ class RenewalReactor(ReadModel):
         period_end: datetime,
         *,
         proration: ProrationPolicy | None = None,
+        subscription_id: str = "",
     ) -> None:
+        """``subscription_id``: the subscription the trigger is about (a duplicate's
+        triggers check nothing: syncs only ever target the primary)."""
         policy = self.policy
         outcome = self.ledger.update_by_id(
             organizer_id,
@@ -244,6 +261,7 @@ class RenewalReactor(ReadModel):
                 minimum=policy.minimum_quantity,
                 at=at,
                 group_price_ids=policy.group_price_ids,
+                subscription_id=subscription_id,
             ),
         )
         if outcome is not None:

@@ -27,6 +27,7 @@ from adapters.stripe.translate import TranslationError, read_subscription
 from app.services.ledger import LedgerApplication
 from domain.billing import TERMINAL_SUBSCRIPTION_STATUSES, SubscriptionSnapshot
 from domain.organizer import Organizer
+from domain.subscriptions import duplicates_of
 from projections.renewals import LIVE_STATUSES, observed_subscriptions
 from projections.times import fmt_time
 
@@ -40,6 +41,8 @@ class DifferenceKind(StrEnum):
     UNKNOWN_TO_LEDGER = "unknown_to_ledger"  # a live subscription linked to no organizer
     MISSING_ON_STRIPE = "missing_on_stripe"  # the ledger's live subscription is not listed
     UNREADABLE = "unreadable"  # the translator refused the subscription object
+    # A second live subscription of an organizer (issue 13): reported, never synced.
+    DUPLICATE_SUBSCRIPTION = "duplicate_subscription"
 
 
 UNKNOWN, MISSING, UNREADABLE = (
@@ -61,6 +64,8 @@ class Difference:
     correctable: bool
     # The subscription as listed, translated: --fix records it without a second call.
     snapshot: SubscriptionSnapshot | None = field(default=None, compare=False, repr=False)
+    # Kind-specific fields, added to the JSON (a duplicate: its primary and customer).
+    details: tuple[tuple[str, str], ...] = ()
 
     def as_dict(self) -> dict[str, Value | bool]:
         return {
@@ -70,6 +75,7 @@ class Difference:
             "stripe_value": self.stripe_value,
             "ledger_value": self.ledger_value,
             "correctable": self.correctable,
+            **dict(self.details),
         }
 
 
@@ -119,12 +125,8 @@ def find_differences(
             found.append(Difference(UNKNOWN, owner, subscription_id, status, None, False))
     for subscription_id, owner in owners.items():
         state = None if subscription_id in listed else organizer(owner)
-        current = None if state is None else state.subscription_snapshot
-        if (
-            current is not None
-            and current.subscription_id == subscription_id
-            and current.status in LIVE_STATUSES
-        ):
+        current = None if state is None else state.observed_subscription(subscription_id)
+        if current is not None and current.status in LIVE_STATUSES:
             found.append(Difference(MISSING, owner, subscription_id, None, current.status, False))
     return found
 
@@ -132,34 +134,49 @@ def find_differences(
 def compare_subscription(
     stripe: SubscriptionSnapshot, organizer_id: str, organizer: Organizer, *, minimum: int
 ) -> list[Difference]:
-    """The differences between one subscription on Stripe and its organizer's state."""
-    current = organizer.subscription_snapshot
-    same = current is not None and current.subscription_id == stripe.subscription_id
-    if not same and stripe.status not in LIVE_STATUSES:
-        return []  # an earlier subscription of this organizer, ended
-    # Re-observing makes the listed subscription the organizer's one: fine when the
-    # ledger knows none or only an ended one, but two live ones need a person to decide.
-    correctable = same or current is None or current.status not in LIVE_STATUSES
+    """The differences between one subscription on Stripe and its organizer's state.
+
+    Each subscription is compared with the ledger's picture of that same subscription
+    (one entry each, issue 13), so re-observing one never touches another: status and
+    period differences are always correctable. The billed quantity is compared only for
+    the primary; another live one is a ``duplicate_subscription``, reported only.
+    """
+    current = organizer.observed_subscription(stripe.subscription_id)
+    if current is None and stripe.status not in LIVE_STATUSES:
+        return []  # an earlier subscription of this organizer, ended, never observed
+    others = [s for s in organizer.subscription_list if s.subscription_id != stripe.subscription_id]
+    primary_of = duplicates_of([*others, stripe]).get(stripe.subscription_id)
     found: list[Difference] = []
 
     def add(kind: DifferenceKind, stripe_value: Value, ledger_value: Value) -> None:
         found.append(
             Difference(
-                kind,
-                organizer_id,
-                stripe.subscription_id,
-                stripe_value,
-                ledger_value,
-                correctable,
-                stripe,
+                kind, organizer_id, stripe.subscription_id, stripe_value, ledger_value, True, stripe
             )
         )
 
-    if stripe.status in LIVE_STATUSES:
+    if primary_of is not None:
+        details = (
+            ("primary_subscription_id", primary_of),
+            ("customer_id", organizer.stripe_customer_id or ""),
+        )
+        found.append(
+            Difference(
+                DifferenceKind.DUPLICATE_SUBSCRIPTION,
+                organizer_id,
+                stripe.subscription_id,
+                stripe.status,
+                primary_of,
+                False,
+                stripe,
+                details,
+            )
+        )
+    elif stripe.status in LIVE_STATUSES:
         expected = organizer.billable_quantity(minimum=minimum)
         if stripe.quantity != expected:
             add(DifferenceKind.QUANTITY, stripe.quantity, expected)
-    if current is None or not same:
+    if current is None:
         add(DifferenceKind.STATUS, stripe.status, None)
         return found
     if stripe.status != current.status:
@@ -228,10 +245,7 @@ class Reconciliation:
         if organizer_id is None:
             yield from self.stripe.subscriptions(status="all")
             return
-        current = self.ledger.get(organizer_id).subscription_snapshot
-        ids = set(self.owners(organizer_id))
-        if current is not None:
-            ids.add(current.subscription_id)
+        ids = set(self.owners(organizer_id)) | set(self.ledger.get(organizer_id).subscriptions)
         for subscription_id in sorted(ids):
             try:
                 yield self.stripe.subscription(subscription_id)

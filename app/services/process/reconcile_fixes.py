@@ -63,18 +63,22 @@ def _fix(
     found: list[Difference], organizer: Organizer, at: datetime, *, run_id: str, minimum: int
 ) -> Recorded:
     before = organizer.version
-    listed = found[0].snapshot
-    if listed is None:
-        msg = "a correctable difference carries the listed subscription"
-        raise ValueError(msg)
-    current = organizer.subscription_snapshot
     observed = None
-    # Re-observing facts the ledger already holds would only add a redundant event.
-    if current is None or not listed.same_facts(current):
-        source = f"{run_id}:{listed.subscription_id}"
-        observed = organizer.observe_subscription(listed, source=source, at=at)
+    # One observation per listed subscription (an organizer may have two, issue 13).
+    for listed in {d.subscription_id: d.snapshot for d in found}.values():
+        if listed is None:
+            msg = "a correctable difference carries the listed subscription"
+            raise ValueError(msg)
+        current = organizer.observed_subscription(listed.subscription_id)
+        # Re-observing facts the ledger already holds would only add a redundant event.
+        if current is None or not listed.same_facts(current):
+            source = f"{run_id}:{listed.subscription_id}"
+            taken = organizer.observe_subscription(listed, source=source, at=at)
+            observed = taken or bool(observed)
     drift = "gone"
-    if any(d.kind is DifferenceKind.QUANTITY for d in found):
+    quantity = next((d for d in found if d.kind is DifferenceKind.QUANTITY), None)
+    if quantity is not None and quantity.snapshot is not None:
+        listed = quantity.snapshot
         if _sync_in_flight(organizer, minimum):
             # The sender is on it (or retrying); another drift would only supersede it.
             drift = "in_flight"

@@ -31,7 +31,10 @@ export function ChargeSummary({ billing }: { billing: OrganizerBilling }) {
           <dd>
             <strong>{format.money(estimate.total, estimate.currency)}</strong>{" "}
             <span className="muted">
-              ({groups(estimate.quantity)} × {format.money(estimate.unit_amount, estimate.currency)}
+              ({groups(estimate.quantity)}
+              {estimate.unit_amount === null
+                ? ", priced by Stripe's tiers"
+                : ` × ${format.money(estimate.unit_amount, estimate.currency)}`}
               {estimate.tax === null ? ", plus tax calculated by Stripe" : ""}
               {estimate.tax !== null && estimate.tax > 0
                 ? `, including ${format.money(estimate.tax, estimate.currency)} tax`

@@ -3,6 +3,7 @@ import { groups, humanize } from "../lib/format.ts";
 import { useFormat } from "../lib/locale.tsx";
 import type { OrganizerBilling } from "../lib/types.ts";
 import { PortalButton } from "./PortalButton.tsx";
+import { EstimateAbsentNote, TaxIdsFact } from "./TaxIds.tsx";
 
 /** Status, next renewal and the estimated charge, with notes for anything unusual. */
 export function SubscriptionPanel({ billing }: { billing: OrganizerBilling }) {
@@ -42,13 +43,16 @@ export function SubscriptionPanel({ billing }: { billing: OrganizerBilling }) {
             <dd>
               <strong>{format.money(estimate.total, estimate.currency)}</strong>{" "}
               <span className="muted">
-                ({groups(estimate.quantity)} ×{" "}
-                {format.money(estimate.unit_amount, estimate.currency)}
+                ({groups(estimate.quantity)}
+                {estimate.unit_amount === null
+                  ? ", priced by Stripe's tiers"
+                  : ` × ${format.money(estimate.unit_amount, estimate.currency)}`}
                 {estimate.tax === null ? ", plus tax" : ""})
               </span>
             </dd>
           </div>
         )}
+        <TaxIdsFact billing={billing} />
         {billing.last_sync?.at && (
           <div>
             <dt>Last update to Stripe</dt>
@@ -77,6 +81,7 @@ function Notes({ billing }: { billing: OrganizerBilling }) {
       {billing.enrollment_status === "canceled" && (
         <p className="notice">Your subscription is canceled; nothing more will be charged.</p>
       )}
+      {billing.enrollment_status !== "canceled" && <EstimateAbsentNote billing={billing} />}
       {billing.drift && billing.billed_quantity !== null && (
         <p className="notice">
           Stripe currently bills {groups(billing.billed_quantity)} while{" "}

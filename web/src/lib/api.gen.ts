@@ -189,6 +189,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/ops/duplicate-subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Organizers' second live subscriptions (never synced nor corrected), oldest first
+         * @description Roles: finance, ops.
+         */
+        get: operations["listDuplicateSubscriptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/ops/renewals-at-risk": {
         parameters: {
             query?: never;
@@ -303,6 +323,46 @@ export interface paths {
          * @description Roles: the organizer itself, finance, ops.
          */
         post: operations["createPortalSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/organizers/{organizer_id}/existing-subscription": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A subscription made before the ledger (found by metadata.organizer_id, or linked by ops) and what moves to the per-group price when; asks Stripe (paced) unless ops linked it
+         * @description Roles: the organizer itself, finance, ops.
+         */
+        get: operations["getExistingSubscription"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/organizers/{organizer_id}/existing-subscription/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move the found subscription's item to the per-group price from its next renewal, with no proration and no Checkout; idempotent (a confirmed move answers 200 again)
+         * @description Roles: the organizer itself, finance, ops.
+         */
+        post: operations["confirmExistingSubscription"];
         delete?: never;
         options?: never;
         head?: never;
@@ -485,8 +545,11 @@ export interface components {
         ChargeEstimate: {
             /** Quantity */
             quantity: number;
-            /** Unit Amount */
-            unit_amount: number;
+            /**
+             * Unit Amount
+             * @description The per-group price; null for an invoice preview (a tiered or volume price has no single unit amount: the subtotal is Stripe's)
+             */
+            unit_amount: number | null;
             /** Subtotal */
             subtotal: number;
             /**
@@ -603,6 +666,29 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /**
+         * DuplicateSubscription
+         * @description A second live subscription of an organizer: reported, never synced nor corrected.
+         */
+        DuplicateSubscription: {
+            /** Subscription Id */
+            subscription_id: string;
+            /** Organizer Id */
+            organizer_id: string;
+            /** Primary Subscription Id */
+            primary_subscription_id: string;
+            /** Customer Id */
+            customer_id: string;
+            /** Found At */
+            found_at: string;
+        };
+        /** DuplicateSubscriptions */
+        DuplicateSubscriptions: {
+            /** Entries */
+            entries: components["schemas"]["DuplicateSubscription"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
         /** EnrollmentRequest */
         EnrollmentRequest: {
             /**
@@ -617,6 +703,65 @@ export interface components {
              * @default null
              */
             cancel_url?: string | null;
+        };
+        /** ExistingPrice */
+        ExistingPrice: {
+            /** Price Id */
+            price_id: string;
+            /**
+             * Unit Amount
+             * @description Per unit and period, minor units; null: tiered
+             */
+            unit_amount: number | null;
+            /** Currency */
+            currency: string;
+            /**
+             * Interval
+             * @description month, year, …
+             */
+            interval: string;
+        };
+        /**
+         * ExistingSubscription
+         * @description A subscription made before the ledger and what moves when, once confirmed.
+         */
+        ExistingSubscription: {
+            /** Subscription Id */
+            subscription_id: string;
+            /** Status */
+            status: string;
+            /**
+             * Found By
+             * @description metadata.organizer_id on Stripe, or linked by `ledger enroll-existing`
+             * @enum {string}
+             */
+            found_by: "metadata" | "ops_link";
+            price: components["schemas"]["ExistingPrice"];
+            /** Quantity */
+            quantity: number;
+            /**
+             * Current Period End
+             * Format: date-time
+             */
+            current_period_end: string;
+            /** @description the per-group price billed after the move */
+            moves_to: components["schemas"]["ExistingPrice"];
+            /**
+             * Moves At
+             * Format: date-time
+             * @description the next renewal: the first invoice per group
+             */
+            moves_at: string;
+            /**
+             * Groups Now
+             * @description groups the ledger would bill today (at least minimum)
+             */
+            groups_now: number;
+            /**
+             * Moved
+             * @description true once confirmed: the item is on the per-group price
+             */
+            moved: boolean;
         };
         /**
          * GroupAction
@@ -933,6 +1078,22 @@ export interface components {
             /** Drift */
             drift: boolean;
             last_sync: components["schemas"]["LastSync"] | null;
+            /**
+             * Duplicate Subscriptions
+             * @description Other live subscriptions of this organizer, never synced (issue 13)
+             */
+            duplicate_subscriptions: components["schemas"]["OtherSubscription"][];
+            /**
+             * Estimate Absent Reason
+             * @description Why estimated_next_charge is null: the price is not recorded yet, not per unit (tiered/volume) or deleted. Null when there is an estimate.
+             * @default null
+             */
+            estimate_absent_reason: ("price_unknown" | "price_not_per_unit" | "price_deleted") | null;
+            /**
+             * Tax Ids
+             * @description The customer's tax ids, as Stripe reported them
+             */
+            tax_ids: components["schemas"]["TaxId"][];
         };
         /**
          * OrganizerHit
@@ -1006,6 +1167,24 @@ export interface components {
              * @default null
              */
             last_synced_at: string | null;
+        };
+        /**
+         * OtherSubscription
+         * @description A second live subscription (issue 13): never synced; cancel it in Stripe.
+         */
+        OtherSubscription: {
+            /** Subscription Id */
+            subscription_id: string;
+            /**
+             * Primary Subscription Id
+             * @description The subscription the ledger bills
+             */
+            primary_subscription_id: string;
+            /**
+             * Found At
+             * Format: date-time
+             */
+            found_at: string;
         };
         /** PortalLink */
         PortalLink: {
@@ -1265,6 +1444,16 @@ export interface components {
             entries: components["schemas"]["SyncFailure"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /** TaxId */
+        TaxId: {
+            /**
+             * Type
+             * @description Stripe's tax id type, e.g. eu_vat
+             */
+            type: string;
+            /** Value */
+            value: string;
         };
         /** Timeline */
         Timeline: {
@@ -1867,6 +2056,66 @@ export interface operations {
             };
         };
     };
+    listDuplicateSubscriptions: {
+        parameters: {
+            query?: {
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Organizers' second live subscriptions (never synced nor corrected), oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicateSubscriptions"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Store unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     listRenewalsAtRisk: {
         parameters: {
             query?: {
@@ -2221,6 +2470,142 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PortalLink"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Store unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    getExistingSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the platform's organizer id */
+                organizer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A subscription made before the ledger (found by metadata.organizer_id, or linked by ops) and what moves to the per-group price when; asks Stripe (paced) unless ops linked it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExistingSubscription"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Store unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    confirmExistingSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the platform's organizer id */
+                organizer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Move the found subscription's item to the per-group price from its next renewal, with no proration and no Checkout; idempotent (a confirmed move answers 200 again) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExistingSubscription"];
                 };
             };
             /** @description Missing, expired or invalid credentials */

@@ -1,3 +1,4 @@
+import { DuplicateSubscriptions } from "../billing/DuplicateSubscriptions.tsx";
 import { InvoicesPanel } from "../billing/InvoicesPanel.tsx";
 import { SubscriptionPanel } from "../billing/SubscriptionPanel.tsx";
 import { TimelinePanel } from "../billing/TimelinePanel.tsx";
@@ -24,6 +25,9 @@ export function BillingPage() {
         ) : (
           <SubscriptionPanel billing={billing.data} />
         ))}
+      {billing.state === "ready" && billing.data && (
+        <DuplicateSubscriptions billing={billing.data} />
+      )}
       {billing.state === "ready" && billing.data?.subscription && <InvoicesPanel />}
       {billing.state === "ready" && billing.data !== null && (
         <TimelinePanel billing={billing.data} />

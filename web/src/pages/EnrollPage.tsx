@@ -1,12 +1,15 @@
-import { useEffect, useState } from "react";
+import { useEffect } from "react";
 
 import { ChargeSummary } from "../billing/ChargeSummary.tsx";
+import { ActionButton } from "../components/ActionButton.tsx";
 import { Link } from "../components/Link.tsx";
 import { PageTitle } from "../components/PageTitle.tsx";
 import { EmptyState, ErrorState, Loading } from "../components/States.tsx";
-import { ApiError, SessionExpiredError } from "../lib/api.ts";
+import { ExistingSubscriptionOffer } from "../enroll/ExistingSubscriptionOffer.tsx";
+import { ApiError } from "../lib/api.ts";
 import { billingOrNull } from "../lib/billingQuery.ts";
 import { isEnrolled } from "../lib/enrollment.ts";
+import { existingOrNull, offersMove } from "../lib/existing.ts";
 import { navigate, useLocation } from "../lib/router.ts";
 import { useSession } from "../lib/session.tsx";
 import type { OrganizerBilling } from "../lib/types.ts";
@@ -27,7 +30,18 @@ export function EnrollPage() {
   const [billing, reload] = useResource(`billing:${organizerId}`, (signal) =>
     billingOrNull(api, organizerId, signal),
   );
-  const enrolled = billing.state === "ready" && billing.data !== null && isEnrolled(billing.data);
+  // A subscription made before the ledger is offered a move instead of a second Checkout;
+  // one linked by ops counts as enrolled in the billing, so it is asked for first.
+  const [existing, reloadExisting] = useResource(`existing:${organizerId}`, (signal) =>
+    existingOrNull(api, organizerId, signal),
+  );
+  const move = existing.state === "ready" && offersMove(existing.data) ? existing.data : null;
+  const enrolled =
+    billing.state === "ready" &&
+    billing.data !== null &&
+    isEnrolled(billing.data) &&
+    existing.state === "ready" &&
+    move === null;
 
   useEffect(() => {
     if (enrolled) {
@@ -43,9 +57,21 @@ export function EnrollPage() {
           Checkout was canceled. Nothing was charged.
         </p>
       )}
-      {billing.state === "loading" && <Loading label="Loading your groups…" />}
+      {(billing.state === "loading" || existing.state === "loading") && (
+        <Loading label="Loading your groups…" />
+      )}
       {billing.state === "error" && <ErrorState error={billing.error} onRetry={reload} />}
-      {billing.state === "ready" && !enrolled && <EnrollmentOffer billing={billing.data} />}
+      {existing.state === "error" && (
+        <ErrorState
+          error={existing.error}
+          heading="We couldn't check for an existing subscription"
+          onRetry={reloadExisting}
+        />
+      )}
+      {move !== null && <ExistingSubscriptionOffer existing={move} />}
+      {billing.state === "ready" && existing.state === "ready" && move === null && !enrolled && (
+        <EnrollmentOffer billing={billing.data} />
+      )}
     </>
   );
 }
@@ -78,40 +104,26 @@ function EnrollmentOffer({ billing }: { billing: OrganizerBilling | null }) {
 /** Starts Checkout: the API answers a URL to send the browser to; 409 = already enrolled. */
 function CheckoutButton() {
   const { api, organizerId } = useSession();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
 
   async function start(): Promise<void> {
-    setBusy(true);
-    setError(null);
     try {
       const link = await api.enroll(organizerId, checkoutReturnUrls(window.location.origin));
       window.location.assign(link.url);
     } catch (caught) {
-      setBusy(false);
-      if (caught instanceof SessionExpiredError) {
-        return; // the app is already on its way to sign-in
-      }
       if (caught instanceof ApiError && caught.status === 409) {
         navigate("/billing", { replace: true });
         return;
       }
-      setError(caught);
+      throw caught;
     }
   }
 
   return (
-    <div className="actions">
-      <button
-        type="button"
-        className="button"
-        onClick={() => void start()}
-        disabled={busy}
-        aria-busy={busy}
-      >
-        {busy ? "Opening Stripe Checkout…" : "Continue to payment"}
-      </button>
-      {error !== null && <ErrorState error={error} heading="We couldn't start Checkout" />}
-    </div>
+    <ActionButton
+      label="Continue to payment"
+      busyLabel="Opening Stripe Checkout…"
+      errorHeading="We couldn't start Checkout"
+      action={start}
+    />
   );
 }

@@ -1,6 +1,13 @@
 import { PageTitle } from "../components/PageTitle.tsx";
 import { OrganizerSearch } from "./OrganizerSearch.tsx";
-import { AtRisk, Corrections, DraftMismatches, DueRenewals, SyncFailures } from "./sections.tsx";
+import {
+  AtRisk,
+  Corrections,
+  DraftMismatches,
+  DueRenewals,
+  DuplicateSubscriptions,
+  SyncFailures,
+} from "./sections.tsx";
 
 const SECTIONS = [
   ["search", "Find an organizer"],
@@ -8,6 +15,7 @@ const SECTIONS = [
   ["due", "Due soon"],
   ["sync-failures", "Sync failures"],
   ["draft-mismatches", "Draft mismatches"],
+  ["duplicate-subscriptions", "Duplicate subscriptions"],
   ["corrections", "Corrections"],
 ] as const;
 
@@ -30,6 +38,7 @@ export function StaffOverviewPage() {
       <DueRenewals />
       <SyncFailures />
       <DraftMismatches />
+      <DuplicateSubscriptions />
       <Corrections />
     </>
   );

@@ -7,7 +7,14 @@ import { RetryButton } from "./RetryButton.tsx";
 import { organizerPath } from "./routes.ts";
 import * as staffApi from "./staffApi.ts";
 import { Facts, PagedList } from "./StaffList.tsx";
-import type { Correction, DraftMismatch, Renewal, RenewalAtRisk, SyncFailure } from "./types.ts";
+import type {
+  Correction,
+  DraftMismatch,
+  DuplicateSubscription,
+  Renewal,
+  RenewalAtRisk,
+  SyncFailure,
+} from "./types.ts";
 
 function when(format: Formatters, iso: string | null): string {
   return iso === null ? "—" : format.dateTime(iso);
@@ -203,6 +210,41 @@ export function CorrectionItem({ correction }: { correction: Correction }) {
           ["Amount", format.money(correction.amount, correction.currency)],
           ["Error", correction.last_error ?? "—"],
           ["Requested", when(format, correction.requested_at)],
+        ]}
+      />
+    </>
+  );
+}
+
+/** Issue 13: organizers' second live subscriptions, never synced; cancel them in Stripe. */
+export function DuplicateSubscriptions() {
+  const { api } = useSession();
+  return (
+    <PagedList
+      resource="staff:duplicates"
+      fetchPage={(cursor, signal) => staffApi.duplicateSubscriptions(api, cursor, signal)}
+      id="duplicate-subscriptions"
+      title="Duplicate subscriptions"
+      empty="No organizer has a second live subscription"
+      item={(duplicate) => <DuplicateSubscriptionItem duplicate={duplicate} />}
+      itemKey={(duplicate) => duplicate.subscription_id}
+    />
+  );
+}
+
+export function DuplicateSubscriptionItem({ duplicate }: { duplicate: DuplicateSubscription }) {
+  const format = useFormat();
+  return (
+    <>
+      <p className="staff-card__title">
+        <OrganizerLink id={duplicate.organizer_id} />
+      </p>
+      <Facts
+        facts={[
+          ["Duplicate", duplicate.subscription_id],
+          ["Billed per group", duplicate.primary_subscription_id],
+          ["Customer", duplicate.customer_id || "—"],
+          ["Found", when(format, duplicate.found_at)],
         ]}
       />
     </>

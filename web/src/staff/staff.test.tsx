@@ -128,6 +128,7 @@ describe("the staff pages", () => {
       "Renewals due soon",
       "Sync failures",
       "Draft mismatches",
+      "Duplicate subscriptions",
       "Corrections",
       "Find an organizer",
     ]) {

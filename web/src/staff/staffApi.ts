@@ -7,6 +7,7 @@ import type { Page } from "../lib/usePages.ts";
 import type {
   Correction,
   DraftMismatch,
+  DuplicateSubscription,
   OrganizerHit,
   OrganizerState,
   Renewal,
@@ -101,6 +102,14 @@ export function organizerState(
   const search = asOf ? `?${new URLSearchParams({ as_of: asOf })}` : "";
   return api.get<OrganizerState>(
     `/api/organizers/${encodeURIComponent(organizerId)}/state${search}`,
+    signal,
+  );
+}
+
+export function duplicateSubscriptions(api: Api, cursor: string | null, signal: AbortSignal) {
+  return entries<DuplicateSubscription>(
+    api,
+    `/api/ops/duplicate-subscriptions?${query({}, cursor)}`,
     signal,
   );
 }

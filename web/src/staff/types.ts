@@ -12,6 +12,7 @@ export type SyncFailures = Schemas["SyncFailures"];
 export type RetryAccepted = Schemas["RetryAccepted"];
 export type DraftMismatch = Schemas["DraftMismatch"];
 export type DraftMismatches = Schemas["DraftMismatches"];
+export type DuplicateSubscription = Schemas["DuplicateSubscription"];
 export type Correction = Schemas["Correction"];
 export type Corrections = Schemas["Corrections"];
 export type OrganizerHit = Schemas["OrganizerHit"];

@@ -66,6 +66,9 @@ export function billing(overrides: Partial<OrganizerBilling> = {}): OrganizerBil
     },
     drift: false,
     last_sync: null,
+    duplicate_subscriptions: [],
+    estimate_absent_reason: null,
+    tax_ids: [],
     ...overrides,
   };
 }

@@ -28,6 +28,7 @@ LEDGER = [sys.executable, "-m", "app.entrypoints.cli"]
 # `ledger dev stripe`'s own default, below the kernel's ephemeral range (32768+): a port
 # the OS hands out (to any outgoing connection) could be taken by the time of a restart.
 DOUBLE_PORT = 12111
+PREVIOUS_PORT_WAIT_S = 5.0
 DOUBLE_PORTS = 64  # how many ports from DOUBLE_PORT up it tries before an ephemeral one
 
 # Marks the endpoint `ledger dev up` made, to find it again after a restart.
@@ -115,14 +116,20 @@ def _previous_port(base: str | None) -> int | None:
         port = int(base.rsplit(":", 1)[1])
     except ValueError:
         return None
-    if _bindable(port) is None:
-        log.warning("the double's earlier port %d is taken: it moves to another", port)
-        return None
+    deadline = time.monotonic() + PREVIOUS_PORT_WAIT_S  # the old double may still be exiting
+    while _bindable(port) is None:
+        if time.monotonic() > deadline:
+            log.warning("the double's earlier port %d is taken: it moves to another", port)
+            return None
+        time.sleep(0.1)
     return port
 
 
 def _bindable(port: int) -> int | None:
+    """Whether the double's server could listen on ``port``: probed as uvicorn binds (with
+    SO_REUSEADDR), so connections of a stopped stack left in TIME_WAIT do not move it."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

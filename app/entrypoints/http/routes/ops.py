@@ -5,6 +5,8 @@
 - ``POST /api/ops/sync-failures/{sync_id}/retry`` → 202 ``{"sync_id", "retry_of", "status"}``
   (ops)
 - ``GET /api/ops/draft-mismatches`` (finance, ops)
+- ``GET /api/ops/duplicate-subscriptions`` (finance, ops): organizers' second live
+  subscriptions, never synced (issue 13, projections/duplicates.py)
 - ``GET /api/ops/renewals-at-risk`` (finance, ops): renewals that may bill other than the
   groups active at their instant, each with its reason (projections/renewal_risks.py)
 
@@ -33,6 +35,7 @@ from app.entrypoints.http.routes.params import (
 from app.services.audit.entries import DEFAULT_LIMIT, MAX_LIMIT, Page
 from app.services.ops.at_risk import read_at_risk
 from app.services.ops.drafts import read_drafts
+from app.services.ops.duplicates import read_duplicates
 from app.services.ops.failures import FailureFilter, read_failures
 from app.services.ops.paging import TextKey, decode_cursor
 from app.services.ops.retry import (
@@ -89,6 +92,23 @@ class DraftMismatch(BaseModel):
 
 class DraftMismatches(BaseModel):
     entries: list[DraftMismatch]
+    next_cursor: str | None
+
+
+class DuplicateSubscription(BaseModel):
+    """A second live subscription of an organizer: reported, never synced nor corrected."""
+
+    model_config = ConfigDict(frozen=True)
+
+    subscription_id: str
+    organizer_id: str
+    primary_subscription_id: str
+    customer_id: str
+    found_at: str
+
+
+class DuplicateSubscriptions(BaseModel):
+    entries: list[DuplicateSubscription]
     next_cursor: str | None
 
 
@@ -163,6 +183,17 @@ OPERATIONS = [
     ),
     Operation(
         "get",
+        "/api/ops/duplicate-subscriptions",
+        "listDuplicateSubscriptions",
+        "Organizers' second live subscriptions (never synced nor corrected), oldest first",
+        "ops",
+        DuplicateSubscriptions,
+        roles="finance, ops",
+        errors=(400, 401, 403, 503),
+        params=PAGING,
+    ),
+    Operation(
+        "get",
         "/api/ops/renewals-at-risk",
         "listRenewalsAtRisk",
         "Renewals that may bill other than the groups active at their instant, with the"
@@ -196,7 +227,11 @@ def json_response(model: BaseModel, status: int = 200) -> Response:
 
 
 def page_of(
-    model: type[SyncFailures] | type[DraftMismatches] | type[RenewalsAtRisk], page: Page
+    model: type[SyncFailures]
+    | type[DraftMismatches]
+    | type[RenewalsAtRisk]
+    | type[DuplicateSubscriptions],
+    page: Page,
 ) -> Response:
     """A page as its documented model (validated, so the OpenAPI schema cannot drift)."""
     return json_response(model.model_validate(vars(page)))
@@ -247,6 +282,13 @@ def routes(container: Container) -> list[BaseRoute]:
         page = await in_thread(read_drafts, container.database, after=after, limit=limit)
         return page_of(DraftMismatches, page)
 
+    async def duplicate_subscriptions(request: Request) -> Response:
+        """One page of open duplicate subscriptions, oldest first."""
+        require_staff(request, settings, "finance", "ops")
+        after, limit = cursor_of(request), limit_of(request)
+        page = await in_thread(read_duplicates, container.database, after=after, limit=limit)
+        return page_of(DuplicateSubscriptions, page)
+
     async def renewals_at_risk(request: Request) -> Response:
         """One page of renewals at risk now, oldest renewal first."""
         require_staff(request, settings, "finance", "ops")
@@ -266,6 +308,7 @@ def routes(container: Container) -> list[BaseRoute]:
         Route("/api/ops/sync-failures", sync_failures, methods=["GET"]),
         Route("/api/ops/sync-failures/{sync_id}/retry", retry_sync, methods=["POST"]),
         Route("/api/ops/draft-mismatches", draft_mismatches, methods=["GET"]),
+        Route("/api/ops/duplicate-subscriptions", duplicate_subscriptions, methods=["GET"]),
     ]
 
 
