@@ -30,8 +30,9 @@ def one_line(text: str) -> str:
 
 
 class Leadership:
-    """``acquire`` blocks until this process leads (or ``stop`` is set);
-    ``lost`` is set if the leader's session goes away."""
+    """``acquire`` blocks until this process leads (or ``stop`` is set); ``lost`` is set
+    if the leader's session goes away (the term is over: stop leading, ``release``, and
+    ``acquire`` again to stand once more)."""
 
     def __init__(self, url: DatabaseUrl, *, poll_s: float = 2.0) -> None:
         self.url = url
@@ -39,9 +40,11 @@ class Leadership:
         self.lost = threading.Event()
         self._conn: psycopg.Connection[Any] | None = None
         self._watch: threading.Thread | None = None
+        self._term = threading.Event()  # set by ``release``: the watch of this term ends
 
     def acquire(self, stop: threading.Event, on_poll: Callable[[], None] | None = None) -> bool:
         """``on_poll`` is called at every attempt: a standby's sign of life."""
+        self.lost.clear()
         if self.url.backend != "postgres":
             return not stop.is_set()
         announced = False
@@ -66,8 +69,9 @@ class Leadership:
             failure = None
             if locked:
                 log.info("this worker is the leader")
+                self._term = threading.Event()
                 self._watch = threading.Thread(
-                    target=self._watch_session, args=(stop,), name="leader-watch", daemon=True
+                    target=self._watch_session, args=(self._term,), name="leader-watch", daemon=True
                 )
                 self._watch.start()
                 return True
@@ -87,20 +91,25 @@ class Leadership:
         ).fetchone()
         return bool(row and row[0])
 
-    def _watch_session(self, stop: threading.Event) -> None:
-        """A leader whose session broke must stop: another worker may already lead."""
-        while not stop.wait(self.poll_s):
+    def _watch_session(self, term: threading.Event) -> None:
+        """A leader whose session broke must stop leading: its advisory lock went with the
+        session, so another worker may already lead."""
+        while not term.wait(self.poll_s):
             try:
                 if self._conn is None:
                     raise psycopg.OperationalError("no leader connection")
                 self._conn.execute("SELECT 1")
             except psycopg.Error as error:
-                log.error("lost the leader session (%s): stopping", one_line(str(error)))
+                log.error("lost the leader session (%s): stepping down", one_line(str(error)))
                 self.lost.set()
-                stop.set()
                 return
 
     def release(self) -> None:
+        """End this term: the watch stops, and the session (with its lock) closes."""
+        self._term.set()
+        watch, self._watch = self._watch, None
+        if watch is not None and watch is not threading.current_thread():
+            watch.join(timeout=self.poll_s + 5)
         self._close()
 
     def _close(self) -> None:

@@ -4,7 +4,9 @@ Supervised loops run side by side: the Stripe inbox translation, the read-model
 projections (catch up from their positions, then follow the log), the renewal process
 manager's reactions, and its scheduler + Stripe sender. A loop that loses its database
 restarts with backoff. On PostgreSQL only the elected leader runs them (see
-``app/entrypoints/worker/leadership.py``). SIGTERM/SIGINT set one stop flag: each loop
+``app/entrypoints/worker/leadership.py``); a leader whose session broke steps down (its
+loops finish their batch and stop, another worker may lead now) and stands for election
+again, with no restart of the process. SIGTERM/SIGINT set one stop flag: each loop
 finishes its row or batch (rows and position commit together, so nothing is lost or
 repeated), exit 0.
 """
@@ -65,7 +67,8 @@ class Heartbeats:
 class Worker:
     def __init__(self, container: Container) -> None:
         self.container = container
-        self.stop = threading.Event()
+        self.shutdown = threading.Event()  # SIGTERM/SIGINT: the process stops
+        self.stop = threading.Event()  # this term of leadership ends (or the process stops)
         self.leadership = Leadership(container.settings.database)
         self.beats = Heartbeats(container.settings.worker_liveness_s)
         self.leading = False
@@ -116,8 +119,18 @@ class Worker:
         return endpoint
 
     def lead(self) -> int:
-        if not self.leadership.acquire(self.stop, on_poll=lambda: self.beats.beat("election")):
-            return 0
+        """Lead until stopped; a lost leader session ends the term, not the process."""
+        while self.lead_one_term():
+            log.warning("stepped down: the leader session broke; standing for election again")
+        log.info("worker stopped")
+        return 0
+
+    def lead_one_term(self) -> bool:
+        """Win the election and run every loop until stopped or the leader session breaks;
+        True if it broke (the caller stands again), False once the process stops."""
+        if not self.leadership.acquire(self.shutdown, on_poll=lambda: self.beats.beat("election")):
+            return False
+        self.stop = threading.Event()
         self.leading = True
         WORKER_LEADER.set(1)
         for name in self.loops:
@@ -129,15 +142,18 @@ class Worker:
         for thread in threads:
             thread.start()
         try:
-            while not self.stop.wait(0.5):
+            while not (
+                self.stop.wait(0.5) or self.shutdown.is_set() or self.leadership.lost.is_set()
+            ):
                 pass
         finally:
             self.stop.set()
             for thread in threads:
                 thread.join()
+            self.leading = False
+            WORKER_LEADER.set(0)
             self.leadership.release()
-        log.info("worker stopped")
-        return 1 if self.leadership.lost.is_set() else 0
+        return self.leadership.lost.is_set() and not self.shutdown.is_set()
 
     def supervise(self, name: str, loop: Callable[[], None]) -> None:
         """Run ``loop`` until stopped; restart it after failures, backing off."""
@@ -305,6 +321,7 @@ class Worker:
     def install_signal_handlers(self) -> None:
         def request_stop(signum: int, _: FrameType | None) -> None:
             log.info("received %s: finishing the current batch", signal.Signals(signum).name)
+            self.shutdown.set()
             self.stop.set()
 
         signal.signal(signal.SIGTERM, request_stop)
