@@ -133,14 +133,17 @@ def test_the_worker_recovers_after_its_database_connections_are_cut(
     with fresh_schema(postgres_url) as url:
         env = {"LEDGER_DATABASE_URL": url, "LEDGER_WORKER_POLL_S": "0.1"}
         first = seed(tmp_path, env, steps=50)
-        with ledger_worker(cwd=tmp_path, env=env) as worker:
+        # libpq names the worker's sessions, so only they are cut (not other tests' ones).
+        name = f"cut-{tmp_path.name}"[:60]
+        with ledger_worker(cwd=tmp_path, env={**env, "PGAPPNAME": name}) as worker:
             # The reactor records decisions after the seed, so the model passes its end.
             wait_for(lambda: positions(url).get("renewals", 0) >= first, what="the first catch-up")
             with psycopg.connect(postgres_url, autocommit=True) as admin:
                 cut = admin.execute(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
                     " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                    " AND backend_type = 'client backend'"
+                    " AND backend_type = 'client backend' AND application_name = %s",
+                    (name,),
                 ).fetchone()
             assert cut is not None
             assert cut[0] > 0  # the worker's connections (LISTEN included) are gone
