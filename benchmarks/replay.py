@@ -47,9 +47,11 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from app.bootstrap import Container  # noqa: E402
+from app.services.claims import Claims, claim_recorded, take_group_change  # noqa: E402
 from app.services.ledger import LedgerApplication, eventsourcing_env  # noqa: E402
 from app.settings import load_settings  # noqa: E402
 from domain.billing import InvoiceFacts, SubscriptionSnapshot  # noqa: E402
+from domain.claims import InputClaim  # noqa: E402
 from domain.groups import GroupAction  # noqa: E402
 from domain.organizer import Organizer, organizer_uuid  # noqa: E402
 from projections.runner import READ_MODELS, LogReader, replay  # noqa: E402
@@ -83,6 +85,11 @@ class HistoryBuilder:
 
     Every command below records exactly one event, so histories have exact lengths.
     Recorded times (``at``) rise evenly over ``SPAN``, as ``get_as_of`` requires.
+
+    Each command runs with claims lent, as the ledger runs it (``LedgerApplication._decide``),
+    and the claims its facts take are saved with the organizer: so the state forgets
+    settled invoices and payments as in production (domain/settled.py), and the log holds
+    the claim events production's does. Every input is new, so no claim is read back.
     """
 
     group_pool = GROUPS  # the groups its churn toggles
@@ -96,6 +103,7 @@ class HistoryBuilder:
         self.serial = 0
         self.sources = 0
         self.organizer = Organizer.register(platform_id, at=T0)
+        self.claims = Claims(NoClaimsYet(), self.organizer.id, verify=False)
         self.commands = self.schedule()
 
     @property
@@ -112,8 +120,19 @@ class HistoryBuilder:
         events that added."""
         before = self.organizer.version
         while self.organizer.version < min(up_to, self.target):
-            next(self.commands)()
+            self.organizer.lend_claims(self.claims)
+            try:
+                next(self.commands)()
+            finally:
+                self.organizer.lend_claims(None)
         return self.organizer.version - before
+
+    def take_claims(self) -> list[InputClaim]:
+        """The claims of what was decided since the last save, to save with it."""
+        claim_recorded(self.organizer, self.claims, at=self.at)
+        taken: list[InputClaim] = list(self.claims.new.values())
+        self.claims.new = {}
+        return taken
 
     def schedule(self) -> Iterator[Callable[[], object]]:
         while True:
@@ -130,7 +149,9 @@ class HistoryBuilder:
         toggle = self.rnd.random() < 0.85  # otherwise a restatement (reaffirmed)
         wants_active = not active if toggle else active
         # Changes occur a little before they are recorded, sometimes out of order (stale).
-        self.organizer.change_group(
+        take_group_change(
+            self.organizer,
+            self.claims,
             action=GroupAction.ACTIVATED if wants_active else GroupAction.DEACTIVATED,
             group_id=group_id,
             change_id=f"chg-{self.key}-{self.serial}",
@@ -221,6 +242,13 @@ class HistoryBuilder:
         return f"evt_{self.key}_{self.sources}"
 
 
+class NoClaimsYet:
+    """The generator's claim reader: every input of a fresh history is new."""
+
+    def claimed(self, organizer_id: uuid.UUID, key: str) -> bool:
+        return False
+
+
 def plan_histories(events: int, organizers: int) -> list[tuple[str, int]]:
     """(platform id, history length) per organizer; the as-of organizer comes first."""
     if organizers < 2:
@@ -249,7 +277,7 @@ def generate(
 ) -> None:
     """Build organizers in memory and save them many per transaction."""
     rnd = random.Random(seed)
-    chunk: list[Organizer] = []
+    chunk: list[HistoryBuilder] = []
     pending = 0
     for key, target in plan:
         started = time.perf_counter()
@@ -257,8 +285,8 @@ def generate(
         pending += 1  # its registration
         while not builder.full:
             pending += builder.build(builder.organizer.version + SAVE_EVENTS - pending)
-            if not chunk or chunk[-1] is not builder.organizer:
-                chunk.append(builder.organizer)
+            if not chunk or chunk[-1] is not builder:
+                chunk.append(builder)
             if pending >= SAVE_EVENTS:
                 done.build_s += time.perf_counter() - started
                 done.seconds += time.perf_counter() - started
@@ -272,9 +300,14 @@ def generate(
     console.print(f"  {done.events:,} events so far ({done.events / done.seconds:,.0f} events/s)")
 
 
-def save(ledger: LedgerApplication, chunk: list[Organizer], count: int, done: Generated) -> None:
+def save(
+    ledger: LedgerApplication, chunk: list[HistoryBuilder], count: int, done: Generated
+) -> None:
+    """``count``: the organizers' events saved (their claims' events come on top)."""
     started = time.perf_counter()
-    ledger.save(*chunk)  # also takes every 100th-version snapshot (Application._take_snapshots)
+    claims = [claim for builder in chunk for claim in builder.take_claims()]
+    # Also takes every 100th-version snapshot (Application._take_snapshots).
+    ledger.save(*(builder.organizer for builder in chunk), *claims)
     done.seconds += time.perf_counter() - started
     reported = done.events // PROGRESS_EVERY
     done.events += count

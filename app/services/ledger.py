@@ -14,10 +14,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.persistence import IntegrityError, Transcoder
 
 from adapters.persistence.database import DatabaseUrl
+from adapters.persistence.repository import LedgerRepository
 from adapters.persistence.transcoder import ledger_transcoder
 from app.services.claims import Claims, claim_recorded, take_group_change
 from domain.claims import claim_id
@@ -111,6 +112,9 @@ class LedgerApplication(Application[UUID]):
 
     def construct_transcoder(self) -> Transcoder:
         return ledger_transcoder()
+
+    def construct_repository(self) -> Repository[UUID]:
+        return LedgerRepository.like(super().construct_repository())
 
     # -- commands ------------------------------------------------------------------
 
