@@ -40,6 +40,9 @@ class SubscriptionSnapshot:
     # (which of two is the primary), and the schedule that owns it, if any.
     created: datetime | None = None
     schedule_id: str | None = None
+    # Since issue 13 (older records: none). The ids of the subscription's discounts
+    # (coupons redeemed on it): with one, the renewal's amount is Stripe's preview.
+    discount_ids: tuple[str, ...] = ()
 
     def as_event_fields(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,8 +52,12 @@ class SubscriptionSnapshot:
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> SubscriptionSnapshot:
-        # State saved before a field existed (snapshots, old events) takes its default.
-        return cls(**{f.name: state[f.name] for f in fields(cls) if f.name in state})
+        # State saved before a field existed (snapshots, old events) takes its default;
+        # the transcoder gives a stored tuple back as a list.
+        known = {f.name: state[f.name] for f in fields(cls) if f.name in state}
+        if "discount_ids" in known:
+            known["discount_ids"] = tuple(known["discount_ids"])
+        return cls(**known)
 
     def same_facts(self, other: SubscriptionSnapshot) -> bool:
         """Equal in everything but the time it was observed."""
@@ -71,6 +78,7 @@ class SubscriptionSnapshot:
             # Unknown sorts first (None is never compared with a datetime or a str).
             () if self.created is None else (self.created,),
             self.schedule_id or "",
+            self.discount_ids,
         )
 
 

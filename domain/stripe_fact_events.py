@@ -80,6 +80,7 @@ class SubscriptionSnapshotTaken(StripeFact):
     cancel_at_period_end: bool = False  # recorded since issue 10 (older: False)
     created: datetime | None = None  # recorded since issue 13 (older: unknown)
     schedule_id: str | None = None  # recorded since issue 13 (older: none)
+    discount_ids: tuple[str, ...] = ()  # recorded since issue 13 (older: none)
 
     def take(self, org: Organizer) -> None:
         org.subscription_recorded_at = self.timestamp
@@ -96,6 +97,8 @@ class SubscriptionSnapshotTaken(StripeFact):
             cancel_at_period_end=self.cancel_at_period_end,
             created=self.created,
             schedule_id=self.schedule_id,
+            # Stored as a JSON array: read back as a list.
+            discount_ids=tuple(self.discount_ids),
         ).as_state()
 
 

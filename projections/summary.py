@@ -71,6 +71,7 @@ def _subscription(doc: Doc, event: Any) -> None:
         "billed_quantity": event.quantity,
         "current_period_start": fmt_time(event.current_period_start),
         "current_period_end": fmt_time(event.current_period_end),
+        "discount_ids": list(event.discount_ids),
     }
 
 
@@ -89,6 +90,8 @@ def _invoice(doc: Doc, event: Any) -> None:
         "currency": event.currency,
         "period_start": fmt_time(event.period_start),
         "period_end": fmt_time(event.period_end),
+        "discount_ids": list(event.discount_ids),
+        "discount": event.discount,
     }
 
 
@@ -173,6 +176,8 @@ def _preview(doc: Doc, event: Organizer.RenewalPreviewRecorded) -> None:
         "total": event.total,
         "currency": event.currency,
         "period_end": fmt_time(event.period_end),
+        "discount_ids": list(event.discount_ids),
+        "discount": event.discount,
     }
 
 

@@ -83,6 +83,16 @@ def _item_price(item: Node) -> str:
     return price
 
 
+def discount_ids(subscription: Node) -> tuple[str, ...]:
+    """The subscription's discounts (issue 13), ids or expanded objects, in Stripe's
+    order; also the single ``discount`` object of API versions before 2024-06-20."""
+    ids = subscription.refs("discounts")
+    legacy = subscription.optional_ref("discount")
+    if legacy is not None and legacy not in ids:
+        ids.append(legacy)
+    return tuple(ids)
+
+
 def subscription_read(
     subscription: Node,
     shape: Shape,
@@ -113,6 +123,7 @@ def subscription_read(
         # and whether a subscription schedule owns it (its phases set the quantity).
         created=subscription.instant("created") if subscription.has("created") else None,
         schedule_id=subscription.optional_ref("schedule"),
+        discount_ids=discount_ids(subscription),
     )
     hint = metadata_organizer(subscription)
     return SubscriptionRead(snapshot, customer_id=subscription.ref("customer"), organizer_hint=hint)

@@ -183,3 +183,14 @@ class Node:
 
     def optional_ref(self, key: str) -> str | None:
         return self.ref(key) if self.has(key) else None
+
+    def refs(self, key: str) -> list[str]:
+        """The ids of a JSON array of references, each an id or an expanded object (an
+        absent or null array reads as empty)."""
+        value = self.data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self._wrong(key, "an array")
+        holder = Node({str(i): entry for i, entry in enumerate(value)}, self.where(key))
+        return [holder.ref(str(i)) for i in range(len(value))]

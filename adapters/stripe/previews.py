@@ -23,6 +23,7 @@ class RenewalPreviewRead:
     amount_due: int
     currency: str
     period_end: datetime
+    discount: int = 0  # what the invoice's discounts take off the subtotal
 
 
 def read_renewal_preview(
@@ -33,8 +34,12 @@ def read_renewal_preview(
     amounts = {key: node.integer(key) for key in ("subtotal", "total", "amount_due")}
     excluding = node.optional_integer("total_excluding_tax")
     tax = amounts["total"] - (amounts["subtotal"] if excluding is None else excluding)
-    if tax < 0 or amounts["amount_due"] < 0:
-        msg = f"{path}: negative tax ({tax}) or amount_due ({amounts['amount_due']})"
+    discount = sum(entry.integer("amount") for entry in node.entries("total_discount_amounts"))
+    if tax < 0 or amounts["amount_due"] < 0 or not 0 <= discount <= amounts["subtotal"]:
+        msg = (
+            f"{path}: negative tax ({tax}) or amount_due ({amounts['amount_due']}), or a"
+            f" discount ({discount}) outside 0..subtotal"
+        )
         raise TranslationError(msg)
     return RenewalPreviewRead(
         quantity=quantity,
@@ -44,4 +49,5 @@ def read_renewal_preview(
         amount_due=amounts["amount_due"],
         currency=node.currency("currency"),
         period_end=node.instant("period_end"),
+        discount=discount,
     )

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from stripe_double import (
     routes_checkout,
     routes_core,
+    routes_coupons,
     routes_credit_notes,
     routes_customers,
     routes_events,
@@ -47,6 +48,7 @@ ROUTES: list[Route] = [
     *routes_core.ROUTES,
     *routes_customers.ROUTES,
     *routes_subscriptions.ROUTES,
+    *routes_coupons.ROUTES,
     *routes_subscription_schedules.ROUTES,
     *routes_invoices.ROUTES,
     *routes_invoice_actions.ROUTES,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from stripe_double import invoice_items, invoice_objects, invoices, objects
+from stripe_double import discounts, invoice_items, invoice_objects, invoices, objects
 from stripe_double.errors import StripeError, invalid, missing
 from stripe_double.events import emit
 from stripe_double.periods import current_period, period_bounds
@@ -133,6 +133,7 @@ def open_invoice(
         )
     )
     invoice_items.pull_pending(state, inv, subscription_id=sub["id"])
+    discounts.consume(state, sub, inv, at=at)
     sub["latest_invoice"] = inv["id"]
     return inv
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from stripe_double import invoice_items, invoice_objects, invoices, objects, tiers
+from stripe_double import discounts, invoice_items, invoice_objects, invoices, objects, tiers
 from stripe_double.billing import (
     ItemSpec,
     check_prices_compatible,
@@ -32,6 +32,8 @@ class SubscriptionChange:
     tax_enabled: bool | None = None
     # Plain fields set as given (description, default_payment_method, ...).
     fields: dict[str, Any] = field(default_factory=dict)
+    # The coupons of `discounts` (None: unchanged; []: cleared), see discounts.py.
+    coupons: list[dict[str, Any]] | None = None
 
 
 def proration_lines(
@@ -128,7 +130,9 @@ def update_subscription(
 ) -> dict[str, Any]:
     """Apply an update, emit `customer.subscription.updated`, and handle prorations."""
     at = state.scope_now(sub["test_clock"])
-    if sub["status"] == "canceled" and (change.items or change.cancel_at_period_end is not None):
+    if sub["status"] == "canceled" and (
+        change.items or change.cancel_at_period_end is not None or change.coupons is not None
+    ):
         raise invalid(
             "A canceled subscription can only update its cancellation_details and metadata."
         )
@@ -151,6 +155,8 @@ def update_subscription(
         sub["cancel_at"] = current_period(sub)[1] if change.cancel_at_period_end else None
     if change.tax_enabled is not None:
         sub["automatic_tax"] = objects.automatic_tax(change.tax_enabled)
+    if change.coupons is not None:
+        discounts.redeem(state, sub, change.coupons, at=at)
     inv = _invoice_prorations(state, sub, lines, change.proration_behavior, at)
     if sub != before_sub:
         emit(state, "customer.subscription.updated", sub, at=at, previous=before_sub)

@@ -15,7 +15,7 @@ from typing import Any
 
 from stripe_double.errors import invalid
 from stripe_double.events import emit
-from stripe_double.invoices import apply_totals
+from stripe_double.invoices import totals
 from stripe_double.state import DoubleState, new_id, snapshot
 
 MAX_ITEMS_PER_INVOICE = 250
@@ -189,7 +189,7 @@ def refresh_line(state: DoubleState, item: dict[str, Any], inv: dict[str, Any]) 
 
 def _recount(state: DoubleState, inv: dict[str, Any]) -> None:
     inv["lines"]["total_count"] = len(inv["lines"]["data"])
-    apply_totals(inv, tax_rate_bps=state.config.tax_rate_bps)
+    totals(state, inv)
 
 
 def pending(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from stripe_double.invoices import apply_totals
+from stripe_double import discounts
+from stripe_double.invoices import totals
 from stripe_double.objects import automatic_tax, list_object
 from stripe_double.state import DoubleState, new_id
 
@@ -33,7 +34,8 @@ def build(
     sub: dict[str, Any] | None = None,
     with_id: bool = True,
 ) -> dict[str, Any]:
-    """A draft invoice of a customer, for `sub` if given (no `id` for previews)."""
+    """A draft invoice of a customer, for `sub` if given (no `id` for previews), with the
+    subscription's discounts that apply at `created` (discounts.py)."""
     customer = state.get("customer", customer_id)
     inv: dict[str, Any] = {
         "id": new_id("in"),
@@ -70,7 +72,7 @@ def build(
         "default_source": None,
         "default_tax_rates": [],
         "description": None,
-        "discounts": [],
+        "discounts": [] if sub is None else discounts.active_ids(state, sub, at=created),
         "due_date": None,
         "effective_at": None,
         "ending_balance": None,
@@ -129,7 +131,7 @@ def build(
         del inv["id"]
         inv["lines"]["url"] = "/v1/invoices/upcoming/lines"
     inv["lines"]["total_count"] = len(lines)
-    return apply_totals(inv, tax_rate_bps=state.config.tax_rate_bps)
+    return totals(state, inv)
 
 
 def for_subscription(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from stripe_double import balance, tiers
+from stripe_double import balance, discounts, tiers
 from stripe_double.events import emit
 from stripe_double.state import DoubleState, new_id
 
@@ -101,31 +102,51 @@ def _tax_entry(amount: int, taxable: int) -> dict[str, Any]:
     }
 
 
-def apply_totals(inv: dict[str, Any], *, tax_rate_bps: int) -> dict[str, Any]:
-    """Compute per-line exclusive tax and the invoice totals from its lines.
+def apply_totals(
+    inv: dict[str, Any],
+    *,
+    tax_rate_bps: int,
+    coupons: Mapping[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Compute the discounts (`coupons`: discount id → coupon, see discounts.py), the
+    per-line exclusive tax on what is left, and the invoice totals from its lines.
 
     What is due is the total, plus the customer balance applied at finalization
     (`starting_balance - ending_balance`), less pre-payment credit notes, never below 0.
     """
     tax_on = bool(inv["automatic_tax"]["enabled"])
+    lines = inv["lines"]["data"]
+    per_discount = discounts.apply(lines, coupons or {})
     subtotal = 0
     tax = 0
-    for entry in inv["lines"]["data"]:
+    for entry in lines:
         amount = int(entry["amount"])
         subtotal += amount
-        line_tax = div_round(amount * tax_rate_bps, 10_000) if tax_on else 0
-        entry["taxes"] = [_tax_entry(line_tax, amount)] if tax_on else []
+        taxable = amount - sum(int(d["amount"]) for d in entry["discount_amounts"])
+        line_tax = div_round(taxable * tax_rate_bps, 10_000) if tax_on else 0
+        entry["taxes"] = [_tax_entry(line_tax, taxable)] if tax_on else []
         entry["subtotal"] = amount
         tax += line_tax
-    total = subtotal + tax
+    discounted = subtotal - sum(per_discount.values())
     inv.update(
         subtotal=subtotal,
         subtotal_excluding_tax=subtotal,
-        total_excluding_tax=subtotal,
-        total=total,
-        total_taxes=[_tax_entry(tax, subtotal)] if tax_on else [],
+        total_discount_amounts=[
+            {"amount": amount, "discount": discount_id}
+            for discount_id, amount in per_discount.items()
+        ],
+        total_excluding_tax=discounted,
+        total=discounted + tax,
+        total_taxes=[_tax_entry(tax, discounted)] if tax_on else [],
     )
     return settle_amounts(inv)
+
+
+def totals(state: DoubleState, inv: dict[str, Any]) -> dict[str, Any]:
+    """`apply_totals` with the state's tax rate and the coupons of the invoice's discounts."""
+    return apply_totals(
+        inv, tax_rate_bps=state.config.tax_rate_bps, coupons=discounts.coupons_of(state, inv)
+    )
 
 
 def settle_amounts(inv: dict[str, Any]) -> dict[str, Any]:

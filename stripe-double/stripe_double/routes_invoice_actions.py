@@ -65,7 +65,7 @@ def _apply(state: DoubleState, inv: dict[str, Any], p: Params) -> None:
     tax = p.get_obj("automatic_tax").get_bool("enabled")
     if tax is not None:
         inv["automatic_tax"] = automatic_tax(tax, for_invoice=True)
-        invoice_math.apply_totals(inv, tax_rate_bps=state.config.tax_rate_bps)
+        invoice_math.totals(state, inv)
     advance = p.get_bool("auto_advance")
     if advance is not None:
         inv["auto_advance"] = advance

@@ -92,7 +92,7 @@ def _create_preview(ctx: Ctx) -> dict[str, Any]:
     )
     if tax is not None:
         inv["automatic_tax"] = objects.automatic_tax(tax, for_invoice=True)
-        invoices.apply_totals(inv, tax_rate_bps=state.config.tax_rate_bps)
+        invoices.totals(state, inv)
     return inv
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stripe_double import billing, changes, invoices, routes_customers
+from stripe_double import billing, changes, discounts, invoices, routes_customers
 from stripe_double.billing import ItemSpec
 from stripe_double.changes import SubscriptionChange
 from stripe_double.errors import card_declined, invalid
@@ -48,7 +48,7 @@ def _create(ctx: Ctx) -> dict[str, Any]:
     p, state = ctx.params, ctx.state
     p.reject_unknown(
         "customer items metadata proration_behavior automatic_tax payment_behavior "
-        "default_payment_method collection_method description off_session"
+        "default_payment_method collection_method description off_session discounts"
     )
     customer_id = p.req_str("customer")
     state.get("customer", customer_id, param="customer")
@@ -68,6 +68,9 @@ def _create(ctx: Ctx) -> dict[str, Any]:
         tax_enabled=bool(p.get_obj("automatic_tax").get_bool("enabled", default=False)),
     )
     new.update(fields)
+    coupons = discounts.requested_coupons(state, p, new["currency"])
+    if coupons:
+        discounts.redeem(state, new, coupons, at=int(new["created"]))
     return billing.create_subscription(state, new)
 
 
@@ -112,7 +115,8 @@ def _update(ctx: Ctx) -> dict[str, Any]:
     p, state = ctx.params, ctx.state
     p.reject_unknown(
         "items metadata proration_behavior cancel_at_period_end automatic_tax payment_behavior "
-        "proration_date description default_payment_method collection_method off_session"
+        "proration_date description default_payment_method collection_method off_session "
+        "discounts"
     )
     sub = state.get("subscription", ctx.arg())
     tax = p.get_obj("automatic_tax").get_bool("enabled")
@@ -123,6 +127,7 @@ def _update(ctx: Ctx) -> dict[str, Any]:
         cancel_at_period_end=p.get_bool("cancel_at_period_end"),
         tax_enabled=tax,
         fields=_fields(state, sub["customer"], p),
+        coupons=discounts.requested_coupons(state, p, sub["currency"]),
     )
     return changes.update_subscription(state, sub, change)
 

@@ -106,6 +106,8 @@ KINDS = (
     "event",
     "webhook_endpoint",
     "test_helpers.test_clock",
+    "coupon",
+    "discount",
 )
 
 

@@ -77,6 +77,35 @@ class Stack:
         return sum(1 for r in logged if r["path"] == "/v1/invoices/create_preview")
 
 
+def enrolled(
+    database_url: str, clock: SteppingClock, base_url: str, price_id: str, subscription_id: str
+) -> tuple[Container, StripeGateway]:
+    """A migrated ledger on the double, its price recorded and ``org-1`` enrolled on the
+    existing subscription."""
+    container = bootstrap(
+        load_settings(
+            database_url=database_url,
+            stripe_api_key="sk_test_double",
+            stripe_api_base=base_url,
+            stripe_price_id=price_id,
+        ),
+        clock=clock,
+        embedded_migrate=False,
+    )
+    container.migrate()
+    gateway = container.gateway
+    assert gateway is not None
+    assert record_configured_price(container.ledger, gateway, price_id)
+    enroll_existing(
+        container.ledger,
+        StripeInbox(container.database),
+        gateway,
+        organizer_id="org-1",
+        subscription_id=subscription_id,
+    )
+    return container, gateway
+
+
 @pytest.fixture
 def stack(database_url: str, clock: SteppingClock) -> Iterator[Stack]:
     clock.step = timedelta(seconds=1)
@@ -90,27 +119,7 @@ def stack(database_url: str, clock: SteppingClock) -> Iterator[Stack]:
         sub = client.v1.subscriptions.create(
             params={"customer": customer.id, "items": [{"price": price_id, "quantity": 1}]}
         )
-        container = bootstrap(
-            load_settings(
-                database_url=database_url,
-                stripe_api_key="sk_test_double",
-                stripe_api_base=double.base_url,
-                stripe_price_id=price_id,
-            ),
-            clock=clock,
-            embedded_migrate=False,
-        )
-        container.migrate()
-        gateway = container.gateway
-        assert gateway is not None
-        assert record_configured_price(container.ledger, gateway, price_id)
-        enroll_existing(
-            container.ledger,
-            StripeInbox(container.database),
-            gateway,
-            organizer_id="org-1",
-            subscription_id=sub.id,
-        )
+        container, gateway = enrolled(database_url, clock, double.base_url, price_id, sub.id)
         yield Stack(container, gateway, admin, clock, sub.id)
 
 

@@ -95,17 +95,23 @@ def billing(deps: BillingDeps, organizer_id: str) -> OrganizerBilling | None:
     price_id = (subscription or {}).get("price_id") or deps.settings.stripe_price_id
     price, absent = price_of(deps.database, price_id)
     quantity = int(doc["billable_quantity"])
+    discount_ids = list((subscription or {}).get("discount_ids") or [])
     estimate = None
-    if absent == "price_not_per_unit":
-        estimate = previewed_charge(doc, price_id, quantity)
-        absent = None if estimate is not None else absent
-    if price is not None:
+    if absent == "price_not_per_unit" or (price is not None and discount_ids):
+        # Tiered/volume, or discounted: only Stripe's recorded preview knows the charge.
+        estimate = previewed_charge(doc, price_id, quantity, discount_ids, price)
+        if estimate is not None:
+            absent = None
+        elif price is not None:
+            absent = "discount_not_previewed"
+    elif price is not None:
         subtotal = price.unit_amount * quantity
         tax = None if deps.settings.stripe_automatic_tax else 0
         estimate = ChargeEstimate(
             quantity=quantity,
             unit_amount=price.unit_amount,
             subtotal=subtotal,
+            discount=0,
             tax=tax,
             total=subtotal + (tax or 0),
             currency=price.currency,
@@ -146,18 +152,28 @@ def billing(deps: BillingDeps, organizer_id: str) -> OrganizerBilling | None:
 
 
 def previewed_charge(
-    doc: dict[str, Any], price_id: str | None, quantity: int
+    doc: dict[str, Any],
+    price_id: str | None,
+    quantity: int,
+    discount_ids: list[str],
+    price: Price | None = None,
 ) -> ChargeEstimate | None:
-    """The estimate of a tiered or volume price: the renewal preview Stripe answered when
-    the quantity changed (recorded, domain/preview_events.py), if it is for this price and
-    quantity. ``unit_amount`` is then the average per unit (rounded down)."""
+    """The estimate of a tiered or volume price, or of a discounted subscription: the
+    renewal preview Stripe answered when the quantity or the discounts changed (recorded,
+    domain/preview_events.py), if it is for this price, quantity and discounts."""
     preview = preview_of(doc)
-    if preview is None or (preview["price_id"], preview["quantity"]) != (price_id, quantity):
+    if preview is None or (
+        preview["price_id"],
+        preview["quantity"],
+        list(preview.get("discount_ids") or []),
+    ) != (price_id, quantity, discount_ids):
         return None
     return ChargeEstimate(
         quantity=quantity,
-        unit_amount=None,  # tiered/volume: no single unit amount (never an average)
+        # tiered/volume: no single unit amount (never an average); per unit: the price's
+        unit_amount=None if price is None else price.unit_amount,
         subtotal=preview["subtotal"],
+        discount=preview.get("discount"),
         tax=preview["tax"],
         total=preview["total"],
         currency=preview["currency"],

@@ -50,16 +50,24 @@ class TaxId(Model):
     value: str
 
 
-EstimateAbsence = Literal["price_unknown", "price_not_per_unit", "price_deleted"]
+EstimateAbsence = Literal[
+    "price_unknown", "price_not_per_unit", "price_deleted", "discount_not_previewed"
+]
 
 
 class ChargeEstimate(Model):
     quantity: int
     unit_amount: int | None = Field(
-        description="The per-group price; null for an invoice preview (a tiered or volume"
-        " price has no single unit amount: the subtotal is Stripe's)"
+        description="The per-group price; null for an invoice preview of a tiered or volume"
+        " price (it has no single unit amount: the subtotal is Stripe's)"
     )
     subtotal: int
+    discount: int | None = Field(
+        default=None,
+        description="What the subscription's discounts (coupons) take off the subtotal, in"
+        " minor units: 0 for a price estimate (no discounts), Stripe's for an invoice"
+        " preview; null for a preview recorded before discounts were read",
+    )
     tax: int | None = Field(description="null when tax is computed by Stripe at invoicing")
     total: int
     currency: str
@@ -102,7 +110,8 @@ class OrganizerBilling(Model):
     estimate_absent_reason: EstimateAbsence | None = Field(
         default=None,
         description="Why estimated_next_charge is null: the price is not recorded yet,"
-        " not per unit (tiered/volume) or deleted. Null when there is an estimate.",
+        " not per unit (tiered/volume) or deleted, or the subscription has discounts and"
+        " their renewal preview is not recorded yet. Null when there is an estimate.",
     )
     tax_ids: list[TaxId] = Field(
         default_factory=list, description="The customer's tax ids, as Stripe reported them"

@@ -73,7 +73,6 @@ class RenewalReactor(ReadModel):
         | {
             Organizer.Registered,
             Organizer.GroupChangeReaffirmed,
-            Organizer.SubscriptionObserved,
             Organizer.StaleSubscriptionSnapshotIgnored,
             Organizer.SubscriptionCanceled,
             Organizer.RenewalQuantityChecked,
@@ -103,6 +102,7 @@ class RenewalReactor(ReadModel):
         fresh = [(e, n) for e, n in events if position is None or n > position]
         self._recheck: dict[UUID, int] = {}
         self._recheck_from: dict[UUID, datetime] = {}
+        self._preview: dict[UUID, None] = {}  # organizers whose renewal preview may be stale
         for done, (event, notification_id) in enumerate(fresh):
             try:
                 self.react(event, notification_id)
@@ -121,6 +121,10 @@ class RenewalReactor(ReadModel):
                 raise
             except Exception:  # the scheduler and the next draft check cover it again
                 log.exception("re-check of %s after event %d failed", organizer_id, notification_id)
+            self._preview[organizer_id] = None
+        # Group changes and subscription snapshots (a discount added or removed) preview
+        # the renewal again, once per organizer and batch, when its inputs changed.
+        for organizer_id in self._preview:
             if self.previews is not None:
                 self.previews.refresh(organizer_id)  # logs a Stripe failure, raises none
         if fresh:
@@ -211,6 +215,11 @@ class RenewalReactor(ReadModel):
         if earliest is None or event.occurred_at < earliest:
             self._recheck_from[event.originator_id] = event.occurred_at
         self._recheck[event.originator_id] = position
+
+    @react.register
+    def _observed(self, event: Organizer.SubscriptionObserved, position: int) -> None:
+        # Its discounts may have changed (issue 13): RenewalPreviews decides whether to ask.
+        self._preview[event.originator_id] = None
 
     @react.register
     def _corrected(self, event: Organizer.CorrectionConfirmed, position: int) -> None:

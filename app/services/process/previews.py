@@ -1,11 +1,15 @@
-"""Renewal previews for prices that are not per unit (issue 13).
+"""Renewal previews for prices that are not per unit, and for discounted subscriptions
+(issue 13).
 
 A tiered or volume price's amount depends on the quantity, so the billing page cannot
 compute it from the price. When the billable quantity changes for an enrolled organizer
-on such a price, the reactor asks Stripe once (``create_preview`` through ``PreviewPort``)
+on such a price (or when a subscription snapshot arrives: its discounts may have
+changed), the reactor asks Stripe once (``create_preview`` through ``PreviewPort``)
 and records the answer (domain/preview_events.py): same (subscription, price, quantity,
-period), one preview. A Stripe failure is logged and records nothing; the next change tries
-again (no retry loop here).
+period, discounts), one preview. A per-unit price is previewed only when the subscription
+has discounts (coupons): without, the page's unit amount x quantity is the charge. A
+Stripe failure is logged and records nothing; the next change tries again (no retry
+loop here).
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ class PreviewRead(Protocol):
     def currency(self) -> str: ...
     @property
     def period_end(self) -> datetime: ...
+    @property
+    def discount(self) -> int: ...
 
 
 class PreviewPort(Protocol):
@@ -59,17 +65,18 @@ class RenewalPreviews:
 
     def refresh(self, organizer_id: UUID) -> bool:
         """Preview and record the next renewal at the current billable quantity, when the
-        price is not per unit; returns whether a preview was recorded."""
+        price is not per unit or the subscription has discounts; returns whether a
+        preview was recorded."""
         organizer: Organizer = self.ledger.repository.get(organizer_id)
         snapshot = organizer.subscription_snapshot
         if snapshot is None or snapshot.status not in ("active", "trialing", "past_due"):
             return False
         price = read_price(self.database, snapshot.price_id)
-        if price is None or price.facts.is_per_unit:
+        if price is None or (price.facts.is_per_unit and not snapshot.discount_ids):
             return False
         quantity = organizer.billable_quantity(minimum=self.minimum_quantity)
         key = (snapshot.subscription_id, snapshot.price_id, quantity)
-        source = preview_source(*key, snapshot.current_period_end)
+        source = preview_source(*key, snapshot.current_period_end, snapshot.discount_ids)
         if self.ledger.claimed(organizer_id, fact_key(Organizer.RenewalPreviewRecorded, source)):
             return False  # the same inputs previewed already: no Stripe call
         try:
@@ -90,5 +97,7 @@ class RenewalPreviews:
                 currency=found.currency,
                 period_end=snapshot.current_period_end,
                 at=at,
+                discount_ids=snapshot.discount_ids,
+                discount=found.discount,
             ),
         )

@@ -35,6 +35,9 @@ export function ChargeSummary({ billing }: { billing: OrganizerBilling }) {
               {estimate.unit_amount === null
                 ? ", priced by Stripe's tiers"
                 : ` × ${format.money(estimate.unit_amount, estimate.currency)}`}
+              {estimate.discount
+                ? `, less ${format.money(estimate.discount, estimate.currency)} discount`
+                : ""}
               {estimate.tax === null ? ", plus tax calculated by Stripe" : ""}
               {estimate.tax !== null && estimate.tax > 0
                 ? `, including ${format.money(estimate.tax, estimate.currency)} tax`

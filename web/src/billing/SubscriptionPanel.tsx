@@ -47,6 +47,9 @@ export function SubscriptionPanel({ billing }: { billing: OrganizerBilling }) {
                 {estimate.unit_amount === null
                   ? ", priced by Stripe's tiers"
                   : ` × ${format.money(estimate.unit_amount, estimate.currency)}`}
+                {estimate.discount
+                  ? `, less ${format.money(estimate.discount, estimate.currency)} discount`
+                  : ""}
                 {estimate.tax === null ? ", plus tax" : ""})
               </span>
             </dd>

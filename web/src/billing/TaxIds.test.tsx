@@ -82,6 +82,7 @@ describe("an estimate from Stripe's preview (tiered or volume price)", () => {
           quantity: 7,
           unit_amount: null,
           subtotal: 3000,
+          discount: 0,
           tax: 0,
           total: 3000,
           currency: "eur",
@@ -92,5 +93,29 @@ describe("an estimate from Stripe's preview (tiered or volume price)", () => {
     expect(html).toContain("€30.00");
     expect(html).toContain("priced by Stripe&#x27;s tiers");
     expect(html).not.toContain("×");
+  });
+});
+
+describe("an estimate of a discounted subscription", () => {
+  it("shows the discount Stripe's preview takes off", () => {
+    const html = render(
+      billing({
+        estimated_next_charge: {
+          ...billing().estimated_next_charge!,
+          discount: 875,
+          total: 2625,
+          source: "invoice_preview",
+        },
+      }),
+    );
+    expect(html).toContain("€26.25");
+    expect(html).toContain("less €8.75 discount");
+  });
+
+  it("explains a discount whose preview is not recorded yet", () => {
+    const html = render(
+      billing({ estimated_next_charge: null, estimate_absent_reason: "discount_not_previewed" }),
+    );
+    expect(html).toContain("has a discount");
   });
 });

@@ -41,6 +41,8 @@ const ABSENT: Record<NonNullable<OrganizerBilling["estimate_absent_reason"]>, st
     "Your price is tiered, so the amount depends on your groups: Stripe shows it on your next invoice.",
   price_deleted:
     "Your price was removed in Stripe, so the ledger cannot estimate your next charge.",
+  discount_not_previewed:
+    "Your subscription has a discount: the estimate appears once Stripe has priced your next renewal.",
 };
 
 /** Why there is no estimate of the next charge (nothing when there is one). */

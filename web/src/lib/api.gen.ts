@@ -547,11 +547,17 @@ export interface components {
             quantity: number;
             /**
              * Unit Amount
-             * @description The per-group price; null for an invoice preview (a tiered or volume price has no single unit amount: the subtotal is Stripe's)
+             * @description The per-group price; null for an invoice preview of a tiered or volume price (it has no single unit amount: the subtotal is Stripe's)
              */
             unit_amount: number | null;
             /** Subtotal */
             subtotal: number;
+            /**
+             * Discount
+             * @description What the subscription's discounts (coupons) take off the subtotal, in minor units: 0 for a price estimate (no discounts), Stripe's for an invoice preview; null for a preview recorded before discounts were read
+             * @default null
+             */
+            discount: number | null;
             /**
              * Tax
              * @description null when tax is computed by Stripe at invoicing
@@ -1085,10 +1091,10 @@ export interface components {
             duplicate_subscriptions: components["schemas"]["OtherSubscription"][];
             /**
              * Estimate Absent Reason
-             * @description Why estimated_next_charge is null: the price is not recorded yet, not per unit (tiered/volume) or deleted. Null when there is an estimate.
+             * @description Why estimated_next_charge is null: the price is not recorded yet, not per unit (tiered/volume) or deleted, or the subscription has discounts and their renewal preview is not recorded yet. Null when there is an estimate.
              * @default null
              */
-            estimate_absent_reason: ("price_unknown" | "price_not_per_unit" | "price_deleted") | null;
+            estimate_absent_reason: ("price_unknown" | "price_not_per_unit" | "price_deleted" | "discount_not_previewed") | null;
             /**
              * Tax Ids
              * @description The customer's tax ids, as Stripe reported them

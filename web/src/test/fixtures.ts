@@ -59,6 +59,7 @@ export function billing(overrides: Partial<OrganizerBilling> = {}): OrganizerBil
       quantity: 7,
       unit_amount: 500,
       subtotal: 3500,
+      discount: 0,
       tax: 0,
       total: 3500,
       currency: "eur",
