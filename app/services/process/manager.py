@@ -218,8 +218,12 @@ class RenewalReactor(ReadModel):
 
     @react.register
     def _observed(self, event: Organizer.SubscriptionObserved, position: int) -> None:
-        # Its discounts may have changed (issue 13): RenewalPreviews decides whether to ask.
-        self._preview[event.originator_id] = None
+        # A discounted subscription's renewal is Stripe's preview (issue 13): a snapshot
+        # with discounts may bring new ones, so RenewalPreviews decides whether to ask.
+        # Without discounts a per-unit estimate needs none, and a renewal day's thousands
+        # of undiscounted snapshots cost no organizer load here.
+        if event.discount_ids:
+            self._preview[event.originator_id] = None
 
     @react.register
     def _corrected(self, event: Organizer.CorrectionConfirmed, position: int) -> None:
