@@ -13,7 +13,7 @@ replayed to every retry with it), the next attempt needs a fresh key: ``fresh_ke
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -69,9 +69,19 @@ def step_key(state: Mapping[str, Any], step: str, generation: int | None = None)
     return fresh_key(f"{state['idempotency_key']}-{step}", used)
 
 
-def checkout_key(organizer_hex: str, attempt: int, quantity: int) -> str:
-    """The key of enrollment ``attempt`` (a Checkout Session) for ``quantity`` groups."""
-    return f"ledger-checkout-{organizer_hex}-{attempt}-{quantity}"
+def checkout_key(
+    organizer_hex: str, attempt: int, quantity: int, *, replacing: Iterable[str] = ()
+) -> str:
+    """The key of enrollment ``attempt`` (a Checkout Session) for ``quantity`` groups.
+
+    ``replacing``: the open sessions the ledger never recorded that enrolling just
+    expired (one whose creation's response was lost, say). Their ids change the key, so
+    Stripe cannot answer with the cached response of a session just expired."""
+    key = f"ledger-checkout-{organizer_hex}-{attempt}-{quantity}"
+    stray = sorted(set(replacing))
+    if not stray:
+        return key
+    return f"{key}-r{hashlib.sha256(','.join(stray).encode()).hexdigest()[:16]}"
 
 
 def customer_key(organizer_hex: str) -> str:

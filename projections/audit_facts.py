@@ -248,6 +248,69 @@ def _canceled(event: Any, state: dict[str, Any]) -> Entry:
     return {"subscription_id": event.subscription_id, "occurred_at": fmt_time(event.canceled_at)}
 
 
+# -- issue 13: a second subscription, tax ids, renewal previews ------------------------
+
+
+def _other_subscription(event: Any, state: dict[str, Any]) -> Entry:
+    """A subscription of the organizer that is not the one the ledger bills (never synced
+    nor corrected): what it is and how much it would bill, with its price."""
+    entry = _subscription(event, state)
+    entry["details"]["price_id"] = event.price_id
+    return entry
+
+
+def _duplicate_found(event: Any, state: dict[str, Any]) -> Entry:
+    return {
+        "subscription_id": event.subscription_id,
+        "cause": f"second live subscription of customer {event.customer_id}"
+        f" (the ledger bills {event.primary_subscription_id})",
+        "details": {
+            "primary_subscription_id": event.primary_subscription_id,
+            "customer_id": event.customer_id,
+        },
+    }
+
+
+def _duplicate_resolved(event: Any, state: dict[str, Any]) -> Entry:
+    return {
+        "subscription_id": event.subscription_id,
+        "cause": f"no longer a duplicate: {event.reason}",
+        "details": {
+            "primary_subscription_id": event.primary_subscription_id,
+            "reason": event.reason,
+        },
+    }
+
+
+def _tax_ids(event: Any, state: dict[str, Any]) -> Entry:
+    """Tax ids Stripe reported for the customer, added (or verified) or removed."""
+    return {
+        "kind": "tax_ids_removed" if event.removed else "tax_ids_observed",
+        "occurred_at": fmt_time(event.observed_at),
+        "details": {
+            "customer_id": event.customer_id,
+            "tax_ids": [{"type": kind, "value": value} for kind, value in event.tax_ids],
+        },
+    }
+
+
+def _preview(event: Any, state: dict[str, Any]) -> Entry:
+    """Stripe's estimate of the next renewal invoice at a quantity (not a charge)."""
+    return {
+        "subscription_id": event.subscription_id,
+        "quantity": event.quantity,
+        "amount": event.total,
+        "currency": event.currency,
+        "cause": f"renewal preview {event.source}",
+        "details": {
+            "price_id": event.price_id,
+            "subtotal": event.subtotal,
+            "tax": event.tax,
+            "period_end": fmt_time(event.period_end),
+        },
+    }
+
+
 # event class → (audit kind, how to describe it). Unlisted events are not billing facts.
 FACTS: dict[EventClass, tuple[str, Callable[[Any, dict[str, Any]], Entry]]] = {
     Organizer.GroupActivated: ("group_activated", _group),
@@ -279,4 +342,12 @@ FACTS: dict[EventClass, tuple[str, Callable[[Any, dict[str, Any]], Entry]]] = {
     Organizer.InvoiceRecorded: ("invoice_recorded", _invoice),
     Organizer.PaymentSucceeded: ("payment_succeeded", _payment),
     Organizer.PaymentFailed: ("payment_failed", _payment),
+    Organizer.OtherSubscriptionObserved: ("other_subscription_observed", _other_subscription),
+    Organizer.DuplicateSubscriptionFound: ("duplicate_subscription_found", _duplicate_found),
+    Organizer.DuplicateSubscriptionResolved: (
+        "duplicate_subscription_resolved",
+        _duplicate_resolved,
+    ),
+    Organizer.TaxIdsObserved: ("tax_ids_observed", _tax_ids),  # or tax_ids_removed
+    Organizer.RenewalPreviewRecorded: ("renewal_previewed", _preview),
 }

@@ -30,6 +30,7 @@ PINNED_API_VERSION: str = stripe.api_version
 # Pace a little under the configured limit: arrival jitter must not tip a 1-second window.
 PACING_FACTOR = 0.93
 PRICE_CACHE_S = 300.0
+LIST_PAGE_SIZE = 100  # Stripe's largest page
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,7 @@ class StripeGateway(CorrectionCalls):
         )
         self.limiter = RateLimiter(max_rps * PACING_FACTOR)
         self._prices: dict[str, tuple[float, PriceRead]] = {}
+        self.page_size = LIST_PAGE_SIZE
 
     def close(self) -> None:
         self._session.close()
@@ -226,26 +228,26 @@ class StripeGateway(CorrectionCalls):
 
     def subscriptions(self, *, status: str = "all") -> Iterator[dict[str, Any]]:
         """Every subscription, 100 per page (each page one paced call)."""
-        params: dict[str, Any] = {"limit": 100, "status": status}
+        return self.each(self.client.v1.subscriptions.list, params={"status": status})
+
+    def each(
+        self, operation: Any, *args: Any, params: Mapping[str, Any]
+    ) -> Iterator[dict[str, Any]]:
+        """Every object of a Stripe list, in its order, ``page_size`` per page (each page
+        one paced call, its failure a ``StripeCallError`` like any other call's)."""
+        query: dict[str, Any] = {**params, "limit": self.page_size}
         while True:
-            page = self.call(self.client.v1.subscriptions.list, params=params)
-            for subscription in page.data:
-                yield subscription.to_dict()
+            page = self.call(operation, *args, params=query)
+            for found in page.data:
+                yield found.to_dict()
             if not page.has_more or not page.data:
                 return
-            params = {**params, "starting_after": page.data[-1]["id"]}
+            query = {**query, "starting_after": page.data[-1]["id"]}
 
     def invoice_lines(self, invoice_id: str) -> list[dict[str, Any]]:
         """All of an invoice's lines, in order, 100 per page (each page one paced call):
         an invoice object embeds only the first page (``lines.has_more``)."""
-        params: dict[str, Any] = {"limit": 100}
-        lines: list[dict[str, Any]] = []
-        while True:
-            page = self.call(self.client.v1.invoices.line_items.list, invoice_id, params=params)
-            lines.extend(line.to_dict() for line in page.data)
-            if not page.has_more or not page.data:
-                return lines
-            params = {**params, "starting_after": page.data[-1]["id"]}
+        return list(self.each(self.client.v1.invoices.line_items.list, invoice_id, params={}))
 
     def subscription(self, subscription_id: str) -> dict[str, Any]:
         found = self.call(self.client.v1.subscriptions.retrieve, subscription_id)
@@ -303,6 +305,15 @@ class StripeGateway(CorrectionCalls):
             options={"idempotency_key": idempotency_key},
         )
         return read_checkout_session(session.to_dict())
+
+    def open_checkout_sessions(self, customer_id: str) -> list[str]:
+        """The ids of the customer's open Checkout Sessions, newest first, whoever opened
+        them (the ledger, the Dashboard, an earlier deployment), every page of them."""
+        found = self.each(
+            self.client.v1.checkout.sessions.list,
+            params={"customer": customer_id, "status": "open"},
+        )
+        return [str(session["id"]) for session in found]
 
     def expire_checkout_session(self, session_id: str) -> str:
         """Expire a Checkout Session so it can no longer be paid (issue 13: a newer one

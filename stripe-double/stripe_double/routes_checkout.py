@@ -174,8 +174,22 @@ def complete_session(
     return session
 
 
+_SESSION_STATUSES = ("open", "complete", "expired")
+
+
 def _list_sessions(ctx: Ctx) -> dict[str, Any]:
-    return list_kind(ctx, "checkout.session", "/v1/checkout/sessions", "subscription customer")
+    """Stripe's list: newest first, filtered by ``customer``, ``subscription`` and
+    ``status`` (open, complete or expired), paged by ``limit`` and the cursors."""
+    p = ctx.params
+    p.reject_unknown(
+        "customer subscription status limit starting_after ending_before "
+        "created customer_details payment_intent payment_link"
+    )
+    p.refuse_unimplemented("created customer_details payment_intent payment_link")
+    p.get_enum("status", _SESSION_STATUSES)
+    return list_kind(
+        ctx, "checkout.session", "/v1/checkout/sessions", "subscription customer status"
+    )
 
 
 def _line_items(ctx: Ctx) -> dict[str, Any]:

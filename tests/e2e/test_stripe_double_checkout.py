@@ -230,3 +230,55 @@ def test_billing_portal_session_links_to_a_page_on_the_double(double: DoubleEnv)
     assert page.status_code == 200
     assert sub.id in page.text
     assert "https://ledger.example/account" in page.text
+
+
+def test_sessions_list_by_customer_and_status_pages_newest_first(double: DoubleEnv) -> None:
+    price_id = double.seed()
+    customer = double.stripe.v1.customers.create(params={"email": "list@example.com"}).id
+    other = double.stripe.v1.customers.create(params={"email": "other@example.com"}).id
+
+    def opened(for_customer: str) -> str:
+        return double.stripe.v1.checkout.sessions.create(
+            params={
+                "mode": "subscription",
+                "customer": for_customer,
+                "line_items": [{"price": price_id, "quantity": 1}],
+                "success_url": SUCCESS,
+            }
+        ).id
+
+    created = [opened(customer) for _ in range(5)]
+    opened(other)
+    double.stripe.v1.checkout.sessions.expire(created[0])
+
+    sessions = double.stripe.v1.checkout.sessions
+    page = sessions.list(params={"customer": customer, "status": "open", "limit": 2})
+    assert (page.url, page.has_more) == ("/v1/checkout/sessions", True)
+    assert page.to_dict()["object"] == "list"
+    assert [s.id for s in page.data] == [created[4], created[3]]
+    walked = [s.id for s in page.auto_paging_iter()]
+    assert walked == list(reversed(created[1:]))
+    after = sessions.list(
+        params={"customer": customer, "status": "open", "limit": 2, "starting_after": created[2]}
+    )
+    assert ([s.id for s in after.data], after.has_more) == ([created[1]], False)
+    expired = sessions.list(params={"customer": customer, "status": "expired"})
+    assert [s.id for s in expired.data] == [created[0]]
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"status": "paid"}, "status"),
+        ({"colour": "blue"}, "colour"),
+        ({"payment_link": "plink_1"}, "payment_link"),
+        ({"limit": 101}, "limit"),
+        ({"starting_after": "cs_test_missing"}, "starting_after"),
+    ],
+)
+def test_sessions_list_refuses_what_it_does_not_know(
+    double: DoubleEnv, params: dict[str, object], named: str
+) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        double.stripe.v1.checkout.sessions.list(params=params)  # type: ignore[arg-type]  # wrong on purpose
+    assert (refused.value.http_status, refused.value.param) == (400, named)

@@ -14,6 +14,7 @@ from adapters.stripe.translate import read_subscription
 from app.services.process.enroll import enroll_existing
 from app.services.process.reconcile import DifferenceKind
 from app.services.process.reconcile_run import reconcile
+from domain.keys import checkout_key
 from domain.organizer import Organizer
 from domain.renewal import CheckOutcome, ProrationPolicy, SyncTrigger
 from stripe_double import sdk_client
@@ -187,6 +188,136 @@ class TestEnrollmentExpiresOlderSessions:
             client.v1.checkout.sessions.expire(opened["session_id"])
         assert refused.value.http_status == 400
         assert "can be expired" in str(refused.value.user_message)
+
+
+def enroll_over_http(api: Api, organizer_id: str) -> dict[str, Any]:
+    response = api.client.post(
+        f"/api/organizers/{organizer_id}/enrollment", json={}, headers=bearer(organizer_id)
+    )
+    assert response.status_code in (200, 201), response.text
+    opened: dict[str, Any] = response.json()
+    return opened
+
+
+def open_elsewhere(api: Api, client: stripe.StripeClient, organizer_id: str) -> str:
+    """A session for the organizer's customer the ledger never opened (the Dashboard)."""
+    customer = api.container.ledger.get(organizer_id).stripe_customer_id
+    price = api.container.settings.stripe_price_id
+    assert customer is not None
+    assert price is not None
+    session = client.v1.checkout.sessions.create(
+        params={
+            "mode": "subscription",
+            "customer": customer,
+            "line_items": [{"price": price, "quantity": 7}],
+            "success_url": "https://dashboard.example/done",
+        }
+    )
+    return str(session.id)
+
+
+class TestEnrollmentExpiresEveryOtherOpenSession:
+    def test_a_session_opened_outside_the_ledger_is_expired_when_it_opens_one(
+        self, api: Api, client: stripe.StripeClient
+    ) -> None:
+        api.groups("org-f", 1)
+        first = enroll_over_http(api, "org-f")["session_id"]
+        elsewhere = open_elsewhere(api, client, "org-f")
+        api.groups("org-f", 1, prefix="h")  # the quantity changes: a new session
+        second = enroll_over_http(api, "org-f")
+        assert second["reused"] is False
+        for old in (first, elsewhere):
+            assert client.v1.checkout.sessions.retrieve(old).status == "expired"
+        assert client.v1.checkout.sessions.retrieve(second["session_id"]).status == "open"
+        listed = [
+            r["params"]
+            for r in requests(api, "GET", "/v1/checkout/sessions")
+            if r["path"] == "/v1/checkout/sessions"
+        ]
+        assert listed[-1] == {
+            "customer": api.container.ledger.get("org-f").stripe_customer_id,
+            "status": "open",
+            "limit": "100",
+        }
+
+    def test_the_reused_session_is_kept_and_the_others_expired(
+        self, api: Api, client: stripe.StripeClient
+    ) -> None:
+        api.groups("org-f", 2)
+        first = enroll_over_http(api, "org-f")
+        elsewhere = open_elsewhere(api, client, "org-f")
+        again = enroll_over_http(api, "org-f")
+        assert (again["reused"], again["session_id"]) == (True, first["session_id"])
+        assert client.v1.checkout.sessions.retrieve(first["session_id"]).status == "open"
+        assert client.v1.checkout.sessions.retrieve(elsewhere).status == "expired"
+        assert requests(api, "POST", f"/v1/checkout/sessions/{first['session_id']}/expire") == []
+
+    def test_every_page_of_open_sessions_is_expired(
+        self, api: Api, client: stripe.StripeClient
+    ) -> None:
+        gateway = api.container.gateway
+        assert gateway is not None
+        gateway.page_size = 2
+        api.groups("org-f", 1)
+        enroll_over_http(api, "org-f")
+        elsewhere = [open_elsewhere(api, client, "org-f") for _ in range(4)]
+        api.groups("org-f", 1, prefix="h")
+        opened = enroll_over_http(api, "org-f")
+        customer = api.container.ledger.get("org-f").stripe_customer_id
+        assert customer is not None
+        still_open = client.v1.checkout.sessions.list(
+            params={"customer": customer, "status": "open", "limit": 100}
+        )
+        assert [s.id for s in still_open.data] == [opened["session_id"]]
+        assert all(client.v1.checkout.sessions.retrieve(s).status == "expired" for s in elsewhere)
+        pages = [
+            r["params"].get("starting_after")
+            for r in requests(api, "GET", "/v1/checkout/sessions")
+            if r["path"] == "/v1/checkout/sessions" and r["params"].get("limit") == "2"
+        ]
+        assert pages[-3:] == [None, elsewhere[-2], elsewhere[0]]  # 5 open: 3 pages
+
+    def test_a_stray_session_changes_the_key_so_stripe_cannot_replay_it(
+        self, api: Api, client: stripe.StripeClient
+    ) -> None:
+        api.groups("org-f", 1)
+        first = enroll_over_http(api, "org-f")["session_id"]
+        open_elsewhere(api, client, "org-f")
+        api.groups("org-f", 1, prefix="h")
+        enroll_over_http(api, "org-f")
+        keys = [
+            r["idempotency_key"]
+            for r in requests(api, "POST", "/v1/checkout/sessions")
+            if r["path"] == "/v1/checkout/sessions" and r["idempotency_key"]
+        ]
+        uuid_hex = api.container.ledger.register_organizer("org-f").hex
+        assert keys[0] == checkout_key(uuid_hex, 1, 1)
+        assert keys[-1] != checkout_key(uuid_hex, 2, 2)
+        assert keys[-1].startswith(checkout_key(uuid_hex, 2, 2) + "-r")
+        assert client.v1.checkout.sessions.retrieve(first).status == "expired"
+
+    def test_a_reused_session_expired_in_the_dashboard_is_replaced(
+        self, api: Api, client: stripe.StripeClient
+    ) -> None:
+        api.groups("org-f", 1)
+        first = enroll_over_http(api, "org-f")["session_id"]
+        client.v1.checkout.sessions.expire(first)
+        again = enroll_over_http(api, "org-f")
+        assert again["reused"] is False
+        assert again["session_id"] != first
+
+    def test_a_session_paid_before_the_ledger_heard_of_it_refuses_enrolling(
+        self, api: Api, client: stripe.StripeClient
+    ) -> None:
+        api.groups("org-f", 1)
+        first = enroll_over_http(api, "org-f")["session_id"]
+        paid = api.admin.post(f"/_double/checkout/{first}")
+        assert paid.status_code == 303, paid.text  # to the success URL
+        assert client.v1.checkout.sessions.retrieve(first).status == "complete"
+        response = api.client.post(
+            "/api/organizers/org-f/enrollment", json={}, headers=bearer("org-f")
+        )
+        assert response.status_code == 409, response.text
 
 
 class TestSubscriptionSchedule:

@@ -436,7 +436,7 @@ class TestBillingAndEnrollment:
         sessions = [
             r
             for r in api.admin.get("/_double/requests").json()
-            if r["path"] == "/v1/checkout/sessions"
+            if r["path"] == "/v1/checkout/sessions" and r["method"] == "POST"
         ]
         assert len(sessions) == 1
         params: dict[str, Any] = sessions[0]["params"]
@@ -509,7 +509,7 @@ class TestStripeTax:
         (session,) = [
             r
             for r in api.admin.get("/_double/requests").json()
-            if r["path"] == "/v1/checkout/sessions"
+            if r["path"] == "/v1/checkout/sessions" and r["method"] == "POST"
         ]
         assert session["params"]["automatic_tax"] == {"enabled": "true"}
         billing = api.client.get("/api/organizers/org-t", headers=bearer("org-t")).json()
@@ -586,7 +586,7 @@ class TestNoOpenRedirect:
         sessions = [
             r
             for r in api.admin.get("/_double/requests").json()
-            if r["path"] == "/v1/checkout/sessions"
+            if r["path"] == "/v1/checkout/sessions" and r["method"] == "POST"
         ]
         assert sessions[0]["params"]["success_url"] == url
 

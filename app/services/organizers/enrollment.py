@@ -50,27 +50,36 @@ def configured_gateway(deps: StripeDeps) -> StripeGateway:
 
 
 def enroll(deps: EnrollmentDeps, organizer_id: str, request: EnrollmentRequest) -> CheckoutLink:
-    """A Checkout Session for the organizer: reused while open, 409 once enrolled."""
+    """A Checkout Session for the organizer: reused while open, 409 once enrolled. Every
+    other open session of the customer is expired first (see :func:`_expire_others`)."""
     gateway = configured_gateway(deps)
     ledger = deps.ledger
     organizer = ledger.find(organizer_id) or None
     now = deps.clock()
+    recorded: str | None = None
     if organizer is not None:
         if organizer.is_enrolled:
             raise AlreadyEnrolledError(organizer_id)
+        recorded = organizer.enrollment["session_id"] if organizer.enrollment else None
         open_session = organizer.open_enrollment(now)
         quantity = organizer.billable_quantity(minimum=deps.settings.minimum_quantity)
         if open_session is not None and open_session["quantity"] == quantity:
-            return CheckoutLink(
-                url=open_session["url"],
-                session_id=open_session["session_id"],
-                quantity=quantity,
-                reused=True,
-            )
-        if open_session is not None:
-            _expire(gateway, organizer_id, open_session["session_id"])
+            session_id = open_session["session_id"]
+            customer_id = organizer.stripe_customer_id
+            found = _expire_others(gateway, organizer_id, customer_id, keep=session_id)
+            if customer_id is None or session_id in found:
+                return CheckoutLink(
+                    url=open_session["url"], session_id=session_id, quantity=quantity, reused=True
+                )
+            # No longer open in Stripe (expired from the Dashboard, or paid: refused).
+            _expire(gateway, organizer_id, session_id)
     organizer_uuid_hex = ledger.register_organizer(organizer_id).hex
     customer_id = _customer(deps, gateway, organizer_id, organizer_uuid_hex)
+    # The ledger's own older session is among them, and any the ledger never recorded
+    # (``stray``): one an attempt opened before its response was lost, say.
+    stray = [
+        s for s in _expire_others(gateway, organizer_id, customer_id, keep=None) if s != recorded
+    ]
     organizer = ledger.get(organizer_id)
     quantity = organizer.billable_quantity(minimum=deps.settings.minimum_quantity)
     public = deps.settings.public_url.rstrip("/")
@@ -89,7 +98,8 @@ def enroll(deps: EnrollmentDeps, organizer_id: str, request: EnrollmentRequest) 
         params["automatic_tax"] = {"enabled": True}
     attempt = organizer.enrollments_started + 1
     session = gateway.create_checkout_session(
-        params, idempotency_key=checkout_key(organizer_uuid_hex, attempt, quantity)
+        params,
+        idempotency_key=checkout_key(organizer_uuid_hex, attempt, quantity, replacing=stray),
     )
     expires_at = session.expires_at or now + CHECKOUT_LIFETIME
     ledger.update(
@@ -108,9 +118,25 @@ def enroll(deps: EnrollmentDeps, organizer_id: str, request: EnrollmentRequest) 
     )
 
 
+def _expire_others(
+    gateway: StripeGateway, organizer_id: str, customer_id: str | None, *, keep: str | None
+) -> list[str]:
+    """Every open Checkout Session of the customer but ``keep`` is expired (issue 13),
+    whoever opened it — the ledger, the Dashboard, an earlier deployment, an attempt
+    whose response was lost: two open sessions could both be paid, giving the organizer
+    two subscriptions. Returns the ids Stripe listed as open (``keep`` among them while
+    it is); none without a customer (no session can be its)."""
+    if customer_id is None:
+        return []
+    found = gateway.open_checkout_sessions(customer_id)
+    for session_id in found:
+        if session_id != keep:
+            _expire(gateway, organizer_id, session_id)
+    return found
+
+
 def _expire(gateway: StripeGateway, organizer_id: str, session_id: str) -> None:
-    """The older open session is expired before a new one is opened (issue 13): two open
-    sessions could both be paid, giving the organizer two subscriptions. One paid in the
+    """An older open session is expired before a new one is opened. One paid in the
     meantime means a subscription is on its way: enrolling again is refused."""
     if gateway.expire_checkout_session(session_id) == "complete":
         raise AlreadyEnrolledError(organizer_id)
