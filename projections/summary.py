@@ -90,8 +90,6 @@ def _invoice(doc: Doc, event: Any) -> None:
         "currency": event.currency,
         "period_start": fmt_time(event.period_start),
         "period_end": fmt_time(event.period_end),
-        "discount_ids": list(event.discount_ids),
-        "discount": event.discount,
     }
 
 
