@@ -108,6 +108,12 @@ def _parse_postgres_url(url: str) -> DatabaseUrl:
 class Cursor(Protocol):
     """The part of a DB-API cursor the ledger uses; rows are mappings."""
 
+    @property
+    def backend(self) -> Backend:
+        """Which store this cursor talks to (for the few statements the dialects need
+        written differently, e.g. PostgreSQL's one-array ``= ANY(...)``)."""
+        ...
+
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Cursor: ...
 
     def executemany(self, sql: str, params: Sequence[Mapping[str, Any]]) -> None: ...
