@@ -125,7 +125,7 @@ def load_rows_by(
         return found
     if cursor.backend == "postgres":
         rows = cursor.execute(
-            f"SELECT * FROM {table} WHERE {column} = ANY(:keys::text[])", {"keys": unique}
+            f"SELECT * FROM {table} WHERE {column} = ANY(:keys!b::text[])", {"keys": unique}
         ).fetchall()
         for row in rows:
             found[key_of(row)] = dict(row)

@@ -22,7 +22,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 Backend = Literal["sqlite", "postgres"]
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_NAMED_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+_NAMED_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)(!b(?!\w))?")
 
 
 class DatabaseUrlError(ValueError):
@@ -150,5 +150,12 @@ class Database(Protocol):
 
 @functools.lru_cache(maxsize=1024)
 def to_pyformat(sql: str) -> str:
-    """``:name`` placeholders to psycopg's ``%(name)s`` (``::`` casts are left alone)."""
-    return _NAMED_PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
+    """``:name`` placeholders to psycopg's ``%(name)s`` (``::`` casts are left alone).
+
+    ``:name!b`` (PostgreSQL-only statements) sends that parameter in binary, ``%(name)b``:
+    a long list goes as an array without psycopg quoting each element as text."""
+    return _NAMED_PARAM.sub(_placeholder, sql.replace("%", "%%"))
+
+
+def _placeholder(match: re.Match[str]) -> str:
+    return f"%({match.group(1)}){'b' if match.group(2) else 's'}"
