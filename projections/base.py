@@ -80,14 +80,22 @@ class ReadModel(Projection[ReadModelView]):
         return 1
 
     def process_in(self, cursor: Cursor, events: Sequence[Positioned]) -> int:
-        """Apply inside the caller's (locked) transaction, rows and position together."""
+        """Apply inside the caller's (locked) transaction, rows and position together.
+
+        Only events of a class the model has decided about (``handles`` or ``IGNORED``)
+        reach ``apply``: another stream's events (an input claim, for an organizer model)
+        change none of its rows, yet were half of a replay's work. The position still
+        moves past them."""
         position = self.view.position(cursor)
         if position is None or events[0][1] > position:  # in log order: all are new
             fresh = events
         else:
             fresh = [(e, n) for e, n in events if n > position]
         if fresh:
-            self.apply(cursor, fresh)
+            decided = self.handles | self.IGNORED
+            relevant = [pair for pair in fresh if type(pair[0]) in decided]
+            if relevant:
+                self.apply(cursor, relevant)
             self.view.track(cursor, fresh[-1][1])
         return len(fresh)
 
