@@ -21,7 +21,7 @@ from adapters.persistence.database import Cursor, Database, StoreUnavailableErro
 from domain.statuses import OPEN_SYNC_STATUSES
 from projections import quarantine
 from projections.events import EventClass
-from projections.view import ReadModelView, TableSpec
+from projections.view import ReadModelView, TableSpec, write_rows_unnest
 
 log = logging.getLogger("ledger.projections")
 TRANSIENT_STORE_ERRORS = (StoreUnavailableError, OperationalError, InterfaceError)
@@ -80,11 +80,22 @@ class ReadModel(Projection[ReadModelView]):
         return 1
 
     def process_in(self, cursor: Cursor, events: Sequence[Positioned]) -> int:
-        """Apply inside the caller's (locked) transaction, rows and position together."""
+        """Apply inside the caller's (locked) transaction, rows and position together.
+
+        Only events of a class the model has decided about (``handles`` or ``IGNORED``)
+        reach ``apply``: another stream's events (an input claim, for an organizer model)
+        change none of its rows, yet were half of a replay's work. The position still
+        moves past them."""
         position = self.view.position(cursor)
-        fresh = [(e, n) for e, n in events if position is None or n > position]
+        if position is None or events[0][1] > position:  # in log order: all are new
+            fresh = events
+        else:
+            fresh = [(e, n) for e, n in events if n > position]
         if fresh:
-            self.apply(cursor, fresh)
+            decided = self.handles | self.IGNORED
+            relevant = [pair for pair in fresh if type(pair[0]) in decided]
+            if relevant:
+                self.apply(cursor, relevant)
             self.view.track(cursor, fresh[-1][1])
         return len(fresh)
 
@@ -111,9 +122,22 @@ def load_rows_by(
     values: Sequence[str],
     key_of: Callable[[Mapping[str, Any]], K],
 ) -> dict[K, dict[str, Any]]:
-    """Rows of ``table`` whose ``column`` is in ``values``, by ``key_of(row)``."""
+    """Rows of ``table`` whose ``column`` is in ``values``, by ``key_of(row)``.
+
+    PostgreSQL: one query with the keys as one array, so its text is the same for any
+    number of keys (psycopg parses a long ``IN (...)`` list anew every time). SQLite,
+    in process, keeps chunked ``IN`` lists (within its limit on parameters)."""
     found: dict[K, dict[str, Any]] = {}
     unique = list(dict.fromkeys(values))
+    if not unique:
+        return found
+    if cursor.backend == "postgres":
+        rows = cursor.execute(
+            f"SELECT * FROM {table} WHERE {column} = ANY(:keys!b::text[])", {"keys": unique}
+        ).fetchall()
+        for row in rows:
+            found[key_of(row)] = dict(row)
+        return found
     for start in range(0, len(unique), 500):
         chunk = unique[start : start + 500]
         names = {f"k{i}": value for i, value in enumerate(chunk)}
@@ -129,10 +153,17 @@ def load_rows_by(
 def upsert_rows(
     cursor: Cursor, table: str, spec: TableSpec, rows: Sequence[dict[str, Any]]
 ) -> None:
-    """Insert or replace whole rows by primary key (executemany: pipelined on psycopg)."""
+    """Insert or replace whole rows by primary key; for a key given twice the last row
+    wins. PostgreSQL: one ``unnest`` statement (projections/view.py); SQLite: executemany."""
     if not rows:
         return
     columns = spec.column_names
+    if cursor.backend == "postgres":
+        unique = {tuple(row.get(k) for k in spec.key): row for row in rows}
+        write_rows_unnest(
+            cursor, table, spec, [[r.get(c) for c in columns] for r in unique.values()]
+        )
+        return
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in spec.key)
     cursor.executemany(
         f"INSERT INTO {table} ({', '.join(columns)})"

@@ -11,6 +11,7 @@ beside them, then swaps them in atomically.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -233,6 +234,35 @@ class ReadModelView(TrackingRecorder):
         return results
 
 
+_PG_TYPES = {"text": "text", "int": "integer", "bigint": "bigint"}
+
+
+def write_rows_unnest(cursor: Cursor, table: str, spec: TableSpec, rows: list[list[Any]]) -> None:
+    """PostgreSQL: ONE statement per table and batch: the columns go as arrays through
+    ``unnest``, instead of one pipelined INSERT per row (a round trip each on the server
+    side; the rebuild's main cost before). Its text is the same whatever the number of
+    rows, so psycopg parses it once. Keys must be unique (``ReadModelView.upsert``)."""
+    arrays: dict[str, list[Any]] = {}
+    for index, column in enumerate(spec.columns):
+        values = [row[index] for row in rows]
+        if column.kind != "text":  # a bool stored as 0/1: integer arrays only
+            values = [int(v) if isinstance(v, bool) else v for v in values]
+        arrays[f"c{index}"] = values
+    cursor.execute(_unnest_sql(table, spec), arrays)
+
+
+@functools.lru_cache(maxsize=256)
+def _unnest_sql(table: str, spec: TableSpec) -> str:
+    # Binary parameters: psycopg quotes each element of a text-format array (a regex
+    # per value), which cost more than the statement itself.
+    casts = ", ".join(f":c{i}!b::{_PG_TYPES[c.kind]}[]" for i, c in enumerate(spec.columns))
+    return (
+        f"INSERT INTO {table} ({', '.join(spec.column_names)})"
+        f" SELECT * FROM unnest({casts})"
+        f" ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {_updates(spec)}"
+    )
+
+
 def _updates(spec: TableSpec) -> str:
     return ", ".join(f"{c} = excluded.{c}" for c in spec.column_names if c not in spec.key)
 
@@ -272,7 +302,7 @@ class SQLiteReadModelView(ReadModelView):
 
 
 class PostgresReadModelView(ReadModelView):
-    types: ClassVar[dict[str, str]] = {"text": "text", "int": "integer", "bigint": "bigint"}
+    types: ClassVar[dict[str, str]] = _PG_TYPES
 
     def add_missing_columns(self, cursor: Cursor, spec: TableSpec, suffix: str) -> None:
         for column in spec.columns:
@@ -283,23 +313,7 @@ class PostgresReadModelView(ReadModelView):
                 )
 
     def write_rows(self, cursor: Cursor, spec: TableSpec, rows: list[list[Any]]) -> None:
-        """ONE statement per table and batch: the columns go as arrays through
-        ``unnest``, instead of one pipelined INSERT per row (a round trip each on the
-        server side; the rebuild's main cost before). Keys must be unique (``upsert``)."""
-        columns = spec.column_names
-        arrays: dict[str, list[Any]] = {}
-        for index, column in enumerate(spec.columns):
-            values = [row[index] for row in rows]
-            if column.kind != "text":  # a bool stored as 0/1: integer arrays only
-                values = [int(v) if isinstance(v, bool) else v for v in values]
-            arrays[f"c{index}"] = values
-        casts = ", ".join(f":c{i}::{self.types[c.kind]}[]" for i, c in enumerate(spec.columns))
-        cursor.execute(
-            f"INSERT INTO {self.table(spec.name)} ({', '.join(columns)})"
-            f" SELECT * FROM unnest({casts})"
-            f" ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {_updates(spec)}",
-            arrays,
-        )
+        write_rows_unnest(cursor, self.table(spec.name), spec, rows)
 
     def lock(self, cursor: Cursor) -> None:
         # Two runners must never both apply the batch after the same position.

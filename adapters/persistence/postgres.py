@@ -11,10 +11,18 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from adapters.persistence.sql import Cursor, DatabaseUrl, StoreUnavailableError, to_pyformat
+from adapters.persistence.sql import (
+    Backend,
+    Cursor,
+    DatabaseUrl,
+    StoreUnavailableError,
+    to_pyformat,
+)
 
 
 class _PgCursor:
+    backend: Backend = "postgres"
+
     def __init__(self, cursor: psycopg.Cursor[dict[str, Any]]) -> None:
         self._cursor = cursor
 

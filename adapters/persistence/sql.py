@@ -22,7 +22,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 Backend = Literal["sqlite", "postgres"]
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_NAMED_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+_NAMED_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)(!b(?!\w))?")
 
 
 class DatabaseUrlError(ValueError):
@@ -108,6 +108,12 @@ def _parse_postgres_url(url: str) -> DatabaseUrl:
 class Cursor(Protocol):
     """The part of a DB-API cursor the ledger uses; rows are mappings."""
 
+    @property
+    def backend(self) -> Backend:
+        """Which store this cursor talks to (for the few statements the dialects need
+        written differently, e.g. PostgreSQL's one-array ``= ANY(...)``)."""
+        ...
+
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Cursor: ...
 
     def executemany(self, sql: str, params: Sequence[Mapping[str, Any]]) -> None: ...
@@ -144,5 +150,12 @@ class Database(Protocol):
 
 @functools.lru_cache(maxsize=1024)
 def to_pyformat(sql: str) -> str:
-    """``:name`` placeholders to psycopg's ``%(name)s`` (``::`` casts are left alone)."""
-    return _NAMED_PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
+    """``:name`` placeholders to psycopg's ``%(name)s`` (``::`` casts are left alone).
+
+    ``:name!b`` (PostgreSQL-only statements) sends that parameter in binary, ``%(name)b``:
+    a long list goes as an array without psycopg quoting each element as text."""
+    return _NAMED_PARAM.sub(_placeholder, sql.replace("%", "%%"))
+
+
+def _placeholder(match: re.Match[str]) -> str:
+    return f"%({match.group(1)}){'b' if match.group(2) else 's'}"

@@ -13,7 +13,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from adapters.persistence.sql import Cursor, DatabaseUrl, DatabaseUrlError, StoreUnavailableError
+from adapters.persistence.sql import (
+    Backend,
+    Cursor,
+    DatabaseUrl,
+    DatabaseUrlError,
+    StoreUnavailableError,
+)
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
 
@@ -163,6 +169,8 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
 
 
 class _SQLiteCursor:
+    backend: Backend = "sqlite"
+
     def __init__(self, cursor: sqlite3.Cursor) -> None:
         self._cursor = cursor
 

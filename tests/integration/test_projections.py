@@ -76,6 +76,21 @@ class TestExactlyOnce:
         assert all(m.process_batch(batch) == 0 for m in all_models)
         assert [m.view.checksums() for m in all_models] == before
 
+    def test_another_streams_event_moves_the_position_without_reaching_apply(
+        self, container: Container, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        seed_history(container.ledger, organizers=1, steps=3)
+        batch = LogReader(container.ledger).after(None, limit=10_000)
+        (model,) = models(container, ["renewals"])
+        applied: list[object] = []
+        monkeypatch.setattr(model, "apply", lambda _cursor, events: applied.extend(events))
+        other = (object(), batch[-1][1] + 1)  # a class no read model has decided about
+        assert model.process_batch([*batch, other]) == len(batch) + 1
+        decided = model.handles | model.IGNORED
+        assert applied == [pair for pair in batch if type(pair[0]) in decided]
+        assert applied
+        assert model.view.max_tracking_id() == other[1]
+
 
 @pytest.mark.parametrize("name", ["renewals", "audit", "summary", "syncs", "invoices"])
 class TestReplay:

@@ -54,6 +54,11 @@ class TestDatabaseUrl:
             "SELECT %(a)s::text, '%%' WHERE x = %(b_2)s"
         )
 
+    def test_a_placeholder_marked_binary_becomes_a_binary_one(self) -> None:
+        assert to_pyformat("SELECT 1 WHERE k = ANY(:keys!b::text[]) AND n != :n") == (
+            "SELECT 1 WHERE k = ANY(%(keys)b::text[]) AND n != %(n)s"
+        )
+
 
 class TestInstants:
     def test_z_and_offsets_are_normalised_to_utc(self) -> None:
