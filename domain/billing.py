@@ -48,7 +48,10 @@ class SubscriptionSnapshot:
         return asdict(self)
 
     def as_state(self) -> dict[str, Any]:
-        return asdict(self)
+        # JSON-friendly, so a snapshot round-trips equal: a tuple would come back a list.
+        state = asdict(self)
+        state["discount_ids"] = list(self.discount_ids)
+        return state
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> SubscriptionSnapshot:

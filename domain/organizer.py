@@ -136,7 +136,7 @@ class Organizer(GroupCommands, StripeFactCommands, SyncCommands, CorrectionComma
     # hold each sync's state as a plain dict; before issue 12 no group history is folded
     # (v4: no invoice is forgotten, domain/settled.py); before issue 13 (v5) they hold one
     # ``subscription`` (now one entry per subscription).
-    class_version = 6
+    class_version = 7
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -163,6 +163,11 @@ class Organizer(GroupCommands, StripeFactCommands, SyncCommands, CorrectionComma
             single.setdefault("schedule_id", None)
         state["subscriptions"] = {} if single is None else {single["subscription_id"]: single}
         state.setdefault("duplicate_subscriptions", {})
+
+    @staticmethod
+    def upcast_v6_v7(state: dict[str, Any]) -> None:
+        for subscription in state.get("subscriptions", {}).values():
+            subscription.setdefault("discount_ids", [])  # since issue 13's discounts
 
     def __init__(self, platform_organizer_id: str) -> None:
         self.platform_organizer_id = platform_organizer_id
