@@ -1,6 +1,7 @@
 import { groups } from "../lib/format.ts";
 import { useFormat } from "../lib/locale.tsx";
 import type { OrganizerBilling } from "../lib/types.ts";
+import { estimateBreakdown } from "./estimate.ts";
 
 function perInterval(interval: string): string {
   return interval === "month" ? "per month" : `per ${interval}`;
@@ -31,18 +32,7 @@ export function ChargeSummary({ billing }: { billing: OrganizerBilling }) {
           <dd>
             <strong>{format.money(estimate.total, estimate.currency)}</strong>{" "}
             <span className="muted">
-              ({groups(estimate.quantity)}
-              {estimate.unit_amount === null
-                ? ", priced by Stripe's tiers"
-                : ` × ${format.money(estimate.unit_amount, estimate.currency)}`}
-              {estimate.discount
-                ? `, less ${format.money(estimate.discount, estimate.currency)} discount`
-                : ""}
-              {estimate.tax === null ? ", plus tax calculated by Stripe" : ""}
-              {estimate.tax !== null && estimate.tax > 0
-                ? `, including ${format.money(estimate.tax, estimate.currency)} tax`
-                : ""}
-              )
+              ({estimateBreakdown(estimate, format, { taxDetail: true })})
             </span>
             {minimumApplies && (
               <span className="note">

@@ -2,6 +2,7 @@ import { StatusBadge } from "../components/StatusBadge.tsx";
 import { groups, humanize } from "../lib/format.ts";
 import { useFormat } from "../lib/locale.tsx";
 import type { OrganizerBilling } from "../lib/types.ts";
+import { estimateBreakdown } from "./estimate.ts";
 import { PortalButton } from "./PortalButton.tsx";
 import { EstimateAbsentNote, TaxIdsFact } from "./TaxIds.tsx";
 
@@ -42,16 +43,7 @@ export function SubscriptionPanel({ billing }: { billing: OrganizerBilling }) {
             <dt>Estimated next charge</dt>
             <dd>
               <strong>{format.money(estimate.total, estimate.currency)}</strong>{" "}
-              <span className="muted">
-                ({groups(estimate.quantity)}
-                {estimate.unit_amount === null
-                  ? ", priced by Stripe's tiers"
-                  : ` × ${format.money(estimate.unit_amount, estimate.currency)}`}
-                {estimate.discount
-                  ? `, less ${format.money(estimate.discount, estimate.currency)} discount`
-                  : ""}
-                {estimate.tax === null ? ", plus tax" : ""})
-              </span>
+              <span className="muted">({estimateBreakdown(estimate, format)})</span>
             </dd>
           </div>
         )}
