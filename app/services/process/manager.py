@@ -112,21 +112,27 @@ class RenewalReactor(ReadModel):
                 raise
             except Exception as error:  # any other failure is this event's own
                 self.quarantine((event, notification_id), error)
-        # Group changes re-check renewal invoices once per organizer and batch.
+        # Group changes re-check renewal invoices once per organizer and batch; the
+        # organizer read for it also serves its preview below (a correction changes
+        # neither its subscription nor its quantity).
+        loaded: dict[UUID, Organizer] = {}
         for organizer_id, notification_id in self._recheck.items():
             try:
-                if self.renews_since(organizer_id, self._recheck_from[organizer_id]):
+                organizer: Organizer = self.ledger.repository.get(organizer_id)
+                loaded[organizer_id] = organizer
+                if self.renews_since(organizer, self._recheck_from[organizer_id]):
                     self.correct(organizer_id, f"group change (event {notification_id})")
             except RETRIED_REACTION_ERRORS:
                 raise
             except Exception:  # the scheduler and the next draft check cover it again
                 log.exception("re-check of %s after event %d failed", organizer_id, notification_id)
             self._preview[organizer_id] = None
-        # Group changes and subscription snapshots (a discount added or removed) preview
-        # the renewal again, once per organizer and batch, when its inputs changed.
-        for organizer_id in self._preview:
-            if self.previews is not None:
-                self.previews.refresh(organizer_id)  # logs a Stripe failure, raises none
+        # Group changes and subscription snapshots with discounts preview the renewal
+        # again, once per organizer and batch, when its inputs changed.
+        if self.previews is not None:
+            for organizer_id in self._preview:
+                # Logs a Stripe failure, raises none.
+                self.previews.refresh(organizer_id, loaded.get(organizer_id))
         if fresh:
             self.view.insert_tracking(Tracking("RenewalLedger", fresh[-1][1]))
         return len(fresh)
@@ -230,10 +236,9 @@ class RenewalReactor(ReadModel):
         # A finalised invoice waits for its draft correction's outcome: now it is known.
         self.correct(event.originator_id, f"event {position}", event.invoice_id)
 
-    def renews_since(self, organizer_id: UUID, occurred_at: datetime) -> bool:
+    def renews_since(self, organizer: Organizer, occurred_at: datetime) -> bool:
         """Whether a renewal invoice still open to correction renewed at or after
         ``occurred_at`` (a read, no write: most group changes concern none)."""
-        organizer: Organizer = self.ledger.repository.get(organizer_id)
         now = self.ledger.clock()
         return any(
             invoice["period_end"] > now and invoice["period_start"] >= occurred_at

@@ -63,11 +63,12 @@ class RenewalPreviews:
         self.port = port
         self.minimum_quantity = minimum_quantity
 
-    def refresh(self, organizer_id: UUID) -> bool:
+    def refresh(self, organizer_id: UUID, organizer: Organizer | None = None) -> bool:
         """Preview and record the next renewal at the current billable quantity, when the
         price is not per unit or the subscription has discounts; returns whether a
-        preview was recorded."""
-        organizer: Organizer = self.ledger.repository.get(organizer_id)
+        preview was recorded. ``organizer``: its state, if the caller just read it."""
+        if organizer is None:
+            organizer = self.ledger.repository.get(organizer_id)
         snapshot = organizer.subscription_snapshot
         if snapshot is None or snapshot.status not in ("active", "trialing", "past_due"):
             return False
