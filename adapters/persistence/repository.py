@@ -5,10 +5,11 @@ The library's default projector (``eventsourcing.application.project_aggregate``
 against a ``typing`` Protocol, which walks the protocol's members each time. Measured
 with cProfile on ``get_as_of`` (benchmarks/replay.py, a 10,000-event organizer), it was
 about a fifth of rebuilding an organizer from its nearest snapshot. Every event this
-store decodes is a domain event with ``mutate`` (the transcoder resolves topics to
-``Organizer`` and ``InputClaim`` event classes), so the check can never fail here: the
-projector below applies the events in order and nothing else. Everything else about the
-repository (snapshots, cache, fast-forward) is the library's.
+store decodes is a domain event with ``mutate`` (the transcoder resolves topics to the
+event classes of the ledger's aggregates: organizers, input claims, prices), so the
+check can never fail here: the projector below applies the events in order and nothing
+else. Everything else about the repository (snapshots, cache, fast-forward) is the
+library's.
 """
 
 from __future__ import annotations
