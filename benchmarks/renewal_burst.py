@@ -4,7 +4,9 @@ Sets up (not timed) ``--subscriptions`` customers and subscriptions (quantity 1)
 Stripe test double, run as its own process (``ledger dev stripe``) so that its CPU does
 not share the ledger's GIL, and on the ledger side one organizer per subscription with
 its snapshot, 2 to 5 active groups and an upcoming renewal (``RenewalUpcoming``, period end
-= the item's ``current_period_end``: all within the same hour). Then, timed, it runs what
+= the item's ``current_period_end``: all within the same hour). The reactor and the read
+models take the history before renewal day untimed, as a running worker took it when it
+happened; the renewal-day log is the ``RenewalUpcoming`` events. Then, timed, it runs what
 the worker runs on renewal day, side by side as ``ledger worker`` runs its loops:
 
 - the ``RenewalReactor`` following the log → one ``QuantitySyncRequested`` per organizer;
@@ -75,6 +77,7 @@ from projections.runner import (  # noqa: E402
     Follower,
     LogReader,
     build_read_models,
+    catch_up,
     lowest_position,
 )
 from tests.support.burst import (  # noqa: E402
@@ -82,8 +85,9 @@ from tests.support.burst import (  # noqa: E402
     DoubleProcess,
     Seeded,
     double_process,
-    seed_ledger,
+    seed_organizers,
     seed_stripe,
+    seed_upcoming,
 )
 from tests.support.postgres import with_schema  # noqa: E402
 
@@ -172,20 +176,46 @@ def store(args: argparse.Namespace) -> Iterator[str]:
 # -- the timed phase ------------------------------------------------------------------
 
 
+@dataclass
+class Loops:
+    """What ``ledger worker`` runs on the log: the reactor and the read models."""
+
+    reactor: RenewalReactor
+    models: list[ReadModel]
+
+    @classmethod
+    def build(cls, container: Container) -> Loops:
+        reactor = RenewalReactor(container.database, container.ledger, container.renewal_policy())
+        models = build_read_models(
+            container.database, minimum_quantity=container.settings.minimum_quantity
+        )
+        return cls(reactor, models)
+
+    def catch_up(self, container: Container) -> int:
+        """Take the log as it stands (untimed): the history before renewal day, which a
+        running worker took when it happened, days before the burst."""
+        reader = LogReader(container.ledger, container.settings.projection_batch_size)
+        return max(catch_up(reader, [self.reactor]), catch_up(reader, self.models))
+
+
 def renewal_day(
-    container: Container, gateway: StripeGateway, double: DoubleProcess, concurrency: int
+    container: Container,
+    gateway: StripeGateway,
+    double: DoubleProcess,
+    concurrency: int,
+    loops_: Loops,
 ) -> Timings:
     """Run the worker's loops side by side, as ``ledger worker`` does, from the renewal-day
     log to every sync confirmed and every read model caught up: the reactor follows the
     log (→ ``QuantitySyncRequested``), the read models follow it (the sender's queue is
-    ``rm_quantity_syncs``), and the sender sends what is queued while both still run."""
+    ``rm_quantity_syncs``), and the sender sends what is queued while both still run.
+    Both start where the history before renewal day left them (``Loops.catch_up``)."""
     timings = Timings()
     ledger, database = container.ledger, container.database
     policy = container.renewal_policy()
     batch = container.settings.projection_batch_size
     seed_end = ledger.recorder.max_notification_id() or 0
-    reactor = RenewalReactor(database, ledger, policy)
-    models = build_read_models(database, minimum_quantity=container.settings.minimum_quantity)
+    reactor, models = loops_.reactor, loops_.models
     sender = SyncSender(database, ledger, gateway, policy, concurrency=concurrency)
     stop = threading.Event()
     loops = [
@@ -382,13 +412,19 @@ def measure(args: argparse.Namespace, url: str, double: DoubleProcess) -> Result
             stripe_s = time.perf_counter() - started
             console.print(f"  {stripe_s:.1f} s; the ledger side …")
             started = time.perf_counter()
-            seed_ledger(container.ledger, subscriptions)
+            organizers = seed_organizers(container.ledger, subscriptions)
+            loops_ = Loops.build(container)
+            before = loops_.catch_up(container)
+            seed_upcoming(container.ledger, organizers, subscriptions)
             ledger_s = time.perf_counter() - started
-            console.print(f"  {ledger_s:.1f} s")
+            console.print(
+                f"  {ledger_s:.1f} s ({before:,} events of the history before renewal day"
+                " taken by the reactor and the read models, untimed)"
+            )
             admin.post("/_double/config", json={"rate_limit_rps": args.max_rps}).raise_for_status()
             admin.delete("/_double/requests").raise_for_status()
             console.print("[bold]renewal day[/] (timed)")
-            timings = renewal_day(container, gateway, double, args.concurrency)
+            timings = renewal_day(container, gateway, double, args.concurrency, loops_)
             sent = sent_log(admin, args.max_rps * PACING_FACTOR)
             console.print("[bold]reconciliation[/]")
             reconciled = reconcile(container, gateway, admin)

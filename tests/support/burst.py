@@ -161,10 +161,22 @@ def seed_ledger(ledger: LedgerApplication, subscriptions: Sequence[Seeded]) -> N
     Built in memory through the real commands and saved many organizers per
     ``ledger.save`` (one transaction each), as ``tests/support/histories.seed_bulk`` does.
     """
+    organizers = seed_organizers(ledger, subscriptions)
+    seed_upcoming(ledger, organizers, subscriptions)
+
+
+def seed_organizers(ledger: LedgerApplication, subscriptions: Sequence[Seeded]) -> list[Organizer]:
+    """The history before renewal day: each organizer with its snapshot and groups."""
     now = ledger.clock()
     organizers = [build_organizer(s, now) for s in subscriptions]
     save_in_chunks(ledger, organizers)
-    # Then Stripe's invoice.upcoming for everyone: the renewal-day burst.
+    return organizers
+
+
+def seed_upcoming(
+    ledger: LedgerApplication, organizers: Sequence[Organizer], subscriptions: Sequence[Seeded]
+) -> None:
+    """Then Stripe's invoice.upcoming for everyone: the renewal-day burst."""
     upcoming_at = ledger.clock()
     for organizer, seeded in zip(organizers, subscriptions, strict=True):
         organizer.note_renewal_upcoming(
