@@ -8,9 +8,11 @@ so that any permutation of the same deliveries converges on the same state.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
+
+from domain.flat import field_values
 
 # A subscription in one of these states never becomes live again.
 TERMINAL_SUBSCRIPTION_STATUSES = frozenset({"canceled", "incomplete_expired"})
@@ -45,11 +47,11 @@ class SubscriptionSnapshot:
     discount_ids: tuple[str, ...] = ()
 
     def as_event_fields(self) -> dict[str, Any]:
-        return asdict(self)
+        return field_values(self)
 
     def as_state(self) -> dict[str, Any]:
         # JSON-friendly, so a snapshot round-trips equal: a tuple would come back a list.
-        state = asdict(self)
+        state = field_values(self)
         state["discount_ids"] = list(self.discount_ids)
         return state
 
@@ -121,7 +123,7 @@ class InvoiceFacts:
     invoice_pdf: str | None = None
 
     def as_event_fields(self) -> dict[str, Any]:
-        values = asdict(self)
+        values = field_values(self)
         values["currency"] = self.currency.lower()
         return values
 

@@ -16,10 +16,12 @@ outstanding and records nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from domain.flat import field_values
 
 
 class CorrectionKind(StrEnum):
@@ -61,7 +63,7 @@ class RenewalInvoice:
     uncorrected_target: int | None = None  # reported as not correctable for this target
 
     def as_state(self) -> dict[str, Any]:
-        return asdict(self)
+        return field_values(self)
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> RenewalInvoice:

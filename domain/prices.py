@@ -11,13 +11,14 @@ permutation or duplication of the same observations ends on the same facts.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from domain.flat import field_values
 from domain.guards import OrganizerError, check_aware, check_platform_id
 
 # Fixed forever: price stream ids are derived from it (changing it orphans every stream).
@@ -74,7 +75,7 @@ class PriceFacts:
         return (self.observed_at, self.source)
 
     def as_event_fields(self) -> dict[str, Any]:
-        fields_ = asdict(self)
+        fields_ = field_values(self)
         fields_["tiers"] = [[t.up_to, t.unit_amount, t.flat_amount] for t in self.tiers]
         return fields_
 

@@ -9,9 +9,11 @@ plain dict per sync, read by ``SyncState.from_state``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
+
+from domain.flat import field_values
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +39,7 @@ class SyncState:
     confirmed_at: datetime | None = None
 
     def as_state(self) -> dict[str, Any]:
-        return asdict(self)
+        return field_values(self)
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> SyncState:
