@@ -248,6 +248,9 @@ class NoClaimsYet:
     def claimed(self, organizer_id: uuid.UUID, key: str) -> bool:
         return False
 
+    def claimed_any(self, organizer_id: uuid.UUID, keys: Sequence[str]) -> bool:
+        return False
+
 
 def plan_histories(events: int, organizers: int) -> list[tuple[str, int]]:
     """(platform id, history length) per organizer; the as-of organizer comes first."""

@@ -8,6 +8,7 @@ all) stays the aggregate root. The event class attributes declared here are the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -33,6 +34,10 @@ class SeenInputs(Protocol):
     """What the store remembers of the inputs an organizer took (``app.ledger.Claims``)."""
 
     def seen(self, key: str) -> bool: ...
+
+    def seen_any(self, keys: Sequence[str]) -> bool:
+        """Whether any of these inputs was taken (one read for all of them)."""
+        ...
 
 
 class OrganizerState:
@@ -112,6 +117,18 @@ class OrganizerState:
         if any(type(e) is fact and e.source == source for e in self.stripe_facts_pending()):
             return True
         return self.claimed(fact_key(fact, source))
+
+    def has_seen_any(
+        self, facts: Sequence[type[stripe_fact_events.StripeFact]], source: str
+    ) -> bool:
+        """``has_seen`` of any of these kinds, their claims asked in one read."""
+        if any(source_key(fact, source) in self.seen_sources for fact in facts):
+            return True
+        kinds = tuple(facts)
+        if any(type(e) in kinds and e.source == source for e in self.stripe_facts_pending()):
+            return True
+        lent: SeenInputs | None = vars(self).get("_lent_claims")
+        return lent is not None and lent.seen_any([fact_key(fact, source) for fact in facts])
 
     @property
     def claims_lent(self) -> bool:

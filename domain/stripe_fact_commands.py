@@ -78,14 +78,12 @@ class StripeFactCommands(OrganizerState):
         A second live subscription is recorded as a duplicate in the same save.
         """
         current = self.observed_subscription(snapshot.subscription_id)
-        if any(
-            self.has_seen(kind, source)
-            for kind in (
-                self.SubscriptionObserved,
-                self.OtherSubscriptionObserved,
-                self.StaleSubscriptionSnapshotIgnored,
-            )
-        ):
+        taken_as = (
+            self.SubscriptionObserved,
+            self.OtherSubscriptionObserved,
+            self.StaleSubscriptionSnapshotIgnored,
+        )
+        if self.has_seen_any(taken_as, source):
             return False
         if current is not None and snapshot.order_key() == current.order_key():
             return False

@@ -113,6 +113,15 @@ class LedgerApplicationRecorder(_RenderedStatements, es.PostgresApplicationRecor
         self.max_notification_id_statement = _rendered(self.max_notification_id_statement)
         self._notify = _bytes(SQL("NOTIFY {0}").format(Identifier(self.channel_name)))
         self._select_notifications: dict[tuple[bool, bool, bool, bool], bytes] = {}
+        self._any_stream = (
+            b"SELECT 1 FROM " + self._table + b" WHERE originator_id = ANY(%s) LIMIT 1"
+        )
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def any_stream(self, originator_ids: Sequence[UUID]) -> bool:
+        """Whether any of these streams has an event (one indexed round trip: the
+        ledger asks it of the claims one decision may have taken)."""
+        return bool(self._rows(self._any_stream, [list(originator_ids)]))
 
     def _notify_channel(self, curs: Any) -> None:
         curs.execute(self._notify)

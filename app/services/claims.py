@@ -6,6 +6,7 @@ of an input and the ledger decides the command again (see ``Claims``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -25,6 +26,8 @@ from domain.organizer import Organizer
 
 class ClaimReader(Protocol):
     def claimed(self, organizer_id: UUID, key: str) -> bool: ...
+
+    def claimed_any(self, organizer_id: UUID, keys: Sequence[str]) -> bool: ...
 
 
 class Claims:
@@ -50,6 +53,12 @@ class Claims:
         """Always read: a Stripe fact command asks about kinds it may not record itself
         (a snapshot taken as observed, asked again as stale), so no conflict would tell."""
         return key in self.new or self._ledger.claimed(self._organizer_id, key)
+
+    def seen_any(self, keys: Sequence[str]) -> bool:
+        """``seen`` of any of these keys, in one read of the store."""
+        return any(key in self.new for key in keys) or self._ledger.claimed_any(
+            self._organizer_id, keys
+        )
 
     def take(self, key: str, outcome: str, *, at: datetime) -> None:
         self.new[key] = InputClaim.claim(self._organizer_id, key, outcome, at=at)

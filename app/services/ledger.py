@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
@@ -24,6 +24,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Recording, Transcoder
 
 from adapters.persistence.database import DatabaseUrl
+from adapters.persistence.es_postgres import LedgerApplicationRecorder
 from adapters.persistence.repository import LedgerRepository
 from adapters.persistence.transcoder import ledger_transcoder
 from app.services.claims import Claims, claim_recorded, take_group_change
@@ -284,6 +285,14 @@ class LedgerApplication(Application[UUID]):
     def claimed(self, organizer_id: UUID, key: str) -> bool:
         """Whether this organizer took this input (one indexed read of its claim)."""
         return bool(self.recorder.select_events(claim_id(organizer_id, key), limit=1))
+
+    def claimed_any(self, organizer_id: UUID, keys: Sequence[str]) -> bool:
+        """Whether this organizer took any of these inputs: on PostgreSQL one round trip
+        for all of them; embedded stores (no round trips) read each claim."""
+        streams = [claim_id(organizer_id, key) for key in keys]
+        if isinstance(self.recorder, LedgerApplicationRecorder):
+            return bool(self.recorder.any_stream(streams))
+        return any(self.recorder.select_events(stream, limit=1) for stream in streams)
 
     def find(self, platform_organizer_id: str, *, version: int | None = None) -> Organizer | None:
         try:

@@ -5,6 +5,7 @@ what the library's do: the same rows for every shape of ``select_events`` and
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -14,6 +15,7 @@ from eventsourcing import postgres as es
 from adapters.persistence.es_postgres import LedgerAggregateRecorder, LedgerApplicationRecorder
 from app.bootstrap import Container, bootstrap
 from app.settings import load_settings
+from domain.billing import SubscriptionSnapshot
 from domain.groups import GroupAction
 from domain.organizer import Organizer
 from tests.support.clock import SteppingClock
@@ -101,3 +103,48 @@ def test_select_notifications_returns_the_library_rows_for_every_shape(
         expected = library.select_notifications(start, 10, **kwargs)
         assert expected, (start, kwargs)
         assert ours.select_notifications(start, 10, **kwargs) == expected, (start, kwargs)
+
+
+def test_any_stream_tells_whether_any_of_the_streams_has_an_event(container: Container) -> None:
+    names = _history(container)
+    recorder = container.ledger.recorder
+    assert isinstance(recorder, LedgerApplicationRecorder)
+    held = container.ledger.get(names[0]).id
+    never = [uuid.uuid4() for _ in range(3)]
+    assert recorder.any_stream([*never, held])
+    assert recorder.any_stream([held])
+    assert not recorder.any_stream(never)
+    assert not recorder.any_stream([])
+
+
+def test_a_delivery_taken_once_is_refused_again_through_its_claims(container: Container) -> None:
+    """``has_seen_any`` asks the three claims a subscription delivery may have taken in one
+    read (``any_stream``): a delivery taken is never taken again, whatever it says."""
+    ledger = container.ledger
+    now = ledger.clock()
+
+    def snapshot(quantity: int, observed: int) -> SubscriptionSnapshot:
+        return SubscriptionSnapshot(
+            subscription_id="sub_1",
+            item_id="si_1",
+            price_id="price_1",
+            status="active",
+            quantity=quantity,
+            current_period_start=now - timedelta(days=3),
+            current_period_end=now + timedelta(days=27),
+            observed_at=now + timedelta(seconds=observed),
+        )
+
+    def observe(taken: SubscriptionSnapshot, source: str) -> bool:
+        return ledger.update(
+            "org-claims",
+            lambda org, at: org.observe_subscription(taken, source=source, at=at),
+            register=True,
+        )
+
+    assert observe(snapshot(2, 0), "evt_1")
+    assert not observe(snapshot(5, 10), "evt_1")  # the same delivery: refused by its claim
+    assert observe(snapshot(5, 10), "evt_2")
+    taken = ledger.get("org-claims").subscription_snapshot
+    assert taken is not None
+    assert taken.quantity == 5
