@@ -19,7 +19,7 @@ from projections.audit_facts import FACTS, Entry
 from projections.base import Positioned, ReadModel, load_rows
 from projections.events import NEVER_RECORDED
 from projections.renewals import RENEWAL_CHANGES, RenewalsProjection, has_drift
-from projections.times import fmt_time
+from projections.times import to_text
 from projections.view import Column, ReadModelView, TableSpec
 
 AUDIT_ENTRIES = TableSpec(
@@ -106,57 +106,53 @@ class AuditProjection(ReadModel):
             cursor.insert_many(
                 self.t("rm_audit_entries"),
                 AUDIT_ENTRIES.column_names,
-                [_as_row(_EMPTY_ENTRY | entry) for entry in entries],
+                [_as_row(entry) for entry in entries],
             )
 
     def facts(self, event: Any, position: int, state: dict[str, Any]) -> list[Entry]:
-        """The audit rows one event implies, after updating the organizer's state."""
+        """The audit rows one event implies, after updating the organizer's state; each
+        names every column (the hottest loop of a rebuild: one dict per row, no merges)."""
         drift_before = bool(state["drift"])
         RenewalsProjection.update(state, event)
         state["billable_quantity"] = max(state["active_groups"], self.minimum_quantity)
         drift_after = has_drift(state)
         state["drift"] = int(drift_after)
-        recorded = fmt_time(event.timestamp)
-        source = getattr(event, "source", None)
-        base = {
-            "position": position,
-            "organizer_uuid": state["organizer_uuid"],
-            "organizer_id": state["organizer_id"],
-            "recorded_at": recorded,
-            "occurred_at": recorded,
-            "stripe_event_id": source,
-            "cause": "ledger" if source is None else f"stripe {source}",
-        }
-        entries: list[Entry] = []
         fact = FACTS.get(type(event))
+        if fact is None and drift_after == drift_before:
+            return []
+        recorded = to_text(event.timestamp)
+        source = getattr(event, "source", None)
+        base = _EMPTY_ENTRY.copy()
+        base["position"] = position
+        base["organizer_uuid"] = state["organizer_uuid"]
+        base["organizer_id"] = state["organizer_id"]
+        base["recorded_at"] = base["occurred_at"] = recorded
+        base["stripe_event_id"] = source
+        base["cause"] = "ledger" if source is None else f"stripe {source}"
+        entries: list[Entry] = []
         if fact is not None:
             kind, describe = fact
-            entry = {
-                **base,
-                "kind": kind,
-                **{k: v for k, v in describe(event, state).items() if v is not None},
-            }
+            entry = base.copy()
+            entry["kind"] = kind
+            for name, value in describe(event, state).items():
+                if value is not None:  # e.g. no Stripe instant: the record time stands
+                    entry[name] = value
             entries.append(entry)
         if drift_after != drift_before:
-            entries.append(
-                {
-                    **base,
-                    "kind": "drift_detected" if drift_after else "drift_corrected",
-                    "quantity": state["billable_quantity"],
-                    "subscription_id": None,
-                    "cause": (
-                        f"billed {state.get('billed_quantity')}"
-                        f" vs billable {state['billable_quantity']}"
-                    ),
-                    "details": {
-                        "billed_quantity": state.get("billed_quantity"),
-                        "billable_quantity": state["billable_quantity"],
-                    },
-                }
+            entry = base
+            entry["kind"] = "drift_detected" if drift_after else "drift_corrected"
+            entry["quantity"] = state["billable_quantity"]
+            entry["cause"] = (
+                f"billed {state.get('billed_quantity')} vs billable {state['billable_quantity']}"
             )
+            entry["details"] = {
+                "billed_quantity": state.get("billed_quantity"),
+                "billable_quantity": state["billable_quantity"],
+            }
+            entries.append(entry)
         for seq, entry in enumerate(entries):
             entry["seq"] = seq
-            if isinstance(entry.get("details"), dict):
+            if isinstance(entry["details"], dict):
                 entry["details"] = orjson.dumps(
                     entry["details"], option=orjson.OPT_SORT_KEYS
                 ).decode()

@@ -66,6 +66,12 @@ class ReadModel(Projection[ReadModelView]):
                 return sum(self.process_batch([one]) for one in events)
             return self.quarantine(events[0], error)
 
+    def advance(self, through: int) -> None:
+        """Move the position to ``through`` if it is behind (see ``process_in``)."""
+        with self.view.transaction() as cursor:
+            self.view.lock(cursor)
+            self.view.track(cursor, through)  # never moves it back
+
     def quarantine(self, positioned: Positioned, error: Exception) -> int:
         event, position = positioned
         log.exception("%s: quarantined event %d", self.view.tracking_key, position)
@@ -79,15 +85,20 @@ class ReadModel(Projection[ReadModelView]):
         QUARANTINED_INPUTS.labels(kind=self.quarantine_kind).inc()
         return 1
 
-    def process_in(self, cursor: Cursor, events: Sequence[Positioned]) -> int:
+    def process_in(
+        self, cursor: Cursor, events: Sequence[Positioned], through: int | None = None
+    ) -> int:
         """Apply inside the caller's (locked) transaction, rows and position together.
 
         Only events of a class the model has decided about (``handles`` or ``IGNORED``)
         reach ``apply``: another stream's events (an input claim, for an organizer model)
         change none of its rows, yet were half of a replay's work. The position still
-        moves past them."""
+        moves past them. ``through`` (at least the last event's position): the end of
+        the stretch of log these events were selected from, when a reader left out
+        events no model decides about (``LogReader.scan``); the position moves there,
+        also for a stretch that held none of the events."""
         position = self.view.position(cursor)
-        if position is None or events[0][1] > position:  # in log order: all are new
+        if not events or position is None or events[0][1] > position:  # all are new
             fresh = events
         else:
             fresh = [(e, n) for e, n in events if n > position]
@@ -96,7 +107,11 @@ class ReadModel(Projection[ReadModelView]):
             relevant = [pair for pair in fresh if type(pair[0]) in decided]
             if relevant:
                 self.apply(cursor, relevant)
-            self.view.track(cursor, fresh[-1][1])
+        end = fresh[-1][1] if fresh else None
+        if through is not None:
+            end = through if end is None else max(end, through)
+        if end is not None and (position is None or end > position):
+            self.view.track(cursor, end)
         return len(fresh)
 
     @abstractmethod

@@ -30,7 +30,7 @@ from projections.base import Positioned, ReadModel, load_rows_by
 from projections.events import CUSTOMER_EVENTS, DUPLICATE_EVENTS, NEVER_RECORDED
 from projections.paging import KeysetQuery
 from projections.renewals import RENEWAL_CHANGES, RenewalsProjection, has_drift
-from projections.times import fmt_time
+from projections.times import fmt_time, to_text
 from projections.view import Column, ReadModelView, TableSpec
 
 RISKS = TableSpec(
@@ -161,7 +161,7 @@ class RenewalRisksProjection(ReadModel):
         }
 
     def take(self, rows: dict[tuple[str, str], Row], renewal: Row, event: Any) -> None:
-        cls, key, at = type(event), renewal["organizer_uuid"], fmt_time(event.timestamp)
+        cls, key = type(event), renewal["organizer_uuid"]
 
         def open_row(subject: str, kind: str, **fields: Any) -> None:
             rows[(key, subject)] = {
@@ -170,7 +170,7 @@ class RenewalRisksProjection(ReadModel):
                 "organizer_id": renewal["organizer_id"],
                 "kind": kind,
                 "open": 1,
-                "since": at,
+                "since": to_text(event.timestamp),
                 **fields,
             }
 
@@ -252,7 +252,7 @@ class RenewalRisksProjection(ReadModel):
         renewed = str(renewal.get("current_period_end")) <= str(renewal.get("renewed_at") or "")
         drifting = has_drift(renewal) and bool(renewal["renewing"]) and not (synced or renewed)
         if drifting and not renewal["open"]:
-            renewal["since"] = fmt_time(event.timestamp)
+            renewal["since"] = to_text(event.timestamp)
         renewal["open"] = int(drifting)
         renewal["renewal_at"] = renewal["due_at"] = renewal.get("current_period_end")
         renewal["status"] = RiskStatus.DRIFT if drifting else None

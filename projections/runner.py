@@ -12,18 +12,21 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from itertools import chain
+from typing import Any, TypeVar
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
+from eventsourcing.utils import TopicError, resolve_topic
 
 from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
 from projections import quarantine
 from projections.audit import AuditProjection
 from projections.base import TRANSIENT_STORE_ERRORS, Positioned, ReadModel
 from projections.duplicates import DuplicatesProjection
+from projections.events import EventClass
 from projections.group_history import GroupHistoryProjection
 from projections.invoices import InvoicesProjection
 from projections.prices import PricesProjection
@@ -108,6 +111,56 @@ class LogReader:
             yield batch
             position = batch[-1][1]
 
+    def scan(
+        self, position: int, stop: int, topics: Sequence[str]
+    ) -> Iterator[tuple[list[Positioned], int]]:
+        """The events after ``position`` up to ``stop`` whose stored topic is one of
+        ``topics``, in batches, each with how far it reaches in the log: its last event if
+        the batch is full, else ``stop`` (every event between was looked at and left out).
+        ``stop`` must be a position the log had when ``topics`` were read: no event at
+        or before it may commit afterwards."""
+        select = self.app.recorder.select_notifications
+        while position < stop:
+            notifications = select(
+                start=position,
+                limit=self.batch_size,
+                stop=stop,
+                topics=list(topics),
+                inclusive_of_start=False,
+            )
+            full = len(notifications) == self.batch_size
+            position = notifications[-1].id if full else stop
+            yield self.decode(notifications), position
+
+    def stored_topics(self, database: SQLiteDatabase | PostgresDatabase) -> list[str]:
+        """Every topic stored in the log (once each): one scan of the events table."""
+        table = self.app.recorder.events_table_name  # type: ignore[attr-defined]
+        with database.transaction() as cursor:
+            rows = cursor.execute(f"SELECT DISTINCT topic FROM {table}").fetchall()
+        return sorted(str(row["topic"]) for row in rows)
+
+
+def decided_classes(models: Iterable[ReadModel | type[ReadModel]]) -> frozenset[EventClass]:
+    """The classes some model decides about: what ``process_in`` lets reach ``apply``."""
+    return frozenset().union(*(m.handles | m.IGNORED for m in models))
+
+
+def decided_topics(stored: Sequence[str], decided: Collection[EventClass]) -> list[str]:
+    """Those of the ``stored`` topics that resolve to one of the ``decided`` classes.
+    Taken from the log rather than derived from the classes, so an old or moved topic
+    registered for a class (resolved as the decoder resolves it) is kept too; one that
+    does not resolve is kept, so that the replay fails on it as an unfiltered one would."""
+    kept = []
+    for topic in stored:
+        try:
+            cls = resolve_topic(topic)
+        except TopicError:
+            kept.append(topic)
+            continue
+        if cls in decided:
+            kept.append(topic)
+    return kept
+
 
 def lowest_position(models: Sequence[ReadModel]) -> int:
     return min((m.view.max_tracking_id() or 0) for m in models)
@@ -140,34 +193,61 @@ def rebuild(
     """``catch_up`` for a replay's private rebuild tables, with fewer waits: every model
     applies a batch in ONE shared transaction (one commit per batch, not one per model),
     and on PostgreSQL the next batch is read and decoded while the server writes this one.
+
+    Up to the end of the log as it was when the rebuild began, only the events of a topic
+    some model decides about are read (``LogReader.scan``): the input claims, about half
+    of the log, no model looks at. The positions still move to that end, as an unfiltered
+    read would move them; what was committed after it is then read whole.
     Returns how many events were read."""
-    total = 0
-    batches = reader.batches(lowest_position(models))
-    if isinstance(models[0].view.database, PostgresDatabase):
+    database = models[0].view.database
+    start = lowest_position(models)
+    # Read before the topics: every event up to ``stop`` has committed, so its topic is
+    # among them. (PostgreSQL commits events in notification order: the recorder locks
+    # the table while it inserts.)
+    stop = reader.app.recorder.max_notification_id() or 0
+    topics = decided_topics(reader.stored_topics(database), decided_classes(models))
+    batches: Iterator[tuple[list[Positioned], int]] = chain(
+        reader.scan(start, stop, topics),
+        ((batch, batch[-1][1]) for batch in reader.batches(max(start, stop))),
+    )
+    if isinstance(database, PostgresDatabase):
         batches = _read_ahead(batches)
-    for batch in batches:
-        apply_together(models, batch)
+    total = 0
+    for batch, through in batches:
+        apply_together(models, batch, through)
         total += len(batch)
         if progress is not None:
-            progress(total, batch[-1][1])
+            progress(total, through)
     return total
 
 
-def apply_together(models: Sequence[ReadModel], batch: list[Positioned]) -> None:
-    """One transaction for every model's rows and positions. Should it fail for a reason
-    other than the store being down, it rolls back whole and each model applies the batch
-    on its own, as live (a failing event is then quarantined in that model only)."""
+def apply_together(
+    models: Sequence[ReadModel], batch: list[Positioned], through: int | None = None
+) -> None:
+    """One transaction for every model's rows and positions (``through``: see
+    ``ReadModel.process_in``). Should it fail for a reason other than the store being
+    down, it rolls back whole and each model applies the batch on its own, as live (a
+    failing event is then quarantined in that model only)."""
     try:
         with models[0].view.transaction() as cursor:
+            if cursor.backend == "postgres":
+                # A rebuild's commits need not wait for the disk: should the server stop,
+                # the last ones are lost together with their positions (never rows
+                # without them), in tables no reader sees; ``replay`` starts them
+                # afresh, and its swap into the live tables commits synchronously.
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
             for model in models:
                 model.view.lock(cursor)
             for model in models:
-                model.process_in(cursor, batch)
+                model.process_in(cursor, batch, through)
     except TRANSIENT_STORE_ERRORS:
         raise
     except Exception:
         log.warning("a batch failed across the rebuilt models; applying it model by model")
-        apply_batch(models, batch)
+        for model in models:
+            model.process_batch(batch)
+            if through is not None:
+                model.advance(through)
 
 
 # A follower woken by one new event waits this long for the ones right behind it, so a
@@ -179,7 +259,10 @@ LINGER_S = 0.05
 _END = object()
 
 
-def _read_ahead(batches: Iterator[list[Positioned]]) -> Iterator[list[Positioned]]:
+T = TypeVar("T")
+
+
+def _read_ahead(batches: Iterator[T]) -> Iterator[T]:
     """The batches, read and decoded one ahead in a thread: psycopg releases the GIL
     while it waits for the server, so decoding overlaps the writes."""
     ready: queue.Queue[Any] = queue.Queue(maxsize=1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -19,7 +20,7 @@ from projections.base import Positioned, ReadModel, load_rows, upsert_rows
 from projections.events import CORRECTION_EVENTS, DUPLICATE_EVENTS, NEVER_RECORDED, EventClass
 from projections.paging import KeysetQuery
 from projections.renewals import drift_between
-from projections.times import fmt_time
+from projections.times import fmt_time, to_text
 from projections.view import Column, ReadModelView, TableSpec
 
 SUMMARY = TableSpec(
@@ -241,6 +242,7 @@ class SummaryProjection(ReadModel):
         table = self.t("rm_organizer_summary")
         rows = load_rows(cursor, table, "organizer_uuid", [e.originator_id.hex for e, _ in events])
         docs = {key: orjson.loads(row["document"]) for key, row in rows.items()}
+        updated: dict[str, datetime] = {}
         for event, position in events:
             key = event.originator_id.hex
             if type(event) is Organizer.Registered:
@@ -252,10 +254,13 @@ class SummaryProjection(ReadModel):
                 continue
             update(doc, event)
             self.derive(doc)
-            doc["updated_at"] = fmt_time(event.timestamp)
+            updated[key] = event.timestamp  # formatted once, for the last event
             rows[key]["position"] = position
         for key, row in rows.items():
-            row["document"] = orjson.dumps(docs[key], option=orjson.OPT_SORT_KEYS).decode()
+            doc = docs[key]
+            if key in updated:
+                doc["updated_at"] = to_text(updated[key])
+            row["document"] = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS).decode()
         upsert_rows(cursor, table, SUMMARY, list(rows.values()))
 
     def derive(self, doc: Doc) -> None:

@@ -129,8 +129,8 @@ class ReadModelView(TrackingRecorder):
             return
         columns = spec.column_names
         key = spec.key
-        unique = {tuple(row.get(k) for k in key): row for row in rows}
-        self.write_rows(cursor, spec, [[row.get(c) for c in columns] for row in unique.values()])
+        unique = {tuple(map(row.get, key)): row for row in rows}
+        self.write_rows(cursor, spec, [list(map(row.get, columns)) for row in unique.values()])
 
     def write_rows(self, cursor: Cursor, spec: TableSpec, rows: list[list[Any]]) -> None:
         """SQLite: one prepared statement per row (in-process, so no round trips)."""
