@@ -25,6 +25,7 @@ from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
 from projections import quarantine
 from projections.audit import AuditProjection
 from projections.base import TRANSIENT_STORE_ERRORS, Positioned, ReadModel
+from projections.batch_writer import BatchWriter, DeferredCursor
 from projections.duplicates import DuplicatesProjection
 from projections.events import EventClass
 from projections.group_history import GroupHistoryProjection
@@ -192,7 +193,9 @@ def rebuild(
 ) -> int:
     """``catch_up`` for a replay's private rebuild tables, with fewer waits: every model
     applies a batch in ONE shared transaction (one commit per batch, not one per model),
-    and on PostgreSQL the next batch is read and decoded while the server writes this one.
+    and on PostgreSQL the next batch is read and decoded while the server writes this one,
+    and the writes go to a thread of their own (``BatchWriter``) while the next model
+    computes.
 
     Up to the end of the log as it was when the rebuild began, only the events of a topic
     some model decides about are read (``LogReader.scan``): the input claims, about half
@@ -210,36 +213,45 @@ def rebuild(
         reader.scan(start, stop, topics),
         ((batch, batch[-1][1]) for batch in reader.batches(max(start, stop))),
     )
+    writer = None
     if isinstance(database, PostgresDatabase):
         batches = _read_ahead(batches)
+        writer = BatchWriter(database)
     total = 0
-    for batch, through in batches:
-        apply_together(models, batch, through)
-        total += len(batch)
-        if progress is not None:
-            progress(total, through)
+    try:
+        for batch, through in batches:
+            apply_together(models, batch, through, writer)
+            total += len(batch)
+            if progress is not None:
+                progress(total, through)
+    finally:
+        if writer is not None:
+            writer.close()
     return total
 
 
 def apply_together(
-    models: Sequence[ReadModel], batch: list[Positioned], through: int | None = None
+    models: Sequence[ReadModel],
+    batch: list[Positioned],
+    through: int | None = None,
+    writer: BatchWriter | None = None,
 ) -> None:
     """One transaction for every model's rows and positions (``through``: see
-    ``ReadModel.process_in``). Should it fail for a reason other than the store being
+    ``ReadModel.process_in``), sent through ``writer`` when given (PostgreSQL: see
+    projections/batch_writer.py). Should it fail for a reason other than the store being
     down, it rolls back whole and each model applies the batch on its own, as live (a
     failing event is then quarantined in that model only)."""
     try:
-        with models[0].view.transaction() as cursor:
-            if cursor.backend == "postgres":
-                # A rebuild's commits need not wait for the disk: should the server stop,
-                # the last ones are lost together with their positions (never rows
-                # without them), in tables no reader sees; ``replay`` starts them
-                # afresh, and its swap into the live tables commits synchronously.
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            for model in models:
-                model.view.lock(cursor)
-            for model in models:
-                model.process_in(cursor, batch, through)
+        if writer is not None:
+            _apply_deferred(models, batch, through, writer)
+        else:
+            with models[0].view.transaction() as cursor:
+                if cursor.backend == "postgres":
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+                for model in models:
+                    model.view.lock(cursor)
+                for model in models:
+                    model.process_in(cursor, batch, through)
     except TRANSIENT_STORE_ERRORS:
         raise
     except Exception:
@@ -248,6 +260,30 @@ def apply_together(
             model.process_batch(batch)
             if through is not None:
                 model.advance(through)
+
+
+def _apply_deferred(
+    models: Sequence[ReadModel], batch: list[Positioned], through: int | None, writer: BatchWriter
+) -> None:
+    """``apply_together`` with the reads here and the writes in ``writer``'s transaction
+    (a rebuild's commits need not wait for the disk: should the server stop, the last
+    ones are lost together with their positions, never rows without them, in tables no
+    reader sees; ``replay`` starts them afresh, and its swap commits synchronously)."""
+    with models[0].view.transaction() as reads:
+        committed = False
+        try:
+            locks = DeferredCursor(writer)
+            for model in models:
+                model.view.lock(locks)
+            cursor = DeferredCursor(writer, reads)
+            for model in models:
+                model.process_in(cursor, batch, through)
+            committed = True
+            writer.finish(commit=True)
+        except BaseException:
+            if not committed:
+                writer.finish(commit=False)
+            raise
 
 
 # A follower woken by one new event waits this long for the ones right behind it, so a
