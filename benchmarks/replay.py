@@ -59,6 +59,7 @@ from domain.groups import GroupAction  # noqa: E402
 from domain.organizer import Organizer, organizer_uuid  # noqa: E402
 from projections.runner import (  # noqa: E402
     READ_MODELS,
+    REPLAY_BATCH,
     LogReader,
     build_read_models,
     decided_classes,
@@ -69,7 +70,7 @@ from tests.support.postgres import with_schema  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 SNAPSHOT_INTERVAL = 100  # the production default (LEDGER_SNAPSHOT_INTERVAL)
-READ_BATCH = 2000  # replay()'s default batch size, so both sides page the log alike
+READ_BATCH = REPLAY_BATCH  # replay()'s default, so both sides page the log alike
 # Events per ledger.save(): the store locks the table once per save, so bigger is faster,
 # but saves over ~4 MB of event state (15k+ events here) often hang in psycopg's pipeline
 # (see README).

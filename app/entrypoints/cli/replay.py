@@ -14,7 +14,7 @@ from rich.table import Table
 from app.bootstrap import bootstrap
 from app.entrypoints.cli.progress import progress_bar
 from app.settings import load_settings
-from projections.runner import READ_MODELS, VerifyResult, replay
+from projections.runner import READ_MODELS, REPLAY_BATCH, VerifyResult, replay
 
 
 def register(commands: Any) -> None:
@@ -29,7 +29,7 @@ def register(commands: Any) -> None:
         action="store_true",
         help="rebuild beside the live tables, compare row counts and checksums, swap nothing",
     )
-    parser.add_argument("--batch-size", type=int, default=5000, help=argparse.SUPPRESS)
+    parser.add_argument("--batch-size", type=int, default=REPLAY_BATCH, help=argparse.SUPPRESS)
     parser.set_defaults(handler=run_replay)
 
 
