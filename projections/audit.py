@@ -16,7 +16,7 @@ import orjson
 from adapters.persistence.database import Cursor
 from domain.organizer import Organizer
 from projections.audit_facts import FACTS, Entry
-from projections.base import Positioned, ReadModel, load_rows
+from projections.base import Positioned, ReadModel, load_rows, organizer_keys
 from projections.events import NEVER_RECORDED
 from projections.renewals import RENEWAL_CHANGES, RenewalsProjection, has_drift
 from projections.times import to_text
@@ -81,12 +81,10 @@ class AuditProjection(ReadModel):
 
     def apply(self, cursor: Cursor, events: Sequence[Positioned]) -> None:
         organizers = self.t("rm_audit_organizers")
-        states = load_rows(
-            cursor, organizers, "organizer_uuid", [e.originator_id.hex for e, _ in events]
-        )
+        keys = organizer_keys(events)
+        states = load_rows(cursor, organizers, "organizer_uuid", keys)
         entries: list[Entry] = []
-        for event, position in events:
-            key = event.originator_id.hex
+        for (event, position), key in zip(events, keys, strict=True):
             if type(event) is Organizer.Registered:
                 states.setdefault(
                     key,
@@ -118,7 +116,8 @@ class AuditProjection(ReadModel):
         drift_after = has_drift(state)
         state["drift"] = int(drift_after)
         fact = FACTS.get(type(event))
-        if fact is None and drift_after == drift_before:
+        drift_changed = drift_after != drift_before
+        if fact is None and not drift_changed:
             return []
         recorded = to_text(event.timestamp)
         source = getattr(event, "source", None)
@@ -132,13 +131,13 @@ class AuditProjection(ReadModel):
         entries: list[Entry] = []
         if fact is not None:
             kind, describe = fact
-            entry = base.copy()
+            entry = base.copy() if drift_changed else base  # the drift row takes ``base``
             entry["kind"] = kind
             for name, value in describe(event, state).items():
                 if value is not None:  # e.g. no Stripe instant: the record time stands
                     entry[name] = value
             entries.append(entry)
-        if drift_after != drift_before:
+        if drift_changed:
             entry = base
             entry["kind"] = "drift_detected" if drift_after else "drift_corrected"
             entry["quantity"] = state["billable_quantity"]

@@ -123,6 +123,12 @@ class ReadModel(Projection[ReadModelView]):
         return self.view.table(table)
 
 
+def organizer_keys(events: Sequence[Positioned]) -> list[str]:
+    """Each event's organizer key (its stream id as hex), in order: computed once per
+    event and model (``UUID.hex`` is Python, and a rebuild asks it ~10 times per event)."""
+    return [event.originator_id.hex for event, _ in events]
+
+
 def load_rows(
     cursor: Cursor, table: str, key: str, values: Sequence[str]
 ) -> dict[str, dict[str, Any]]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from adapters.persistence.database import Cursor, Database
 from domain.organizer import Organizer
-from projections.base import Positioned, ReadModel, load_rows
+from projections.base import Positioned, ReadModel, load_rows, organizer_keys
 from projections.events import (
     CORRECTION_EVENTS,
     CUSTOMER_EVENTS,
@@ -72,13 +72,12 @@ class InvoicesProjection(ReadModel):
         super().__init__(view)
 
     def apply(self, cursor: Cursor, events: Sequence[Positioned]) -> None:
-        keys = [e.originator_id.hex for e, _ in events]
+        keys = organizer_keys(events)
         known = load_rows(cursor, self.t("rm_invoice_organizers"), "organizer_uuid", keys)
         names = {k: str(r["organizer_id"]) for k, r in known.items()}
         new_names: list[dict[str, Any]] = []
         invoices: dict[str, dict[str, Any]] = {}
-        for event, position in events:
-            key = event.originator_id.hex
+        for (event, position), key in zip(events, keys, strict=True):
             if type(event) is Organizer.Registered:
                 names[key] = event.platform_organizer_id
                 new_names.append({"organizer_uuid": key, "organizer_id": names[key]})

@@ -26,7 +26,7 @@ from typing import Any
 from adapters.persistence.database import Cursor, Database
 from domain.organizer import Organizer
 from domain.statuses import RiskKind, RiskStatus, after_failure
-from projections.base import Positioned, ReadModel, load_rows_by
+from projections.base import Positioned, ReadModel, load_rows_by, organizer_keys
 from projections.events import CUSTOMER_EVENTS, DUPLICATE_EVENTS, NEVER_RECORDED
 from projections.paging import KeysetQuery
 from projections.renewals import RENEWAL_CHANGES, RenewalsProjection, has_drift
@@ -125,15 +125,15 @@ class RenewalRisksProjection(ReadModel):
 
     def apply(self, cursor: Cursor, events: Sequence[Positioned]) -> None:
         table = self.t("rm_renewal_risks")
+        keys = organizer_keys(events)
         rows = load_rows_by(
             cursor,
             table,
             "organizer_uuid",
-            [e.originator_id.hex for e, _ in events],
+            keys,
             lambda row: (str(row["organizer_uuid"]), str(row["subject"])),
         )
-        for event, _ in events:
-            key = event.originator_id.hex
+        for (event, _), key in zip(events, keys, strict=True):
             if type(event) is Organizer.Registered:
                 rows.setdefault((key, renewal_subject(key)), self.renewal_row(key, event))
             renewal = rows.get((key, renewal_subject(key)))

@@ -11,7 +11,7 @@ from uuid import UUID
 from adapters.persistence.database import Cursor, Database
 from domain.organizer import Organizer
 from domain.statuses import SyncStatus, after_failure
-from projections.base import Positioned, ReadModel, load_rows
+from projections.base import Positioned, ReadModel, load_rows, organizer_keys
 from projections.events import (
     CORRECTION_EVENTS,
     CUSTOMER_EVENTS,
@@ -139,9 +139,9 @@ class RenewalsProjection(ReadModel):
 
     def apply(self, cursor: Cursor, events: Sequence[Positioned]) -> None:
         table = self.t("rm_renewals")
-        rows = load_rows(cursor, table, "organizer_uuid", [e.originator_id.hex for e, _ in events])
-        for event, position in events:
-            key = event.originator_id.hex
+        keys = organizer_keys(events)
+        rows = load_rows(cursor, table, "organizer_uuid", keys)
+        for (event, position), key in zip(events, keys, strict=True):
             if type(event) is Organizer.Registered:
                 rows.setdefault(key, self.new_row(key, event.platform_organizer_id))
             row = rows.get(key)

@@ -16,7 +16,7 @@ import orjson
 from adapters.persistence.database import Cursor, Database
 from domain.organizer import Organizer
 from domain.statuses import PaymentStatus, SyncStatus, after_failure
-from projections.base import Positioned, ReadModel, load_rows, upsert_rows
+from projections.base import Positioned, ReadModel, load_rows, organizer_keys, upsert_rows
 from projections.events import CORRECTION_EVENTS, DUPLICATE_EVENTS, NEVER_RECORDED, EventClass
 from projections.paging import KeysetQuery
 from projections.renewals import drift_between
@@ -240,11 +240,11 @@ class SummaryProjection(ReadModel):
 
     def apply(self, cursor: Cursor, events: Sequence[Positioned]) -> None:
         table = self.t("rm_organizer_summary")
-        rows = load_rows(cursor, table, "organizer_uuid", [e.originator_id.hex for e, _ in events])
+        keys = organizer_keys(events)
+        rows = load_rows(cursor, table, "organizer_uuid", keys)
         docs = {key: orjson.loads(row["document"]) for key, row in rows.items()}
         updated: dict[str, datetime] = {}
-        for event, position in events:
-            key = event.originator_id.hex
+        for (event, position), key in zip(events, keys, strict=True):
             if type(event) is Organizer.Registered:
                 organizer_id = event.platform_organizer_id
                 docs.setdefault(key, new_document(organizer_id, self.minimum_quantity))

@@ -21,6 +21,7 @@ from projections.base import (
     ReadModel,
     due_work,
     load_rows,
+    organizer_keys,
 )
 from projections.corrections import CORRECTIONS, PROGRESS, REQUESTED, apply_corrections
 from projections.events import (
@@ -120,7 +121,7 @@ class SyncsProjection(ReadModel):
         super().__init__(view)
 
     def apply(self, cursor: Cursor, events: Sequence[Positioned]) -> None:
-        keys = [e.originator_id.hex for e, _ in events]
+        keys = organizer_keys(events)
         names = {
             k: r["organizer_id"]
             for k, r in load_rows(
@@ -134,8 +135,8 @@ class SyncsProjection(ReadModel):
         invoice_ids = [e.invoice_id for e, _ in events if type(e) in MISMATCH_REPORTS]
         # The first report of an invoice stays (its time is the list's paging key).
         reported = set(load_rows(cursor, self.t("rm_draft_mismatches"), "invoice_id", invoice_ids))
-        for event, _ in events:
-            key, cls = event.originator_id.hex, type(event)
+        for (event, _), key in zip(events, keys, strict=True):
+            cls = type(event)
             if cls is Organizer.Registered:
                 names[key] = new_names[key] = event.platform_organizer_id
             elif cls is Organizer.QuantitySyncRequested:
