@@ -68,6 +68,7 @@ _as_row = operator.itemgetter(*AUDIT_ENTRIES.column_names)
 class AuditProjection(ReadModel):
     name = "audit"
     tables = (AUDIT_ENTRIES, AUDIT_ORGANIZERS)
+    bulk_writes = True
     # Every event in RENEWAL_CHANGES (the organizer state facts derive drift from) is a fact.
     handles = frozenset({Organizer.Registered, *FACTS, *RENEWAL_CHANGES})
     # The issue-13 facts (a second subscription, tax ids, renewal previews) are in FACTS

@@ -38,6 +38,9 @@ class ReadModel(Projection[ReadModelView]):
     name: str = ""
     tables: ClassVar[tuple[TableSpec, ...]] = ()
     quarantine_kind: ClassVar[str] = "read_model"  # the ledger_quarantined_total label
+    # Writes a row per event or so (not a row per organizer per batch): a rebuild applies
+    # such models first, so that the server writes them while the others compute.
+    bulk_writes: ClassVar[bool] = False
     # The event classes this model acts on, and those it passes over on purpose (no
     # handler of their own; a model may still note their position or time): every class
     # of the aggregate is in one of them (tests/unit/test_event_dispatch.py).

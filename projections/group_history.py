@@ -54,6 +54,7 @@ _ACTIONS: dict[type[Any], str] = {
 class GroupHistoryProjection(ReadModel):
     name = "group_history"
     tables = (CHANGES,)
+    bulk_writes = True
     handles = GROUP_EVENTS
     IGNORED = (
         NEVER_RECORDED

@@ -274,6 +274,8 @@ def _apply_deferred(
     (a rebuild's commits need not wait for the disk: should the server stop, the last
     ones are lost together with their positions, never rows without them, in tables no
     reader sees; ``replay`` starts them afresh, and its swap commits synchronously)."""
+    # The server writes a model's rows while the next one computes: the bulk first.
+    models = sorted(models, key=lambda model: not model.bulk_writes)
     with models[0].view.transaction() as reads:
         committed = False
         try:
