@@ -82,13 +82,16 @@ class BatchWriter:
             except BaseException as failure:  # surfaced to the caller by ``finish``
                 error = failure
             while not isinstance(item, _End):  # the rest of a failed batch
-                item = self._next()
+                item = self._items.get()
+                if item is None:  # closed mid-batch (no caller waits): stop
+                    return
             item.error = error
             item.done.set()
 
     def _next(self) -> Write | _End:
         item = self._items.get()
-        if item is None:  # ``close`` only follows ``finish``
+        if item is None:  # ``close`` should only follow ``finish``: roll the batch back
+            self._items.put(None)  # and stop, once that is done
             msg = "the batch writer was closed in the middle of a batch"
             raise RuntimeError(msg)
         return item

@@ -65,6 +65,14 @@ class TestBatchWriter:
         writer.finish(commit=True)
         assert keys(database) == [4, 5]
 
+    def test_closing_in_the_middle_of_a_batch_commits_none_of_it(
+        self, database: PostgresDatabase
+    ) -> None:
+        writer = BatchWriter(database)
+        DeferredCursor(writer).execute("INSERT INTO t VALUES (:k)", {"k": 1})
+        writer.close()
+        assert keys(database) == []
+
 
 class TestDeferredCursor:
     def test_reads_run_at_once_and_see_only_what_was_committed(
