@@ -269,10 +269,16 @@ def count_organizer_saves(container: Container) -> list[int]:
     return saves
 
 
-def test_one_organizers_rows_in_a_batch_are_saved_once(container: Container) -> None:
+def one_organizer(container: Container, tag: str, updates: int) -> StripeInbox:
+    """Organizer ``org-{tag}0``'s checkout and updates, delivered."""
     inbox = StripeInbox(container.database)
-    for event in organizer_events("one", 0, 5):
+    for event in organizer_events(tag, 0, updates):
         deliver(inbox, event)
+    return inbox
+
+
+def test_one_organizers_rows_in_a_batch_are_saved_once(container: Container) -> None:
+    inbox = one_organizer(container, "one", 5)
     saves = count_organizer_saves(container)
     assert InboxProcessor(container.ledger, inbox).process_pending() == 6
     assert_applied_in_order(container, "one", 0, 5)
@@ -283,9 +289,7 @@ def test_one_organizers_rows_in_a_batch_are_saved_once(container: Container) -> 
 
 
 def test_a_refused_row_in_a_unit_is_decided_again_alone(container: Container) -> None:
-    inbox = StripeInbox(container.database)
-    for event in organizer_events("u", 0, 3):
-        deliver(inbox, event)
+    inbox = one_organizer(container, "u", 3)
     saves = count_organizer_saves(container)
     assert Refusing(container.ledger, inbox).process_pending() == 4
     refused = inbox.get(Refusing.refused)
@@ -304,9 +308,7 @@ def test_a_refused_row_in_a_unit_is_decided_again_alone(container: Container) ->
 
 
 def test_a_unit_that_lost_a_race_is_decided_again_row_by_row(container: Container) -> None:
-    inbox = StripeInbox(container.database)
-    for event in organizer_events("rc", 0, 3):
-        deliver(inbox, event)
+    inbox = one_organizer(container, "rc", 3)
     processor = Racing(container.ledger, inbox)
     assert processor.process_pending() == 4
     assert processor.raced
