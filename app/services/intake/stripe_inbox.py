@@ -13,17 +13,16 @@ import threading
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from threading import Event
 from typing import Any, Protocol
 
 import orjson
-from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+from eventsourcing.persistence import IntegrityError
 
 from adapters.observability.logs import log_context
 from adapters.observability.metrics import QUARANTINED_INPUTS
-from adapters.persistence.database import StoreUnavailableError
 from adapters.persistence.inbox import InboxBatch, InboxRow, LinkKind, Outcome, StripeInbox
 from adapters.stripe.prices import PRICE_EVENT_TYPES
 from adapters.stripe.translate import (
@@ -33,9 +32,15 @@ from adapters.stripe.translate import (
     translate,
     with_all_lines,
 )
-from app.services.claims import Claims
-from app.services.errors import NotReadyError
-from app.services.ledger import ConcurrencyError, LedgerApplication
+from app.services.intake.inbox_units import (
+    TRANSIENT_ERRORS,
+    Redo,
+    Unit,
+    apply_in_unit,
+    prices_note,
+    waiting_reason,
+)
+from app.services.ledger import LedgerApplication
 from app.services.prices import record_prices
 from domain.organizer import Organizer, OrganizerError
 
@@ -49,28 +54,6 @@ BATCH_SIZE = 500
 # the store (load, claims, save), so lanes overlap them. Each holds one ledger connection.
 CONCURRENCY = 4
 QUARANTINED = "quarantined"
-# The store's trouble, not the row's: the loop stops and retries later.
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
-    StoreUnavailableError,
-    OperationalError,
-    InterfaceError,
-    NotReadyError,
-    ConcurrencyError,
-)
-
-
-class _Redo(Exception):
-    """A lane decided as one unit must be decided again row by row (a conflict, an error
-    or a question the unit does not answer): nothing of the unit was saved."""
-
-
-@dataclass
-class _Unit:
-    """One lane's organizer and claims while its rows are decided together (``_as_unit``)."""
-
-    organizer_id: str
-    organizer: Organizer | None = None
-    claims: Claims | None = None
 
 
 class InvoiceLines(Protocol):
@@ -106,7 +89,7 @@ class InboxProcessor:
         self._loaded: dict[str, Organizer] = {}  # this batch's saved organizers (``_apply``)
         self._translations: dict[str, Translation] = {}  # this batch's, from ``_lanes``
         self._writes: InboxBatch | StripeInbox = inbox
-        self._units = threading.local()  # each lane thread's ``_Unit``, while it runs one
+        self._units = threading.local()  # each lane thread's ``Unit``, while it runs one
 
     def process_pending(self, batch_size: int = BATCH_SIZE, *, stop: Event | None = None) -> int:
         """Process up to ``batch_size`` pending rows; returns how many were handled.
@@ -188,7 +171,7 @@ class InboxProcessor:
         (issue 12). Outcomes as row by row would give; None when the rows must be decided
         again one at a time (a lost race, a refusal, an error: nothing was saved); {} when
         stopping (nothing saved, the rows stay pending)."""
-        unit = _Unit(organizer_id)
+        unit = Unit(organizer_id)
         self._units.current = unit
         outcomes: dict[str, Outcome] = {}
         try:
@@ -201,7 +184,7 @@ class InboxProcessor:
                 claims = unit.claims.new.values()
                 if unit.organizer.pending_events or claims:
                     self.ledger.save(unit.organizer, *claims)
-        except (_Redo, IntegrityError):
+        except (Redo, IntegrityError):
             return None
         finally:
             self._units.current = None
@@ -283,7 +266,7 @@ class InboxProcessor:
             return self.process(row)
         except TRANSIENT_ERRORS:
             raise
-        except _Redo:
+        except Redo:
             raise
         except Exception as error:
             attempt = row.attempts + 1
@@ -319,7 +302,7 @@ class InboxProcessor:
                 self.ledger, translation.prices, only_if_changed=not price_event
             )
             if price_event:
-                return Outcome("processed", _prices_note(translation.reason, recorded))
+                return Outcome("processed", prices_note(translation.reason, recorded))
         if translation.outcome == "ignored":
             return Outcome("ignored", translation.reason)
         organizer_id = translation.organizer_hint or self._owner(
@@ -328,7 +311,7 @@ class InboxProcessor:
         if organizer_id is None:
             return Outcome(
                 "parked",
-                _waiting_reason(translation),
+                waiting_reason(translation),
                 customer_id=translation.customer_id,
                 subscription_id=translation.subscription_id,
             )
@@ -359,9 +342,9 @@ class InboxProcessor:
             return translate(complete, group_price_ids=self.group_price_ids)
 
     def _apply(self, organizer_id: str, translation: Translation) -> int:
-        unit: _Unit | None = getattr(self._units, "current", None)
+        unit: Unit | None = getattr(self._units, "current", None)
         if unit is not None:
-            return self._apply_in_unit(unit, organizer_id, translation)
+            return apply_in_unit(self.ledger, self._loaded, unit, organizer_id, translation)
         saved: list[Organizer] = []
 
         def decide(organizer: Organizer, at: datetime) -> int:
@@ -386,28 +369,6 @@ class InboxProcessor:
         self._loaded[organizer_id] = saved[0]
         return applied
 
-    def _apply_in_unit(self, unit: _Unit, organizer_id: str, translation: Translation) -> int:
-        """``_apply`` within a unit: decided on the unit's organizer, saved with the unit."""
-        if organizer_id != unit.organizer_id:
-            raise _Redo
-        if unit.organizer is None:
-            organizer = self._loaded.pop(organizer_id, None) or self.ledger.find(organizer_id)
-            if organizer is None:
-                if translation.organizer_hint is None:
-                    raise _Redo  # row by row says why (an unknown organizer)
-                organizer = Organizer.register(organizer_id, at=self.ledger.clock())
-            unit.organizer, unit.claims = organizer, self.ledger.open_unit(organizer)
-        try:
-            return self.ledger.decide_in_unit(
-                unit.organizer,
-                unit.claims or self.ledger.open_unit(unit.organizer),
-                lambda org, at, _claims: sum(c.apply(org, at) for c in translation.commands),
-            )
-        except TRANSIENT_ERRORS:
-            raise
-        except Exception as error:  # the organizer may hold half a decision: drop it all
-            raise _Redo from error
-
     def _owner(self, *stripe_ids: str | None) -> str | None:
         """The organizer linked to the first of these ids that has a link."""
         for stripe_id in stripe_ids:
@@ -429,21 +390,3 @@ class InboxProcessor:
             self._writes.link(kind, stripe_id, organizer_id, source)
             self._linked.add(stripe_id)
             self._owners.setdefault(stripe_id, organizer_id)
-
-
-def _prices_note(reason: str, recorded: int) -> str:
-    return f"{reason}: recorded {recorded} price facts" if recorded else f"{reason}: nothing new"
-
-
-def _waiting_reason(translation: Translation) -> str:
-    waiting = [
-        f"{kind} {value}"
-        for kind, value in (
-            ("customer", translation.customer_id),
-            ("subscription", translation.subscription_id),
-        )
-        if value
-    ]
-    if not waiting:
-        return "no organizer, customer or subscription to route this event to"
-    return f"waiting for {' or '.join(waiting)} to be linked to an organizer"
