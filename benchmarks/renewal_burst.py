@@ -73,8 +73,8 @@ from app.services.process.manager import RenewalReactor, SyncSender  # noqa: E40
 from app.settings import load_settings  # noqa: E402
 from benchmarks import renewal_day as day_mode  # noqa: E402
 from projections.base import ReadModel  # noqa: E402
+from projections.follower import Follower  # noqa: E402
 from projections.runner import (  # noqa: E402
-    Follower,
     LogReader,
     build_read_models,
     catch_up,

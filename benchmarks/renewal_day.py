@@ -46,7 +46,8 @@ from app.settings import load_settings
 from domain.billing import SubscriptionSnapshot
 from domain.groups import GroupAction
 from domain.organizer import Organizer
-from projections.runner import Follower, LogReader, build_read_models, catch_up
+from projections.follower import Follower
+from projections.runner import LogReader, build_read_models, catch_up
 
 API_KEY = "sk_test_double"
 UNIT = 500

@@ -39,6 +39,12 @@ class SeenInputs(Protocol):
         """Whether any of these inputs was taken (one read for all of them)."""
         ...
 
+    def taken(self, key: str) -> bool:
+        """For an input whose claim the deciding command itself takes: optimistic (no
+        read on a first attempt; a claim already stored refuses the save, and the
+        decision is made again with reads)."""
+        ...
+
 
 class OrganizerState:
     """The state attributes of an organizer (set in ``Organizer.__init__``) and queries."""
@@ -140,6 +146,12 @@ class OrganizerState:
         """Whether the store holds this input's claim (False on a bare organizer)."""
         lent: SeenInputs | None = vars(self).get("_lent_claims")
         return lent is not None and lent.seen(key)
+
+    def took(self, key: str) -> bool:
+        """``claimed`` for an input whose claim this decision takes if it is new
+        (``SeenInputs.taken``: one read fewer per decision)."""
+        lent: SeenInputs | None = vars(self).get("_lent_claims")
+        return lent is not None and lent.taken(key)
 
     def stripe_facts_pending(self) -> list[stripe_fact_events.StripeFact]:
         """The Stripe facts this decision recorded so far (each needs its claim)."""

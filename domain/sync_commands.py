@@ -91,7 +91,9 @@ class SyncCommands(OrganizerState):
             for e in pending
         ):
             return True
-        return self.claimed(check_key(trigger, cause))
+        # A check not decided before records its claim (``RenewalQuantityChecked`` with
+        # ``claimed``): a claim already stored refuses that save.
+        return self.took(check_key(trigger, cause))
 
     def _claimed_field(self) -> dict[str, bool]:
         """``claimed=True`` when the ledger saves this event's claim (claims lent)."""

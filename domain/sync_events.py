@@ -14,10 +14,42 @@ from typing import TYPE_CHECKING
 
 from eventsourcing.domain import Aggregate
 
+from domain.invoice_corrections import DRAFT_WINDOW
 from domain.syncs import SyncState
 
 if TYPE_CHECKING:
     from domain.organizer import Organizer
+
+
+# A confirmed or superseded sync is kept until this long after the end of the period it
+# prepared (the renewal draft's window: a correction may still ask about that period),
+# then forgotten by the next sync requested (issue 12: the state holds open syncs, not
+# every renewal's; the log and ``rm_quantity_syncs`` keep them). A failed one stays, for
+# ops to retry.
+FINISHED_SYNC_KEPT = DRAFT_WINDOW
+FINISHED_SYNC_STATUSES = frozenset({"confirmed", "superseded"})
+
+
+def forget_finished_syncs(org: Organizer, *, at: datetime) -> None:
+    """Drop the finished syncs of periods that ended more than ``FINISHED_SYNC_KEPT``
+    before ``at`` (an event's own time: the same on every replay) and that their
+    subscription has renewed past. No sync is ever requested for such a period again
+    (checks aim at the subscription's current period or a later one, and a snapshot
+    never moves back), so a sync's generation, hence its id and key, is never reused."""
+    done = []
+    for sync_id, sync in org.syncs.items():
+        if sync.status not in FINISHED_SYNC_STATUSES:
+            continue
+        ended = datetime.fromisoformat(sync.period_end)
+        subscription = org.subscriptions.get(sync.subscription_id)
+        if (
+            ended + FINISHED_SYNC_KEPT < at
+            and subscription is not None
+            and subscription["current_period_end"] > ended
+        ):
+            done.append(sync_id)
+    for sync_id in done:
+        del org.syncs[sync_id]
 
 
 class RenewalQuantityChecked(Aggregate.Event):
@@ -52,6 +84,7 @@ class QuantitySyncRequested(Aggregate.Event):
     idempotency_key: str
 
     def apply(self, org: Organizer) -> None:
+        forget_finished_syncs(org, at=self.timestamp)
         org.syncs[self.sync_id] = SyncState(
             status="pending",
             quantity=self.quantity,
@@ -72,7 +105,9 @@ class QuantitySyncSuperseded(Aggregate.Event):
     superseded_by: str
 
     def apply(self, org: Organizer) -> None:
-        org.syncs[self.sync_id] = replace(org.syncs[self.sync_id], status="superseded")
+        sync = org.syncs.get(self.sync_id)
+        if sync is not None:  # (a finished sync of a past period is forgotten)
+            org.syncs[self.sync_id] = replace(sync, status="superseded")
 
 
 class QuantitySyncConfirmed(Aggregate.Event):
@@ -81,8 +116,9 @@ class QuantitySyncConfirmed(Aggregate.Event):
     stripe_request_id: str
 
     def apply(self, org: Organizer) -> None:
-        sync = org.syncs[self.sync_id]
-        org.syncs[self.sync_id] = replace(sync, status="confirmed", confirmed_at=self.timestamp)
+        sync = org.syncs.get(self.sync_id)
+        if sync is not None:  # (a finished sync of a past period is forgotten)
+            org.syncs[self.sync_id] = replace(sync, status="confirmed", confirmed_at=self.timestamp)
         org.last_synced_quantity = self.quantity
         org.last_synced_at = self.timestamp
 
@@ -104,6 +140,8 @@ class QuantitySyncFailed(Aggregate.Event):
     next_idempotency_key: str = ""
 
     def apply(self, org: Organizer) -> None:
+        if self.sync_id not in org.syncs:  # (a finished sync of a past period is forgotten)
+            return
         sync = replace(
             org.syncs[self.sync_id],
             status="retrying" if self.retryable else "failed",

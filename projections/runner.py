@@ -1,4 +1,4 @@
-"""Running read models over the notification log: catch up, follow, rebuild.
+"""Running read models over the notification log: catch up, rebuild (following: follower.py).
 
 One reader decodes each event once and hands the batch to every read model; each
 model applies it in its own transaction with its own position (models may be at
@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -293,12 +292,6 @@ def _apply_deferred(
             raise
 
 
-# A follower woken by one new event waits this long for the ones right behind it, so a
-# steady trickle of saves (the worker's inbox: ~200-400/s, one save each) is applied in
-# batches, not one transaction per model per event (issue 12). It bounds how much later a
-# read model shows an event: 50 ms.
-LINGER_S = 0.05
-
 _END = object()
 
 
@@ -341,108 +334,6 @@ def _offer(into: queue.Queue[Any], item: object, done: threading.Event) -> bool:
             continue
         return True
     return False
-
-
-class Follower:
-    """Keeps read models current until stopped: catch up, then wait for new events."""
-
-    def __init__(
-        self,
-        reader: LogReader,
-        models: Sequence[ReadModel],
-        *,
-        poll_s: float = 0.5,
-        heartbeat: Callable[[], None] | None = None,
-    ) -> None:
-        self.reader = reader
-        self.models = models
-        self.poll_s = poll_s
-        # Called after every batch and every idle wait: the worker's liveness probe.
-        self.heartbeat = heartbeat or (lambda: None)
-
-    def run(self, stop: threading.Event) -> None:
-        self._catch_up(stop)
-        if isinstance(self.models[0].view.database, PostgresDatabase):
-            self._follow_notifications(stop)
-        else:
-            self._poll(stop)
-
-    def _catch_up(self, stop: threading.Event) -> None:
-        catch_up(self.reader, self.models, stop=stop, progress=lambda _n, _p: self.heartbeat())
-        self.heartbeat()
-
-    def _poll(self, stop: threading.Event) -> None:
-        while not stop.wait(self.poll_s):
-            self._catch_up(stop)
-
-    def _follow_notifications(self, stop: threading.Event) -> None:
-        """PostgreSQL: the library's LISTEN/NOTIFY subscription, drained into batches."""
-        position = lowest_position(self.models)
-        pending: queue.Queue[Notification | BaseException] = queue.Queue(
-            maxsize=self.reader.batch_size * 4
-        )
-        with self.reader.app.recorder.subscribe(gt=position) as subscription:
-            feeder = threading.Thread(
-                target=_feed,
-                args=(subscription, pending, stop),
-                name="projection-feed",
-                daemon=True,
-            )
-            feeder.start()
-            try:
-                while not stop.is_set():
-                    batch = _drain(pending, self.reader.batch_size, self.poll_s)
-                    if batch:
-                        apply_batch(self.models, self.reader.decode(batch))
-                    self.heartbeat()
-            finally:
-                subscription.stop()
-                feeder.join(timeout=5)
-
-
-def _feed(
-    subscription: Iterator[Notification], into: queue.Queue[Any], stop: threading.Event
-) -> None:
-    try:
-        for notification in subscription:
-            while not stop.is_set():
-                try:
-                    into.put(notification, timeout=0.2)
-                    break
-                except queue.Full:
-                    continue
-    except BaseException as error:  # surfaced to the applying thread
-        into.put(error)
-
-
-def _drain(
-    pending: queue.Queue[Any], limit: int, wait_s: float, linger_s: float = LINGER_S
-) -> list[Notification]:
-    """The next batch: the first notification within ``wait_s``, then whatever follows
-    it within ``linger_s`` (up to ``limit``)."""
-    try:
-        first = pending.get(timeout=wait_s)
-    except queue.Empty:
-        return []
-    items = [first]
-    deadline = time.monotonic() + linger_s
-    while len(items) < limit:
-        try:
-            items.append(pending.get_nowait())
-            continue
-        except queue.Empty:
-            pass
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
-        try:
-            items.append(pending.get(timeout=left))
-        except queue.Empty:
-            break
-    for item in items:
-        if isinstance(item, BaseException):
-            raise item
-    return items
 
 
 @dataclass(frozen=True)

@@ -258,6 +258,16 @@ class LedgerApplication(Application[UUID]):
         msg = f"organizer {name!r}: gave up after {self.max_attempts} conflicts"
         raise ConcurrencyError(msg)
 
+    def open_unit(self, organizer: Organizer) -> Claims:
+        """The claims of a unit of work: several decisions on one organizer, saved together
+        (``decide_in_unit``, then ``save(organizer, *claims.new.values())``; a refused
+        save means deciding them all again, as ``update`` would: the inbox does)."""
+        return Claims(self, organizer.id, verify=False)
+
+    def decide_in_unit(self, organizer: Organizer, claims: Claims, decide: Decide[T]) -> T:
+        """One decision of a unit: ``update``'s decision, without its save."""
+        return self._decide(organizer, max(self.clock(), organizer.modified_on), claims, decide)
+
     @staticmethod
     def _decide(organizer: Organizer, at: datetime, claims: Claims, decide: Decide[T]) -> T:
         """One decision, the claims lent for its questions; then each Stripe fact it

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 import threading
-from typing import Any
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, cast
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,9 +14,12 @@ from hypothesis import strategies as st
 
 from adapters.persistence.database import StoreUnavailableError
 from adapters.persistence.inbox import InboxRow, Outcome, StripeInbox
+from adapters.stripe.delivery import Translation
 from app.bootstrap import Container
 from app.services.intake.stripe_inbox import InboxProcessor
 from domain.claims import fact_key
+from domain.groups import GroupAction
+from domain.guards import OrganizerError
 from domain.organizer import Organizer
 from tests.integration.test_quarantine import FlakyProcessor
 from tests.support.inbox import deliver
@@ -207,3 +212,114 @@ def test_a_claimed_batch_is_skipped_by_a_second_claim(container: Container) -> N
             second.record_many([(r.delivery.event_id, Outcome("ignored")) for r in second.rows])
         first.record_many([(r.delivery.event_id, Outcome("ignored")) for r in first.rows])
     assert {r.status for r in inbox.rows()} == {"ignored"}
+
+
+class Refusing(InboxProcessor):
+    """The real processor; one delivery's facts are refused by the ledger after the first
+    of them applied (a half-made decision the unit must not save)."""
+
+    refused = "evt_us0x1"
+
+    def _translate(self, event: Any) -> Translation:
+        translation = super()._translate(event)
+        if event["id"] != self.refused:
+            return translation
+        return replace(translation, commands=(*translation.commands, cast(Any, RefusedCommand())))
+
+
+class RefusedCommand:
+    def apply(self, organizer: Organizer, at: datetime) -> int:
+        msg = "refused for the test"
+        raise OrganizerError(msg)
+
+
+class Racing(InboxProcessor):
+    """The real processor; another writer changes the organizer while its unit is being
+    decided (after the unit's first row), once."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.raced = False
+
+    def process(self, row: InboxRow) -> Outcome:
+        outcome = super().process(row)
+        if not self.raced and row.delivery.event_id == "evt_rcs0x0":
+            self.raced = True
+            self.ledger.change_group(
+                "org-rc0",
+                action=GroupAction.ACTIVATED,
+                group_id="g-raced",
+                change_id="race-1",
+                occurred_at=self.ledger.clock(),
+            )
+        return outcome
+
+
+def count_organizer_saves(container: Container) -> list[int]:
+    """Spy on the real ledger: how many saves held an organizer (prices are saved apart)."""
+    saves: list[int] = []
+    real = container.ledger.save
+
+    def save(*objs: Any, **kwargs: Any) -> Any:
+        if any(isinstance(obj, Organizer) for obj in objs):
+            saves.append(len(objs))
+        return real(*objs, **kwargs)
+
+    container.ledger.save = save  # type: ignore[method-assign]
+    return saves
+
+
+def one_organizer(container: Container, tag: str, updates: int) -> StripeInbox:
+    """Organizer ``org-{tag}0``'s checkout and updates, delivered."""
+    inbox = StripeInbox(container.database)
+    for event in organizer_events(tag, 0, updates):
+        deliver(inbox, event)
+    return inbox
+
+
+def test_one_organizers_rows_in_a_batch_are_saved_once(container: Container) -> None:
+    inbox = one_organizer(container, "one", 5)
+    saves = count_organizer_saves(container)
+    assert InboxProcessor(container.ledger, inbox).process_pending() == 6
+    assert_applied_in_order(container, "one", 0, 5)
+    # The checkout and five updates: one save, with every claim they took.
+    assert len(saves) == 1
+    assert saves[0] > 6
+    assert {(r.status, r.attempts) for r in inbox.rows()} == {("processed", 1)}
+
+
+def test_a_refused_row_in_a_unit_is_decided_again_alone(container: Container) -> None:
+    inbox = one_organizer(container, "u", 3)
+    saves = count_organizer_saves(container)
+    assert Refusing(container.ledger, inbox).process_pending() == 4
+    refused = inbox.get(Refusing.refused)
+    assert refused is not None
+    assert refused.status == "failed"
+    assert "refused by the ledger" in (refused.reason or "")
+    others = [r for r in inbox.rows() if r.delivery.event_id != Refusing.refused]
+    assert {(r.status, r.attempts) for r in others} == {("processed", 1)}
+    # Row by row, as before units: nothing of the refused decision is saved, the rest is.
+    assert len(saves) == 3
+    organizer = container.ledger.get("org-u0")
+    assert organizer.subscription_snapshot is not None
+    assert organizer.subscription_snapshot.quantity == 4
+    refused_fact = fact_key(Organizer.SubscriptionObserved, Refusing.refused)
+    assert not container.ledger.claimed(organizer.id, refused_fact)
+
+
+def test_a_unit_that_lost_a_race_is_decided_again_row_by_row(container: Container) -> None:
+    inbox = one_organizer(container, "rc", 3)
+    processor = Racing(container.ledger, inbox)
+    assert processor.process_pending() == 4
+    assert processor.raced
+    assert {(r.status, r.attempts) for r in inbox.rows()} == {("processed", 1)}
+    assert_applied_in_order(container, "rc", 0, 3)
+    organizer = container.ledger.get("org-rc0")
+    assert "g-raced" in organizer.active_group_ids
+    # Each delivery recorded once, whatever the retry.
+    observed = [
+        e
+        for e in container.ledger.events.get(organizer.id)
+        if isinstance(e, Organizer.SubscriptionObserved)
+    ]
+    assert len(observed) == len({e.source for e in observed}) == 3

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
 from adapters.persistence.inbox import InboxRow, Outcome, StripeInbox
 from app.bootstrap import Container
 from app.services.intake.stripe_inbox import MAX_ATTEMPTS, InboxProcessor
@@ -116,8 +118,8 @@ class FlakyReactor(RenewalReactor):
 
     name = RenewalReactor.name  # the library names a subclass after itself otherwise
 
-    def __init__(self, container: Container, bad: str, error: Exception) -> None:
-        super().__init__(container.database, container.ledger, RenewalPolicy())
+    def __init__(self, container: Container, bad: str, error: Exception, *, lanes: int = 4) -> None:
+        super().__init__(container.database, container.ledger, RenewalPolicy(), lanes=lanes)
         self.bad = organizer_uuid(bad)
         self.error: Exception | None = error
         self.reacted: list[int] = []
@@ -159,7 +161,7 @@ class TestReactions:
     def test_a_lost_write_race_is_retried_not_quarantined(self, container: Container) -> None:
         activate(container, "org-before", "g1")
         activate(container, "org-bad", "g1")
-        reactor = FlakyReactor(container, "org-bad", ConcurrencyError("gave up"))
+        reactor = FlakyReactor(container, "org-bad", ConcurrencyError("gave up"), lanes=1)
         reader = LogReader(container.ledger)
         try:
             catch_up(reader, [reactor])
@@ -169,6 +171,29 @@ class TestReactions:
             raise AssertionError("a write race must reach the worker's retry loop")
         assert reactor.reacted, "the event before the race keeps its reaction"
         assert reactor.view.max_tracking_id() == reactor.reacted[-1]
+        assert quarantined_inputs(container.database) == []
+        reactor.error = None
+        catch_up(reader, [reactor])
+        assert reactor.view.max_tracking_id() == container.ledger.recorder.max_notification_id()
+
+    def test_a_lost_write_race_in_one_lane_keeps_only_what_all_lanes_did_before_it(
+        self, container: Container
+    ) -> None:
+        for name in ("org-a", "org-b", "org-bad", "org-c", "org-d"):
+            activate(container, name, "g1")
+        bad = organizer_uuid("org-bad")
+        first_bad = next(
+            n for e, n in LogReader(container.ledger).after(0) if e.originator_id == bad
+        )
+        reactor = FlakyReactor(container, "org-bad", ConcurrencyError("gave up"), lanes=4)
+        reader = LogReader(container.ledger)
+        with pytest.raises(ConcurrencyError):
+            catch_up(reader, [reactor])
+        # Whatever the lanes did after the race, the position never passes an event not
+        # reacted to: at most the one before org-bad's first, each one up to it reacted.
+        tracked = reactor.view.max_tracking_id() or 0
+        assert tracked < first_bad
+        assert set(range(1, tracked + 1)) <= set(reactor.reacted)
         assert quarantined_inputs(container.database) == []
         reactor.error = None
         catch_up(reader, [reactor])

@@ -1,4 +1,4 @@
-"""The PostgreSQL follower's batches (projections/runner.py ``_drain``): a trickle of
+"""The PostgreSQL follower's batches (projections/follower.py ``drain_batch``): a trickle of
 notifications is applied together, never more than a batch, never waiting on an empty
 queue longer than the poll."""
 
@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from projections.runner import _drain
+from projections.follower import drain_batch
 
 
 def test_notifications_right_behind_the_first_join_its_batch() -> None:
@@ -23,7 +23,7 @@ def test_notifications_right_behind_the_first_join_its_batch() -> None:
 
     feeder = threading.Thread(target=trickle)
     feeder.start()
-    batch: list[object] = list(_drain(pending, 100, wait_s=1.0, linger_s=0.5))
+    batch: list[object] = list(drain_batch(pending, 100, wait_s=1.0, linger_s=0.5))
     feeder.join()
     assert batch == [0, 1, 2, 3, 4]
 
@@ -32,13 +32,13 @@ def test_a_batch_stops_at_its_limit_and_the_rest_waits_for_the_next() -> None:
     pending: queue.Queue[object] = queue.Queue()
     for n in range(7):
         pending.put(n)
-    assert list[object](_drain(pending, 3, wait_s=0.1, linger_s=0.1)) == [0, 1, 2]
-    assert list[object](_drain(pending, 3, wait_s=0.1, linger_s=0.1)) == [3, 4, 5]
-    assert list[object](_drain(pending, 3, wait_s=0.1, linger_s=0.0)) == [6]
+    assert list[object](drain_batch(pending, 3, wait_s=0.1, linger_s=0.1)) == [0, 1, 2]
+    assert list[object](drain_batch(pending, 3, wait_s=0.1, linger_s=0.1)) == [3, 4, 5]
+    assert list[object](drain_batch(pending, 3, wait_s=0.1, linger_s=0.0)) == [6]
 
 
 def test_an_empty_queue_gives_an_empty_batch() -> None:
-    assert list[object](_drain(queue.Queue(), 10, wait_s=0.01, linger_s=0.5)) == []
+    assert list[object](drain_batch(queue.Queue(), 10, wait_s=0.01, linger_s=0.5)) == []
 
 
 def test_a_subscription_error_in_the_batch_is_raised() -> None:
@@ -46,4 +46,4 @@ def test_a_subscription_error_in_the_batch_is_raised() -> None:
     pending.put(1)
     pending.put(ConnectionError("listen connection lost"))
     with pytest.raises(ConnectionError, match="listen connection lost"):
-        _drain(pending, 10, wait_s=0.1, linger_s=0.0)
+        drain_batch(pending, 10, wait_s=0.1, linger_s=0.0)

@@ -37,7 +37,8 @@ from app.services.process.corrections import CorrectionSender
 from app.services.process.manager import RenewalReactor, RenewalScheduler, SyncSender
 from app.services.process.previews import RenewalPreviews
 from app.services.process.sending import OrganizerQueue
-from projections.runner import Follower, LogReader, build_read_models
+from projections.follower import Follower
+from projections.runner import LogReader, build_read_models
 
 log = logging.getLogger("ledger.worker")
 TRANSIENT = (StoreUnavailableError, OperationalError, InterfaceError, NotReadyError)

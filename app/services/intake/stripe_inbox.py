@@ -9,6 +9,8 @@ means the row is translated again: every Stripe-sourced command is idempotent pe
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -17,11 +19,10 @@ from threading import Event
 from typing import Any, Protocol
 
 import orjson
-from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.persistence import IntegrityError
 
 from adapters.observability.logs import log_context
 from adapters.observability.metrics import QUARANTINED_INPUTS
-from adapters.persistence.database import StoreUnavailableError
 from adapters.persistence.inbox import InboxBatch, InboxRow, LinkKind, Outcome, StripeInbox
 from adapters.stripe.prices import PRICE_EVENT_TYPES
 from adapters.stripe.translate import (
@@ -31,8 +32,15 @@ from adapters.stripe.translate import (
     translate,
     with_all_lines,
 )
-from app.services.errors import NotReadyError
-from app.services.ledger import ConcurrencyError, LedgerApplication
+from app.services.intake.inbox_units import (
+    TRANSIENT_ERRORS,
+    Redo,
+    Unit,
+    apply_in_unit,
+    prices_note,
+    waiting_reason,
+)
+from app.services.ledger import LedgerApplication
 from app.services.prices import record_prices
 from domain.organizer import Organizer, OrganizerError
 
@@ -46,14 +54,6 @@ BATCH_SIZE = 500
 # the store (load, claims, save), so lanes overlap them. Each holds one ledger connection.
 CONCURRENCY = 4
 QUARANTINED = "quarantined"
-# The store's trouble, not the row's: the loop stops and retries later.
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
-    StoreUnavailableError,
-    OperationalError,
-    InterfaceError,
-    NotReadyError,
-    ConcurrencyError,
-)
 
 
 class InvoiceLines(Protocol):
@@ -89,6 +89,7 @@ class InboxProcessor:
         self._loaded: dict[str, Organizer] = {}  # this batch's saved organizers (``_apply``)
         self._translations: dict[str, Translation] = {}  # this batch's, from ``_lanes``
         self._writes: InboxBatch | StripeInbox = inbox
+        self._units = threading.local()  # each lane thread's ``Unit``, while it runs one
 
     def process_pending(self, batch_size: int = BATCH_SIZE, *, stop: Event | None = None) -> int:
         """Process up to ``batch_size`` pending rows; returns how many were handled.
@@ -125,17 +126,26 @@ class InboxProcessor:
         outcomes: dict[str, Outcome] = {}
         failed = Event()
 
-        def run(rows: list[InboxRow]) -> None:
+        def stopping() -> bool:
+            return failed.is_set() or (stop is not None and stop.is_set())
+
+        def run(lane: tuple[str | None, list[InboxRow]]) -> None:
+            organizer_id, rows = lane
             try:
+                if organizer_id is not None and len(rows) > 1:
+                    together = self._as_unit(organizer_id, rows, stopping)
+                    if together is not None:
+                        outcomes.update(together)
+                        return
                 for row in rows:
-                    if failed.is_set() or (stop is not None and stop.is_set()):
+                    if stopping():
                         return
                     outcomes[row.delivery.event_id] = self.process_guarded(row)
             except BaseException:
                 failed.set()  # the batch rolls back: the other lanes stop early
                 raise
 
-        lanes = list(self._lanes(batch.rows).values())
+        lanes = list(self._lanes(batch.rows).items())
         if self.concurrency == 1 or len(lanes) <= 1:
             for lane in lanes:
                 run(lane)
@@ -151,6 +161,39 @@ class InboxProcessor:
         ]
         batch.record_many(marks)
         return len(marks)
+
+    def _as_unit(
+        self, organizer_id: str, rows: list[InboxRow], stopping: Callable[[], bool]
+    ) -> dict[str, Outcome] | None:
+        """One organizer's rows of this batch decided in turn on one load of it and saved
+        in ONE save (its events and every claim they take): renewal day's several facts
+        per organizer cost one write, where each save waits for the event table's lock
+        (issue 12). Outcomes as row by row would give; None when the rows must be decided
+        again one at a time (a lost race, a refusal, an error: nothing was saved); {} when
+        stopping (nothing saved, the rows stay pending)."""
+        unit = Unit(organizer_id)
+        self._units.current = unit
+        outcomes: dict[str, Outcome] = {}
+        try:
+            for row in rows:
+                if stopping():
+                    return {}
+                with log_context(event_id=row.delivery.event_id, organizer_id=row.organizer_id):
+                    outcomes[row.delivery.event_id] = self._process_or_hold(row)
+            if unit.organizer is not None and unit.claims is not None:
+                claims = unit.claims.new.values()
+                if unit.organizer.pending_events or claims:
+                    self.ledger.save(unit.organizer, *claims)
+        except (Redo, IntegrityError):
+            return None
+        finally:
+            self._units.current = None
+        if unit.organizer is not None:
+            self._loaded[organizer_id] = unit.organizer
+        failed = sum(outcome.status == "failed" for outcome in outcomes.values())
+        if failed:
+            QUARANTINED_INPUTS.labels(kind="inbox").inc(failed)
+        return outcomes
 
     def _lanes(self, rows: list[InboxRow]) -> dict[str | None, list[InboxRow]]:
         """The rows by the organizer they will be applied to, each lane in the rows' order.
@@ -223,6 +266,8 @@ class InboxProcessor:
             return self.process(row)
         except TRANSIENT_ERRORS:
             raise
+        except Redo:
+            raise
         except Exception as error:
             attempt = row.attempts + 1
             what = f"{type(error).__name__}: {error}"[:500]
@@ -257,7 +302,7 @@ class InboxProcessor:
                 self.ledger, translation.prices, only_if_changed=not price_event
             )
             if price_event:
-                return Outcome("processed", _prices_note(translation.reason, recorded))
+                return Outcome("processed", prices_note(translation.reason, recorded))
         if translation.outcome == "ignored":
             return Outcome("ignored", translation.reason)
         organizer_id = translation.organizer_hint or self._owner(
@@ -266,7 +311,7 @@ class InboxProcessor:
         if organizer_id is None:
             return Outcome(
                 "parked",
-                _waiting_reason(translation),
+                waiting_reason(translation),
                 customer_id=translation.customer_id,
                 subscription_id=translation.subscription_id,
             )
@@ -297,6 +342,9 @@ class InboxProcessor:
             return translate(complete, group_price_ids=self.group_price_ids)
 
     def _apply(self, organizer_id: str, translation: Translation) -> int:
+        unit: Unit | None = getattr(self._units, "current", None)
+        if unit is not None:
+            return apply_in_unit(self.ledger, self._loaded, unit, organizer_id, translation)
         saved: list[Organizer] = []
 
         def decide(organizer: Organizer, at: datetime) -> int:
@@ -342,21 +390,3 @@ class InboxProcessor:
             self._writes.link(kind, stripe_id, organizer_id, source)
             self._linked.add(stripe_id)
             self._owners.setdefault(stripe_id, organizer_id)
-
-
-def _prices_note(reason: str, recorded: int) -> str:
-    return f"{reason}: recorded {recorded} price facts" if recorded else f"{reason}: nothing new"
-
-
-def _waiting_reason(translation: Translation) -> str:
-    waiting = [
-        f"{kind} {value}"
-        for kind, value in (
-            ("customer", translation.customer_id),
-            ("subscription", translation.subscription_id),
-        )
-        if value
-    ]
-    if not waiting:
-        return "no organizer, customer or subscription to route this event to"
-    return f"waiting for {' or '.join(waiting)} to be linked to an organizer"

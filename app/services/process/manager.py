@@ -16,8 +16,11 @@ before anything is sent; replaying history or rebuilding read models sends nothi
 
 from __future__ import annotations
 
+import itertools
 import logging
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any
@@ -52,6 +55,8 @@ log = logging.getLogger("ledger.renewals")
 
 # A store outage or a lost write race is nobody's fault: the worker's loop retries those.
 RETRIED_REACTION_ERRORS = (*TRANSIENT_STORE_ERRORS, ConcurrencyError)
+# Organizers reacted to side by side within a batch (``RenewalReactor._react_in_lanes``).
+REACTION_LANES = 4
 
 
 class RenewalReactor(ReadModel):
@@ -87,11 +92,14 @@ class RenewalReactor(ReadModel):
         ledger: LedgerApplication,
         policy: RenewalPolicy,
         previews: RenewalPreviews | None = None,
+        *,
+        lanes: int = REACTION_LANES,
     ) -> None:
         super().__init__(view_for(database, self.name, ()))
         self.ledger = ledger
         self.policy = policy
         self.previews = previews  # tiered/volume prices: app/services/process/previews.py
+        self.lanes = lanes
 
     def process_batch(self, events: Sequence[Positioned]) -> int:
         """React to the events after the position. An event whose reaction fails on its
@@ -103,15 +111,13 @@ class RenewalReactor(ReadModel):
         self._recheck: dict[UUID, int] = {}
         self._recheck_from: dict[UUID, datetime] = {}
         self._preview: dict[UUID, None] = {}  # organizers whose renewal preview may be stale
-        for done, (event, notification_id) in enumerate(fresh):
-            try:
-                self.react(event, notification_id)
-            except RETRIED_REACTION_ERRORS:
-                if done:  # keep what is done; the loop retries from this event
-                    self.view.insert_tracking(Tracking("RenewalLedger", fresh[done - 1][1]))
-                raise
-            except Exception as error:  # any other failure is this event's own
-                self.quarantine((event, notification_id), error)
+        lanes: dict[UUID, list[Positioned]] = {}
+        for positioned in fresh:
+            lanes.setdefault(positioned[0].originator_id, []).append(positioned)
+        if self.lanes > 1 and len(lanes) > 1:
+            self._react_in_lanes(fresh, list(lanes.values()))
+        else:
+            self._react_in_order(fresh)
         # Group changes re-check renewal invoices once per organizer and batch; the
         # organizer read for it also serves its preview below (a correction changes
         # neither its subscription nor its quantity).
@@ -136,6 +142,63 @@ class RenewalReactor(ReadModel):
         if fresh:
             self.view.insert_tracking(Tracking("RenewalLedger", fresh[-1][1]))
         return len(fresh)
+
+    def _react_in_order(self, fresh: list[Positioned]) -> None:
+        for done, (event, notification_id) in enumerate(fresh):
+            try:
+                self.react(event, notification_id)
+            except RETRIED_REACTION_ERRORS:
+                if done:  # keep what is done; the loop retries from this event
+                    self.view.insert_tracking(Tracking("RenewalLedger", fresh[done - 1][1]))
+                raise
+            except Exception as error:  # any other failure is this event's own
+                self.quarantine((event, notification_id), error)
+
+    def _react_in_lanes(self, fresh: list[Positioned], lanes: list[list[Positioned]]) -> None:
+        """Each organizer's events in order, organizers side by side (``lanes`` at a
+        time): a reaction is mostly round trips to the store (load, claim, save), and on
+        renewal day every organizer has its own ``RenewalUpcoming`` (issue 12).
+
+        What ``_react_in_order`` records, in the same order: a lane's failing reaction is
+        quarantined once every lane is done, in log order, so that a quarantine's position
+        never passes an event another lane has yet to react to. A store outage or lost
+        race stops every lane after its current event; the longest run of the batch's
+        events, in log order, that all reacted is kept (its failures quarantined, its
+        position tracked) and the loop retries from the first one that did not."""
+        failures: dict[int, tuple[Positioned, Exception]] = {}
+        done: set[int] = set()
+        stopping = threading.Event()
+
+        def run(lane: list[Positioned]) -> None:
+            for positioned in lane:
+                if stopping.is_set():
+                    return
+                try:
+                    self.react(*positioned)
+                except RETRIED_REACTION_ERRORS:
+                    stopping.set()
+                    raise
+                except Exception as error:  # any other failure is this event's own
+                    failures[positioned[1]] = (positioned, error)
+                done.add(positioned[1])
+
+        try:
+            with ThreadPoolExecutor(min(self.lanes, len(lanes)), "reaction-lane") as pool:
+                for future in [pool.submit(run, lane) for lane in lanes]:
+                    future.result()
+        except RETRIED_REACTION_ERRORS:
+            kept = list(itertools.takewhile(lambda p: p[1] in done, fresh))
+            self._quarantine_in_order(failures, upto=kept[-1][1] if kept else 0)
+            if kept:
+                self.view.insert_tracking(Tracking("RenewalLedger", kept[-1][1]))
+            raise
+        self._quarantine_in_order(failures, upto=fresh[-1][1])
+
+    def _quarantine_in_order(
+        self, failures: dict[int, tuple[Positioned, Exception]], *, upto: int
+    ) -> None:
+        for position in sorted(p for p in failures if p <= upto):
+            self.quarantine(*failures[position])
 
     def retry_quarantined(self) -> tuple[int, int]:
         """React again to each quarantined event, in log order (after a fix); a reaction
