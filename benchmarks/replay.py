@@ -57,13 +57,12 @@ from domain.billing import InvoiceFacts, SubscriptionSnapshot  # noqa: E402
 from domain.claims import InputClaim  # noqa: E402
 from domain.groups import GroupAction  # noqa: E402
 from domain.organizer import Organizer, organizer_uuid  # noqa: E402
+from projections.events import decided_classes, decided_topics  # noqa: E402
 from projections.runner import (  # noqa: E402
     READ_MODELS,
     REPLAY_BATCH,
     LogReader,
     build_read_models,
-    decided_classes,
-    decided_topics,
     replay,
 )
 from tests.support.postgres import with_schema  # noqa: E402

@@ -9,9 +9,15 @@ class of the aggregate to one of the two, so a new event needs a decision everyw
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.utils import TopicError, resolve_topic
 
 from domain.organizer import Organizer
+
+if TYPE_CHECKING:
+    from projections.base import ReadModel
 
 EventClass = type[Any]
 
@@ -91,3 +97,25 @@ CORRECTION_EVENTS: frozenset[EventClass] = frozenset(
         Organizer.RenewalInvoiceLeftUncorrected,
     }
 )
+
+
+def decided_classes(models: Iterable[ReadModel | type[ReadModel]]) -> frozenset[EventClass]:
+    """The classes some model decides about: what ``process_in`` lets reach ``apply``."""
+    return frozenset().union(*(m.handles | m.IGNORED for m in models))
+
+
+def decided_topics(stored: Sequence[str], decided: Collection[EventClass]) -> list[str]:
+    """Those of the ``stored`` topics that resolve to one of the ``decided`` classes.
+    Taken from the log rather than derived from the classes, so an old or moved topic
+    registered for a class (resolved as the decoder resolves it) is kept too; one that
+    does not resolve is kept, so that the replay fails on it as an unfiltered one would."""
+    kept = []
+    for topic in stored:
+        try:
+            cls = resolve_topic(topic)
+        except TopicError:
+            kept.append(topic)
+            continue
+        if cls in decided:
+            kept.append(topic)
+    return kept

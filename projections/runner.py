@@ -11,14 +11,13 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any, TypeVar
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
-from eventsourcing.utils import TopicError, resolve_topic
 
 from adapters.persistence.database import PostgresDatabase, SQLiteDatabase
 from projections import quarantine
@@ -26,7 +25,7 @@ from projections.audit import AuditProjection
 from projections.base import TRANSIENT_STORE_ERRORS, Positioned, ReadModel
 from projections.batch_writer import BatchWriter, DeferredCursor
 from projections.duplicates import DuplicatesProjection
-from projections.events import EventClass
+from projections.events import decided_classes, decided_topics
 from projections.group_history import GroupHistoryProjection
 from projections.invoices import InvoicesProjection
 from projections.prices import PricesProjection
@@ -143,28 +142,6 @@ class LogReader:
         with database.transaction() as cursor:
             rows = cursor.execute(f"SELECT DISTINCT topic FROM {table}").fetchall()
         return sorted(str(row["topic"]) for row in rows)
-
-
-def decided_classes(models: Iterable[ReadModel | type[ReadModel]]) -> frozenset[EventClass]:
-    """The classes some model decides about: what ``process_in`` lets reach ``apply``."""
-    return frozenset().union(*(m.handles | m.IGNORED for m in models))
-
-
-def decided_topics(stored: Sequence[str], decided: Collection[EventClass]) -> list[str]:
-    """Those of the ``stored`` topics that resolve to one of the ``decided`` classes.
-    Taken from the log rather than derived from the classes, so an old or moved topic
-    registered for a class (resolved as the decoder resolves it) is kept too; one that
-    does not resolve is kept, so that the replay fails on it as an unfiltered one would."""
-    kept = []
-    for topic in stored:
-        try:
-            cls = resolve_topic(topic)
-        except TopicError:
-            kept.append(topic)
-            continue
-        if cls in decided:
-            kept.append(topic)
-    return kept
 
 
 def lowest_position(models: Sequence[ReadModel]) -> int:

@@ -10,7 +10,8 @@ from eventsourcing import utils
 from domain.claims import InputClaim
 from domain.organizer import Organizer
 from domain.prices import StripePrice
-from projections.runner import READ_MODELS, decided_classes, decided_topics
+from projections.events import decided_classes, decided_topics
+from projections.runner import READ_MODELS
 
 OLD_TOPIC = "domain.old_organizer:Organizer.GroupActivated"
 
