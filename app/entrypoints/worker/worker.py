@@ -37,8 +37,8 @@ from app.services.process.corrections import CorrectionSender
 from app.services.process.manager import RenewalReactor, RenewalScheduler, SyncSender
 from app.services.process.previews import RenewalPreviews
 from app.services.process.sending import OrganizerQueue
-from projections.follower import Follower
-from projections.runner import LogReader, build_read_models
+from projections.follower import SENDER_QUEUES, Follower
+from projections.runner import READ_MODELS, LogReader, build_read_models
 
 log = logging.getLogger("ledger.worker")
 TRANSIENT = (StoreUnavailableError, OperationalError, InterfaceError, NotReadyError)
@@ -76,6 +76,7 @@ class Worker:
         self.loops: dict[str, Callable[[], None]] = {
             "inbox": self.run_inbox,
             "projections": self.run_projections,
+            "queues": self.run_queues,
             "reactions": self.run_reactions,
             "renewals": self.run_renewals,
             "reconcile": self.run_reconcile,
@@ -198,12 +199,21 @@ class Worker:
             self.beats.beat("inbox")
 
     def run_projections(self) -> None:
+        """Every read model but the senders' queues (``run_queues``)."""
+        self._follow("projections", [n for n in READ_MODELS if n not in SENDER_QUEUES])
+
+    def run_queues(self) -> None:
+        """The read models the Stripe senders take their work from, followed on their own:
+        on renewal day the due syncs never wait behind the other models' work."""
+        self._follow("queues", list(SENDER_QUEUES))
+
+    def _follow(self, loop: str, names: list[str]) -> None:
         settings = self.container.settings
         models = build_read_models(
-            self.container.database, minimum_quantity=settings.minimum_quantity
+            self.container.database, minimum_quantity=settings.minimum_quantity, names=names
         )
         reader = LogReader(self.container.ledger, settings.projection_batch_size)
-        beat = partial(self.beats.beat, "projections")
+        beat = partial(self.beats.beat, loop)
         Follower(reader, models, poll_s=settings.worker_poll_s, heartbeat=beat).run(self.stop)
 
     def reactor(self) -> RenewalReactor:
