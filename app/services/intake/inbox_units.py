@@ -58,10 +58,11 @@ def apply_in_unit(
                 raise Redo  # row by row says why (an unknown organizer)
             organizer = Organizer.register(organizer_id, at=ledger.clock())
         unit.organizer, unit.claims = organizer, ledger.open_unit(organizer)
+    assert unit.claims is not None  # set with the organizer, just above
     try:
         return ledger.decide_in_unit(
             unit.organizer,
-            unit.claims or ledger.open_unit(unit.organizer),
+            unit.claims,
             lambda org, at, _claims: sum(c.apply(org, at) for c in translation.commands),
         )
     except TRANSIENT_ERRORS:
